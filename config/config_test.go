@@ -1,0 +1,111 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestFromEnvProductionRequiresSecrets(t *testing.T) {
+	_, err := FromEnv(env(nil), false)
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("want *Error, got %v", err)
+	}
+	want := []string{"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ESIMGO_API_KEY", "ADMIN_TOKENS"}
+	if strings.Join(cerr.Missing, ",") != strings.Join(want, ",") {
+		t.Fatalf("missing = %v, want %v", cerr.Missing, want)
+	}
+	for _, name := range want {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("message %q does not name %s", err, name)
+		}
+	}
+}
+
+func TestFromEnvDefaults(t *testing.T) {
+	c, err := FromEnv(env(nil), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct{ name, got, want string }{
+		{"HTTP_ADDR", c.HTTPAddr, ":8080"},
+		{"TEMPORAL_ADDRESS", c.TemporalAddress, "localhost:7233"},
+		{"TEMPORAL_NAMESPACE", c.TemporalNamespace, "default"},
+		{"TEMPORAL_TASK_QUEUE", c.TemporalTaskQueue, "esim-orders"},
+		{"TELEGRAM_API_URL", c.TelegramAPIURL, "https://api.telegram.org"},
+		{"ESIMGO_API_URL", c.ESIMGoAPIURL, "https://api.esim-go.com/v2.5"},
+		{"STARS_USD_RATE", c.StarsUSDRate.String(), "0.013"},
+		{"PRICE_MARKUP_PERCENT", c.PriceMarkupPercent.String(), "30"},
+		{"INVOICE_TTL", c.InvoiceTTL.String(), (30 * time.Minute).String()},
+		{"INITDATA_MAX_AGE", c.InitDataMaxAge.String(), (24 * time.Hour).String()},
+		{"DATABASE_URL", c.DatabaseURL, "postgres://postgres@localhost:5432/esimstore?sslmode=disable"},
+		{"LOG_FORMAT", c.LogFormat, "text"},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %q, want %q", ch.name, ch.got, ch.want)
+		}
+	}
+	if len(c.AdminTokens) != 1 || c.AdminTokens[0].Name != "support" {
+		t.Errorf("sandbox admin tokens = %+v", c.AdminTokens)
+	}
+}
+
+func TestFromEnvInvalidValues(t *testing.T) {
+	tests := []struct {
+		name, key, value, wantInMessage string
+	}{
+		{"non-numeric rate", "STARS_USD_RATE", "abc", "STARS_USD_RATE"},
+		{"zero rate", "STARS_USD_RATE", "0", "STARS_USD_RATE"},
+		{"negative markup", "PRICE_MARKUP_PERCENT", "-5", "PRICE_MARKUP_PERCENT"},
+		{"bad duration", "INVOICE_TTL", "soon", "INVOICE_TTL"},
+		{"negative duration", "INITDATA_MAX_AGE", "-1h", "INITDATA_MAX_AGE"},
+		{"bad telegram url", "TELEGRAM_API_URL", "not a url", "TELEGRAM_API_URL"},
+		{"relative esimgo url", "ESIMGO_API_URL", "/v2.5", "ESIMGO_API_URL"},
+		{"bad public url", "PUBLIC_URL", "example", "PUBLIC_URL"},
+		{"bad database url", "DATABASE_URL", "postgres://x:y@host:notaport/db", "DATABASE_URL"},
+		{"short admin token", "ADMIN_TOKENS", "alice:short", "ADMIN_TOKENS"},
+		{"bad webhook secret", "TELEGRAM_WEBHOOK_SECRET", "has spaces!", "TELEGRAM_WEBHOOK_SECRET"},
+		{"tls half set", "TEMPORAL_TLS_CERT", "/tmp/cert.pem", "TEMPORAL_TLS_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := FromEnv(env(map[string]string{tt.key: tt.value}), true)
+			var cerr *Error
+			if !errors.As(err, &cerr) || len(cerr.Invalid) == 0 {
+				t.Fatalf("want invalid-setting error, got %v", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantInMessage) {
+				t.Fatalf("message %q does not name %s", err, tt.wantInMessage)
+			}
+		})
+	}
+}
+
+func TestFromEnvReportsEverythingAtOnce(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"STARS_USD_RATE": "x", "INVOICE_TTL": "y"}), false)
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatal(err)
+	}
+	if len(cerr.Missing) != 4 || len(cerr.Invalid) != 2 {
+		t.Fatalf("missing=%v invalid=%v", cerr.Missing, cerr.Invalid)
+	}
+}
+
+func TestAdminTokens(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"ADMIN_TOKENS": "alice:aaaaaaaaaa, bbbbbbbbbbbb"}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []AdminToken{{"alice", "aaaaaaaaaa"}, {"admin2", "bbbbbbbbbbbb"}}
+	if len(c.AdminTokens) != 2 || c.AdminTokens[0] != want[0] || c.AdminTokens[1] != want[1] {
+		t.Fatalf("got %+v want %+v", c.AdminTokens, want)
+	}
+}

@@ -1,0 +1,197 @@
+// Package devserver runs the pinned Temporal CLI dev server as a child
+// process, for the sandbox and for integration tests. It is never used by
+// `esimstore serve`.
+package devserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+// Options describe one dev server.
+type Options struct {
+	Binary    string // path to the temporal CLI
+	IP        string // default 127.0.0.1
+	Port      int    // 0 picks a free port
+	UIPort    int    // 0 with Headless false picks Port+1000
+	Headless  bool
+	DBFile    string // empty keeps everything in memory
+	Namespace string // default "default"
+	// SearchAttributes maps a name to its type (Keyword, Int, ...).
+	SearchAttributes map[string]string
+	Log              io.Writer
+}
+
+// Server is a running dev server.
+type Server struct {
+	opts Options
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// FindBinary returns the project-local temporal CLI that `make tools`
+// installs, searching upward from the working directory, or $TEMPORAL_CLI.
+func FindBinary() (string, error) {
+	if p := os.Getenv("TEMPORAL_CLI"); p != "" {
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, ".tools", "bin", "temporal")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return "", fmt.Errorf("temporal CLI not found at %s: run `make tools` (or `make test`) first", p)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("temporal CLI not found: run `make tools` first")
+		}
+		dir = parent
+	}
+}
+
+// Start launches the server and waits until its frontend answers.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.IP == "" {
+		opts.IP = "127.0.0.1"
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Port == 0 {
+		p, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		opts.Port = p
+	}
+	s := &Server{opts: opts}
+	if err := s.start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) start(ctx context.Context) error {
+	o := s.opts
+	args := []string{"server", "start-dev",
+		"--ip", o.IP, "--port", strconv.Itoa(o.Port), "--namespace", o.Namespace,
+		"--log-level", "warn",
+		"--dynamic-config-value", "frontend.enableServerVersionCheck=false",
+		// Lets tests list workflows by search attribute right after a change.
+		"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true",
+	}
+	if o.Headless {
+		args = append(args, "--headless")
+	} else if o.UIPort != 0 {
+		args = append(args, "--ui-port", strconv.Itoa(o.UIPort))
+	}
+	if o.DBFile != "" {
+		args = append(args, "--db-filename", o.DBFile)
+	}
+	for _, name := range sortedKeys(o.SearchAttributes) {
+		args = append(args, "--search-attribute", name+"="+o.SearchAttributes[name])
+	}
+	cmd := exec.Command(o.Binary, args...)
+	// The server dies with us even when we are SIGKILLed, so a crashed test
+	// or sandbox never leaves a server holding the ports.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if o.Log != nil {
+		cmd.Stdout, cmd.Stderr = o.Log, o.Log
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start temporal dev server: %w", err)
+	}
+	s.cmd = cmd
+	s.done = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	return s.waitReady(ctx)
+}
+
+func (s *Server) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for {
+		c, err := client.Dial(client.Options{HostPort: s.Address(), Namespace: s.opts.Namespace, Logger: quietLogger{}})
+		if err == nil {
+			_, err = c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-s.done:
+			return errors.New("temporal dev server exited during start-up")
+		case <-ctx.Done():
+			_ = s.Stop()
+			return fmt.Errorf("temporal dev server not ready: %w", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Address is the frontend host:port.
+func (s *Server) Address() string { return net.JoinHostPort(s.opts.IP, strconv.Itoa(s.opts.Port)) }
+
+// UIAddress is the Web UI URL, or "" when headless.
+func (s *Server) UIAddress() string {
+	if s.opts.Headless {
+		return ""
+	}
+	port := s.opts.UIPort
+	if port == 0 {
+		port = s.opts.Port + 1000
+	}
+	return "http://" + net.JoinHostPort(s.opts.IP, strconv.Itoa(port))
+}
+
+// Stop ends the server gracefully, then forcefully after a grace period.
+func (s *Server) Stop() error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return nil
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+	return nil
+}
+
+// Restart stops the server and starts it again on the same ports and
+// database file; with a DBFile, workflows survive it.
+func (s *Server) Restart(ctx context.Context) error {
+	if err := s.Stop(); err != nil {
+		return err
+	}
+	return s.start(ctx)
+}
+
+// FreePort asks the kernel for an unused TCP port on the loopback interface.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
