@@ -1,0 +1,147 @@
+package esimgo
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// DefaultBaseURL is eSIM Go's production API, pinned to v2.5 because every
+// minor version may break the previous one (reference §1).
+const DefaultBaseURL = "https://api.esim-go.com/v2.5"
+
+// Config configures a Client. Only APIKey is required.
+type Config struct {
+	// BaseURL includes the API version, e.g. https://api.esim-go.com/v2.5.
+	BaseURL string
+	// APIKey is sent as X-API-Key. It is never logged or put into errors.
+	APIKey string
+	// HTTPClient is used for all calls. Its Timeout, if any, is applied on top of Timeout.
+	HTTPClient *http.Client
+	// RequestsPerSecond caps the request rate of this Client. eSIM Go allows 10/s
+	// per IP in a fixed window; the default of 8 with a burst of 1 stays under
+	// it even when a window boundary falls between two requests.
+	RequestsPerSecond float64
+	// Timeout bounds every call, retries included, unless ctx has an earlier deadline. Default 30s.
+	Timeout time.Duration
+	// MaxRetries is how often a read (GET) is retried after 429 or 503 with
+	// Retry-After. 0 means the default (3); negative disables retries.
+	// Writes are never retried automatically.
+	MaxRetries int
+	// MaxRetryWait is the longest Retry-After the Client sleeps through itself;
+	// a longer one is returned to the caller as an error. Default 10s.
+	MaxRetryWait time.Duration
+	// UserAgent overrides the default User-Agent header.
+	UserAgent string
+}
+
+// Client calls the eSIM Go API. It is safe for concurrent use; share one per
+// API key so the rate limit covers every caller.
+type Client struct {
+	base       *url.URL
+	apiKey     string
+	http       *http.Client
+	limiter    *rate.Limiter
+	timeout    time.Duration
+	maxRetries int
+	maxWait    time.Duration
+	userAgent  string
+
+	mu          sync.Mutex
+	pausedUntil time.Time // set by a 429 so that every caller backs off, not only the one that saw it
+}
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if cfg.APIKey == "" {
+		return nil, errors.New("esimgo: APIKey is required")
+	}
+	raw := cfg.BaseURL
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	base, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return nil, errors.New("esimgo: invalid BaseURL") // url errors may echo the URL; keep it short
+	}
+	if base.Scheme != "http" && base.Scheme != "https" || base.Host == "" {
+		return nil, errors.New("esimgo: BaseURL must be an absolute http(s) URL")
+	}
+	c := &Client{
+		base:       base,
+		apiKey:     cfg.APIKey,
+		http:       cfg.HTTPClient,
+		timeout:    cfg.Timeout,
+		maxRetries: cfg.MaxRetries,
+		maxWait:    cfg.MaxRetryWait,
+		userAgent:  cfg.UserAgent,
+	}
+	if c.http == nil {
+		// A private transport so that nothing else in the process can change
+		// our connection behaviour; no client-level timeout because per-call
+		// contexts govern.
+		c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	if c.timeout <= 0 {
+		c.timeout = 30 * time.Second
+	}
+	switch {
+	case c.maxRetries == 0:
+		c.maxRetries = 3
+	case c.maxRetries < 0:
+		c.maxRetries = 0
+	}
+	if c.maxWait <= 0 {
+		c.maxWait = 10 * time.Second
+	}
+	if c.userAgent == "" {
+		c.userAgent = "starsesim-esimgo/1"
+	}
+	rps := cfg.RequestsPerSecond
+	if rps <= 0 {
+		rps = 8
+	}
+	c.limiter = rate.NewLimiter(rate.Limit(rps), 1)
+	return c, nil
+}
+
+// waitTurn blocks until a 429 pause is over and the limiter grants a token.
+func (c *Client) waitTurn(ctx context.Context) error {
+	c.mu.Lock()
+	until := c.pausedUntil
+	c.mu.Unlock()
+	if d := time.Until(until); d > 0 {
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	return c.limiter.Wait(ctx)
+}
+
+func (c *Client) pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t := time.Now().Add(d); t.After(c.pausedUntil) {
+		c.pausedUntil = t
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
