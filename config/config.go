@@ -78,7 +78,7 @@ func (e *Error) Error() string {
 // Sandbox credentials are public on purpose: they only ever talk to the
 // built-in fakes, which accept nothing else.
 const (
-	SandboxBotToken      = "123456789:SANDBOX-not-a-real-token-000000000000"
+	SandboxBotToken      = "7000000001:AASandboxTokenNotReal_0123456789abc"
 	SandboxWebhookSecret = "sandbox-webhook-secret"
 	SandboxESIMGoAPIKey  = "sandbox-esimgo-key"
 	SandboxAdminToken    = "support:sandbox-admin-token"

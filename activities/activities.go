@@ -1,0 +1,94 @@
+// Package activities holds every side effect of an order: PostgreSQL writes,
+// eSIM Go purchases and Telegram calls. Each activity is safe to run twice;
+// the comments on each say how.
+package activities
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/pricing"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
+)
+
+// Activities holds the dependencies; the worker registers one value of it.
+type Activities struct {
+	Store   *store.Store
+	ESIM    *esimgo.Client
+	Bot     *telegram.Bot
+	Pricing pricing.Rules
+	Logger  *slog.Logger
+	// OutcomeSettle is how long to wait after an eSIM Go order whose outcome
+	// is unknown before looking it up, so a slow commit has landed.
+	OutcomeSettle time.Duration
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Activities) log() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}
+
+// Error types the workflow's retry policies and branches refer to.
+const (
+	ErrTypePermanentESIM = "PermanentESIMError" // eSIM Go refused for good: refund at once
+	ErrTypeOutcomeESIM   = "ESIMOutcomeUnknown" // retried: the next attempt looks the order up first
+	ErrTypeBotBlocked    = "BotBlocked"         // the buyer blocked the bot: do not retry
+	ErrTypePermanentTG   = "PermanentTelegramError"
+	ErrTypeUnknownPlan   = "UnknownPlan"
+	ErrTypeUnpriceable   = "Unpriceable"
+)
+
+// esimError turns an eSIM Go failure into an activity error that tells
+// Temporal whether and when to retry.
+func esimError(op string, err error) error {
+	var e *esimgo.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Kind {
+	case esimgo.KindUnauthorized, esimgo.KindNotFound, esimgo.KindInvalid:
+		return temporal.NewNonRetryableApplicationError(op+": "+e.Error(), ErrTypePermanentESIM, err)
+	case esimgo.KindRateLimited:
+		return temporal.NewApplicationErrorWithOptions(op+": "+e.Error(), "ESIMRateLimited",
+			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: e.RetryAfter})
+	case esimgo.KindOutcomeUnknown:
+		return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), ErrTypeOutcomeESIM, err)
+	case esimgo.KindInsufficientBalance:
+		return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), "ESIMInsufficientBalance", err)
+	}
+	if e.RetryAfter > 0 {
+		return temporal.NewApplicationErrorWithOptions(op+": "+e.Error(), "ESIM"+e.Kind.String(),
+			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: e.RetryAfter})
+	}
+	return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), "ESIM"+e.Kind.String(), err)
+}
+
+// telegramError does the same for the Bot API.
+func telegramError(op string, err error) error {
+	switch {
+	case telegram.IsBlocked(err):
+		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrTypeBotBlocked, err)
+	case telegram.RetryAfter(err) > 0:
+		return temporal.NewApplicationErrorWithOptions(op+": "+err.Error(), "TelegramRateLimited",
+			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: telegram.RetryAfter(err)})
+	case telegram.IsRetryable(err):
+		return temporal.NewApplicationErrorWithCause(op+": "+err.Error(), "TelegramUnavailable", err)
+	}
+	return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrTypePermanentTG, err)
+}

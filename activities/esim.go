@@ -1,0 +1,210 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/store"
+)
+
+// PlaceInput buys one eSIM for one charge.
+type PlaceInput struct {
+	OrderID  string
+	ChargeID string
+	Bundle   string
+	// Since is when the charge was accepted; any eSIM Go order for this
+	// charge was created after it.
+	Since time.Time
+}
+
+// lookupSkew covers clock differences between us and eSIM Go.
+const lookupSkew = 2 * time.Minute
+
+// PlaceESIMOrder buys the eSIM. eSIM Go has no idempotency key, so this is
+// where money rule 2 lives:
+//   - the ledger is checked first: a charge that already has an eSIM order
+//     is never ordered again;
+//   - a retry (attempt > 1) may follow an attempt whose request reached
+//     eSIM Go and then died, so it first looks for an order placed since the
+//     payment that no other charge has claimed, and claims it;
+//   - an order whose outcome is unknown is looked up after a settle time,
+//     and only reported as failed (to be retried, which looks up again)
+//     when nothing is found.
+func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (order.ESIM, error) {
+	if e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); err == nil {
+		return *esimView(e), nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return order.ESIM{}, err
+	}
+	if activity.GetInfo(ctx).Attempt > 1 {
+		if e, ok, err := a.claim(ctx, in); err != nil || ok {
+			return e, err
+		}
+	}
+	placed, err := a.ESIM.CreateOrder(ctx, esimgo.OrderRequest{
+		Type: esimgo.OrderTransaction, Assign: true,
+		Order: []esimgo.OrderItem{{Type: "bundle", Item: in.Bundle, Quantity: 1}},
+	})
+	if esimgo.KindOf(err) == esimgo.KindOutcomeUnknown {
+		a.log().Warn("esim order outcome unknown; looking it up", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
+		select {
+		case <-ctx.Done():
+			return order.ESIM{}, ctx.Err()
+		case <-time.After(a.OutcomeSettle):
+		}
+		if e, ok, cerr := a.claim(ctx, in); cerr != nil || ok {
+			return e, cerr
+		}
+		return order.ESIM{}, esimError("place esim order "+in.OrderID, err)
+	}
+	if err != nil {
+		if esimgo.KindOf(err) == esimgo.KindInsufficientBalance {
+			// Operators must top up; the order waits within its fulfilment deadline.
+			a.log().Error("ALERT esim go balance too low for an order", "order_id", in.OrderID, "bundle", in.Bundle)
+		}
+		return order.ESIM{}, esimError("place esim order "+in.OrderID, err)
+	}
+	return a.record(ctx, in, placed, false)
+}
+
+// claim adopts an eSIM Go order for in.Bundle placed since in.Since that no
+// charge owns yet. The ledger's unique reference makes the claim atomic.
+func (a *Activities) claim(ctx context.Context, in PlaceInput) (order.ESIM, bool, error) {
+	candidates, err := a.ESIM.FindOrderSince(ctx, in.Since.Add(-lookupSkew), in.Bundle)
+	if err != nil {
+		return order.ESIM{}, false, esimError("look up esim orders for "+in.OrderID, err)
+	}
+	refs := make([]string, 0, len(candidates))
+	for _, c := range candidates {
+		refs = append(refs, c.Reference)
+	}
+	known, err := a.Store.KnownESIMReferences(ctx, refs)
+	if err != nil {
+		return order.ESIM{}, false, err
+	}
+	// Oldest first: the order our earliest attempt placed.
+	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].CreatedDate.Before(candidates[j].CreatedDate) })
+	for _, c := range candidates {
+		if known[c.Reference] || c.Reference == "" {
+			continue
+		}
+		e, err := a.record(ctx, in, c, true)
+		if errors.Is(err, store.ErrAlreadyClaimed) {
+			continue // another charge claimed it a moment ago
+		}
+		if err != nil {
+			return order.ESIM{}, false, err
+		}
+		a.log().Info("claimed esim order after unknown outcome", "order_id", in.OrderID, "charge_id", in.ChargeID,
+			"esim_reference", c.Reference)
+		return e, true, nil
+	}
+	return order.ESIM{}, false, nil
+}
+
+func (a *Activities) record(ctx context.Context, in PlaceInput, o esimgo.Order, claimed bool) (order.ESIM, error) {
+	row := store.ESIMOrder{Reference: o.Reference, OrderID: in.OrderID, ChargeID: in.ChargeID, Bundle: in.Bundle,
+		TotalUSD: o.Total, Claimed: claimed}
+	if as := o.Assignments(); len(as) > 0 {
+		row.ICCID, row.SMDPAddress, row.MatchingID = as[0].ICCID, esimgo.NormalizeSMDP(as[0].SMDPAddress), as[0].MatchingID
+	}
+	if err := a.Store.RecordESIMOrder(ctx, row); err != nil {
+		if errors.Is(err, store.ErrAlreadyClaimed) && !claimed {
+			// Our fresh order's reference cannot belong to anyone else; the
+			// charge itself already has an order (a concurrent attempt).
+			if e, lerr := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); lerr == nil {
+				return *esimView(e), nil
+			}
+		}
+		return order.ESIM{}, err
+	}
+	if err := a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":esim_ordered:"+in.ChargeID, "esim_ordered", "system",
+		map[string]any{"reference": o.Reference, "bundle": in.Bundle, "claimed_after_unknown_outcome": claimed}); err != nil {
+		return order.ESIM{}, err
+	}
+	return *esimView(row), nil
+}
+
+// FetchInput names the eSIM Go order whose install details are needed.
+type FetchInput struct {
+	OrderID   string
+	ChargeID  string
+	Reference string
+}
+
+// FetchInstallDetails reads ICCID, SM-DP+ and matching id. eSIM Go answers
+// 503 with Retry-After while it is still assigning; the retry policy waits
+// that long. Reading is idempotent.
+func (a *Activities) FetchInstallDetails(ctx context.Context, in FetchInput) (order.ESIM, error) {
+	e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID)
+	if err != nil {
+		return order.ESIM{}, fmt.Errorf("fetch install details of %s: %w", in.OrderID, err)
+	}
+	if e.MatchingID == "" {
+		as, err := a.ESIM.Assignments(ctx, in.Reference)
+		if err != nil {
+			return order.ESIM{}, esimError("fetch install details of "+in.OrderID, err)
+		}
+		if len(as) == 0 {
+			return order.ESIM{}, temporal.NewApplicationError("no eSIM assigned yet to "+in.Reference, "ESIMNotAssigned")
+		}
+		e.ICCID, e.SMDPAddress, e.MatchingID = as[0].ICCID, esimgo.NormalizeSMDP(as[0].SMDPAddress), as[0].MatchingID
+		if err := a.Store.SetInstallDetails(ctx, e.Reference, e.ICCID, e.SMDPAddress, e.MatchingID); err != nil {
+			return order.ESIM{}, err
+		}
+	}
+	// Tagging the eSIM with our order id lets support find it in eSIM Go's
+	// portal; failing to tag must not hold up the buyer.
+	if err := a.ESIM.SetCustomerRef(ctx, e.ICCID, in.OrderID); err != nil {
+		a.log().Warn("tag esim with order id", "order_id", in.OrderID, "err", err)
+	}
+	return *esimView(e), nil
+}
+
+// RevokeInput removes an unused bundle after a support refund.
+type RevokeInput struct {
+	OrderID string
+	ICCID   string
+	Bundle  string
+}
+
+// RevokeBundle takes the bundle back from eSIM Go (crediting our balance
+// when unused). Already revoked or unknown counts as done.
+func (a *Activities) RevokeBundle(ctx context.Context, in RevokeInput) error {
+	err := a.ESIM.RevokeBundle(ctx, in.ICCID, in.Bundle)
+	if esimgo.KindOf(err) == esimgo.KindNotFound {
+		return nil
+	}
+	if err != nil {
+		return esimError("revoke bundle of "+in.OrderID, err)
+	}
+	return a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":bundle_revoked", "bundle_revoked", "system",
+		map[string]any{"iccid": in.ICCID, "bundle": in.Bundle})
+}
+
+// LookupESIM returns the eSIM the ledger holds for a charge, if any.
+func (a *Activities) LookupESIM(ctx context.Context, chargeID string) (*order.ESIM, error) {
+	e, err := a.Store.ESIMOrderByCharge(ctx, chargeID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return esimView(e), nil
+}
+
+func lpa(smdp, matchingID string) string {
+	if smdp == "" || matchingID == "" {
+		return ""
+	}
+	return esimgo.LPA(smdp, matchingID)
+}

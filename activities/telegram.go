@@ -1,0 +1,115 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/qr"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
+)
+
+// DeliverInput sends the eSIM to the buyer's chat.
+type DeliverInput struct {
+	OrderID  string
+	ChatID   int64
+	Lang     string
+	PlanName string
+	ESIM     order.ESIM
+	Attempt  string // distinguishes an operator's re-send in the timeline
+}
+
+// DeliverResult says whether the photo reached the chat.
+type DeliverResult struct {
+	Delivered bool
+	Blocked   bool
+}
+
+// DeliverESIM renders the QR code here, inside the activity, and uploads it
+// with the manual codes and one-tap links. A buyer who blocked the bot is
+// not retried: the eSIM is still theirs in the Mini App. Sending twice after
+// a lost answer shows the same QR twice, which is harmless.
+func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverResult, error) {
+	lpa := in.ESIM.LPA
+	if lpa == "" {
+		lpa = esimgo.LPA(in.ESIM.SMDPAddress, in.ESIM.MatchingID)
+	}
+	png, err := qr.PNG(lpa, 512)
+	if err != nil {
+		return DeliverResult{}, err
+	}
+	caption := i18n.T(in.Lang, i18n.DeliveryCaption, in.PlanName, in.ESIM.SMDPAddress, in.ESIM.MatchingID,
+		esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa))
+	err = a.Bot.SendPhoto(ctx, in.ChatID, png, "esim-"+in.OrderID+".png", caption)
+	key := in.OrderID + ":delivered" + in.Attempt
+	if err != nil {
+		terr := telegramError("deliver esim "+in.OrderID, err)
+		if isType(terr, ErrTypeBotBlocked) {
+			a.log().Warn("buyer blocked the bot; eSIM stays available in the Mini App", "order_id", in.OrderID)
+			return DeliverResult{Blocked: true}, a.Store.AddEvent(ctx, in.OrderID, key, "delivery_blocked", "system", nil)
+		}
+		return DeliverResult{}, terr
+	}
+	return DeliverResult{Delivered: true}, a.Store.AddEvent(ctx, in.OrderID, key, "delivered", "system",
+		map[string]any{"iccid": in.ESIM.ICCID})
+}
+
+// RefundInput refunds one charge.
+type RefundInput struct {
+	OrderID  string
+	ChargeID string
+	UserID   int64
+	Stars    int64
+	Reason   string
+	By       string
+}
+
+// RefundPayment records the intent, calls refundStarPayment, and marks the
+// refund done. Telegram answering CHARGE_ALREADY_REFUNDED means an earlier
+// attempt succeeded (money rule 6), so retries can never refund twice.
+func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
+	if err := a.Store.RequestRefund(ctx, store.RefundRow{ChargeID: in.ChargeID, OrderID: in.OrderID, UserID: in.UserID,
+		Stars: in.Stars, Reason: in.Reason, RequestedBy: in.By}); err != nil {
+		return err
+	}
+	err := a.Bot.RefundStarPayment(ctx, in.UserID, in.ChargeID)
+	alreadyDone := err != nil && telegram.IsAlreadyRefunded(err)
+	if err != nil && !alreadyDone {
+		a.log().Warn("refund failed; will retry", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
+		if terr := telegramError("refund "+in.ChargeID, err); !isType(terr, ErrTypePermanentTG) {
+			return terr
+		}
+		// A refund must end in success: even an unexpected 400 is retried
+		// (slowly, per the policy) and shown to operators, never dropped.
+		return fmt.Errorf("refund %s: %w", in.ChargeID, err)
+	}
+	if err := a.Store.CompleteRefund(ctx, in.ChargeID); err != nil {
+		return err
+	}
+	a.log().Info("refunded", "order_id", in.OrderID, "charge_id", in.ChargeID, "stars", in.Stars, "already_refunded", alreadyDone)
+	return a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":refunded:"+in.ChargeID, "refunded", in.By,
+		map[string]any{"charge_id": in.ChargeID, "stars": in.Stars, "reason": in.Reason})
+}
+
+// NotifyInput is a plain message to the buyer.
+type NotifyInput struct {
+	OrderID string
+	ChatID  int64
+	Text    string
+}
+
+// NotifyBuyer sends a message; a blocked bot is not an error worth retrying.
+func (a *Activities) NotifyBuyer(ctx context.Context, in NotifyInput) error {
+	err := a.Bot.SendMessage(ctx, in.ChatID, in.Text)
+	if err == nil {
+		return nil
+	}
+	terr := telegramError("notify buyer of "+in.OrderID, err)
+	if isType(terr, ErrTypeBotBlocked) {
+		return nil
+	}
+	return terr
+}

@@ -1,0 +1,140 @@
+package telegramtest
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/starsesim/esimstore/telegram"
+)
+
+func (f *Fake) sendMessage(_ *http.Request, c *Call) (any, *apiError) {
+	chatID, aerr := chatIDParam(c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	text := c.Param("text")
+	if strings.TrimSpace(text) == "" {
+		return nil, badRequest("message text is empty")
+	}
+	if utf8.RuneCountInString(text) > 4096 {
+		return nil, badRequest("message is too long")
+	}
+	if aerr := checkParseMode(c.Param("parse_mode"), text); aerr != nil {
+		return nil, aerr
+	}
+	buttons, aerr := inlineButtons(c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := f.checkReachable(chatID); aerr != nil {
+		return nil, aerr
+	}
+	return f.addChat(chatID, ChatItem{Kind: KindText, Text: text, ParseMode: c.Param("parse_mode"), Buttons: buttons}), nil
+}
+
+func (f *Fake) sendPhoto(_ *http.Request, c *Call) (any, *apiError) {
+	chatID, aerr := chatIDParam(c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	item := ChatItem{Kind: KindPhoto, Text: c.Param("caption"), ParseMode: c.Param("parse_mode")}
+	if file, ok := c.File("photo"); ok {
+		// Telegram decodes the upload; a non-image fails like this.
+		if ct := http.DetectContentType(file.Data); !strings.HasPrefix(ct, "image/") {
+			return nil, badRequest("IMAGE_PROCESS_FAILED")
+		}
+		item.Photo, item.FileName = file.Data, file.Name
+	} else if c.Param("photo") == "" {
+		return nil, badRequest("there is no photo in the request")
+	}
+	if utf8.RuneCountInString(item.Text) > 1024 {
+		return nil, badRequest("message caption is too long")
+	}
+	if aerr := checkParseMode(item.ParseMode, item.Text); aerr != nil {
+		return nil, aerr
+	}
+	buttons, aerr := inlineButtons(c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	item.Buttons = buttons
+	if aerr := f.checkReachable(chatID); aerr != nil {
+		return nil, aerr
+	}
+	return f.addChat(chatID, item), nil
+}
+
+func checkParseMode(mode, text string) *apiError {
+	switch strings.ToLower(mode) {
+	case "":
+		return nil
+	case "html":
+		if err := checkHTML(text); err != nil {
+			return badRequest("can't parse entities: %s", err)
+		}
+		return nil
+	case "markdown", "markdownv2":
+		return nil // not used by the store; accepted unchecked
+	}
+	return badRequest("unsupported parse_mode")
+}
+
+// inlineButtons reads reply_markup.inline_keyboard.
+func inlineButtons(c *Call) ([]telegram.Button, *apiError) {
+	if !c.Has("reply_markup") {
+		return nil, nil
+	}
+	var markup struct {
+		InlineKeyboard [][]struct {
+			Text   string `json:"text"`
+			URL    string `json:"url"`
+			WebApp *struct {
+				URL string `json:"url"`
+			} `json:"web_app"`
+			CallbackData string `json:"callback_data"`
+		} `json:"inline_keyboard"`
+	}
+	if err := c.JSON("reply_markup", &markup); err != nil {
+		return nil, badRequest("can't parse reply keyboard markup JSON object")
+	}
+	var out []telegram.Button
+	for _, row := range markup.InlineKeyboard {
+		for _, b := range row {
+			if b.Text == "" {
+				return nil, badRequest("BUTTON_TEXT_INVALID")
+			}
+			btn := telegram.Button{Text: b.Text, URL: b.URL}
+			if b.WebApp != nil {
+				if !webAppURLAllowed(b.WebApp.URL) {
+					return nil, badRequest("BUTTON_URL_INVALID")
+				}
+				btn.WebAppURL = b.WebApp.URL
+			}
+			if btn.URL == "" && btn.WebAppURL == "" && b.CallbackData == "" {
+				return nil, badRequest("can't find field \"url\"")
+			}
+			out = append(out, btn)
+		}
+	}
+	return out, nil
+}
+
+// webAppURLAllowed applies Telegram's HTTPS rule for Mini App URLs, except
+// for loopback hosts so the local sandbox can serve the Mini App over HTTP
+// (a deliberate deviation from Telegram).
+func webAppURLAllowed(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		h := u.Hostname()
+		return h == "localhost" || h == "127.0.0.1" || h == "::1"
+	}
+	return false
+}

@@ -1,0 +1,113 @@
+package workflows
+
+import (
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/starsesim/esimstore/order"
+)
+
+// registerHandlers installs the query, the updates and their validators
+// before the workflow does anything that could block, so messages that
+// arrive with the start (update-with-start, signal-with-start) find them.
+func (w *orderRun) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, order.QueryStatus, func() (order.View, error) {
+		return w.view, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandler(ctx, order.UpdateInvoice, w.invoice); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, order.UpdatePreCheckout, w.approveCheckout,
+		workflow.UpdateHandlerOptions{Validator: w.validateCheckout}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, order.UpdateRefund, w.requestRefund,
+		workflow.UpdateHandlerOptions{Validator: w.validateRefund})
+}
+
+// invoice returns the link once the quote and invoice exist.
+func (w *orderRun) invoice(ctx workflow.Context) (order.Invoice, error) {
+	if err := workflow.Await(ctx, func() bool { return w.ready || w.invoiceErr != nil }); err != nil {
+		return order.Invoice{}, err
+	}
+	if w.invoiceErr != nil {
+		return order.Invoice{}, temporal.NewNonRetryableApplicationError("the invoice could not be created",
+			order.ErrTypeInvoiceFailed, w.invoiceErr)
+	}
+	return order.Invoice{OrderID: w.in.OrderID, Status: w.view.Status, InvoiceLink: w.view.InvoiceLink,
+		PriceStars: w.view.Stars, PriceUSD: w.view.PriceUSD}, nil
+}
+
+// validateCheckout decides Telegram's pre-checkout query. Rejections leave
+// no trace in history, so a storm of bad queries costs nothing.
+func (w *orderRun) validateCheckout(ctx workflow.Context, pc order.PreCheckout) error {
+	refuse := func(code string) error {
+		return temporal.NewNonRetryableApplicationError(code, order.ErrTypeCheckoutRefused, nil)
+	}
+	switch {
+	case !w.ready || !w.exists:
+		return refuse(order.RefuseBusy)
+	case pc.Payload != w.in.OrderID:
+		return refuse(order.RefuseUnknown)
+	case pc.UserID != w.in.UserID:
+		return refuse(order.RefuseNotOwner)
+	case w.paid != nil || w.view.Status != order.StatusAwaitingPayment:
+		return refuse(order.RefuseNotAwaiting)
+	case !workflow.Now(ctx).Before(w.quoteExpiresAt):
+		return refuse(order.RefuseExpired)
+	case pc.Currency != "XTR":
+		return refuse(order.RefuseWrongCurrency)
+	case pc.TotalAmount != w.view.Stars:
+		return refuse(order.RefuseWrongAmount)
+	}
+	return nil
+}
+
+// approveCheckout extends the wait for the payment (see approvalGrace).
+func (w *orderRun) approveCheckout(ctx workflow.Context, pc order.PreCheckout) error {
+	if w.approvedAt.IsZero() {
+		w.approvedAt = workflow.Now(ctx)
+	}
+	return nil
+}
+
+func (w *orderRun) validateRefund(ctx workflow.Context, r order.RefundRequest) error {
+	if strings.TrimSpace(r.Reason) == "" || strings.TrimSpace(r.By) == "" {
+		return temporal.NewNonRetryableApplicationError("a refund needs a reason and who asked", "InvalidRefund", nil)
+	}
+	if !w.ready {
+		return nil // a resumed run decides once the order is loaded
+	}
+	return w.refundable()
+}
+
+// requestRefund records support's request; the main loop carries it out,
+// so the caller gets its answer (202) without waiting for Telegram.
+func (w *orderRun) requestRefund(ctx workflow.Context, r order.RefundRequest) error {
+	if err := workflow.Await(ctx, func() bool { return w.ready }); err != nil {
+		return err
+	}
+	if err := w.refundable(); err != nil {
+		return err
+	}
+	w.supportRefund = &r
+	if w.cancelFulfil != nil {
+		w.cancelFulfil()
+	}
+	return nil
+}
+
+func (w *orderRun) refundable() error {
+	switch {
+	case w.supportRefund != nil || w.view.Status == order.StatusRefunded || w.view.Status == order.StatusRefunding ||
+		(w.paid != nil && w.refunded[w.paid.ChargeID]):
+		return temporal.NewNonRetryableApplicationError("the order is already refunded", order.ErrTypeAlreadyRefunded, nil)
+	case w.paid == nil || !w.exists:
+		return temporal.NewNonRetryableApplicationError("the order is not paid", order.ErrTypeNotPaid, nil)
+	}
+	return nil
+}

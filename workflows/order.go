@@ -1,0 +1,464 @@
+// Package workflows holds the deterministic order process. Everything that
+// touches the world is an activity (package activities); this code only
+// decides.
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/order"
+)
+
+// a names activities by method expression, so renames are compile-checked.
+var a *activities.Activities
+
+// approvalGrace is how long an approved checkout keeps the order open past
+// its quote expiry: Telegram sends successful_payment seconds after an
+// approval, but an approved payment must never find the order gone.
+const approvalGrace = time.Hour
+
+// OrderWorkflow is one order, from quote to a fulfilled eSIM or a refund.
+// It reads top to bottom as the order's life: open (quote and invoice),
+// wait for the payment, fulfil, then settle every charge and support request.
+func OrderWorkflow(ctx workflow.Context, in order.Input) (order.View, error) {
+	w := newOrderRun(ctx, in)
+	if err := w.registerHandlers(ctx); err != nil {
+		return order.View{}, err
+	}
+
+	if in.Resume {
+		w.load(ctx)
+	} else {
+		w.open(ctx)
+	}
+	if w.view.Status == order.StatusAwaitingPayment {
+		w.awaitPayment(ctx)
+	}
+	if w.view.Status == order.StatusPaid {
+		w.fulfil(ctx)
+	}
+	w.settle(ctx)
+	return w.view, nil
+}
+
+// pendingRefund is a charge that must be refunded, and why.
+type pendingRefund struct {
+	Payment order.Payment
+	Reason  i18n.Key
+	Note    string // support's own words
+	By      string
+}
+
+func (r pendingRefund) text(lang string) string {
+	if r.Reason == i18n.RefundReasonSupport {
+		return i18n.T(lang, r.Reason, r.Note)
+	}
+	return i18n.T(lang, r.Reason)
+}
+
+type orderRun struct {
+	in   order.Input
+	view order.View
+	lang string
+
+	planName       string
+	quoteExpiresAt time.Time
+	exists         bool // false only for a payment that names no order
+	ready          bool // quote and invoice known (or loaded)
+	invoiceErr     error
+
+	approvedAt       time.Time
+	approvalRecorded bool
+
+	paid     *order.Payment
+	paidAt   time.Time
+	seen     map[string]bool
+	refunded map[string]bool
+	toRefund []pendingRefund
+
+	supportRefund  *order.RefundRequest
+	supportHandled bool
+	cancelFulfil   workflow.CancelFunc
+
+	payments workflow.ReceiveChannel
+	redeliver workflow.ReceiveChannel
+	redeliveries int
+}
+
+func newOrderRun(ctx workflow.Context, in order.Input) *orderRun {
+	return &orderRun{
+		in:        in,
+		lang:      i18n.Lang(in.LanguageCode),
+		exists:    true,
+		view:      order.View{OrderID: in.OrderID, PlanID: in.PlanID, UserID: in.UserID, Status: order.StatusAwaitingPayment},
+		seen:      map[string]bool{},
+		refunded:  map[string]bool{},
+		payments:  workflow.GetSignalChannel(ctx, order.SignalPayment),
+		redeliver: workflow.GetSignalChannel(ctx, order.SignalRetry),
+	}
+}
+
+// open quotes the plan and creates the invoice; the `invoice` update
+// returns as soon as both are done (early return).
+func (w *orderRun) open(ctx workflow.Context) {
+	w.quoteExpiresAt = workflow.Now(ctx).Add(w.in.InvoiceTTL)
+	var q activities.QuoteResult
+	err := workflow.ExecuteLocalActivity(withLedger(ctx), a.Quote,
+		activities.QuoteInput{Order: w.in, ExpiresAt: w.quoteExpiresAt}).Get(ctx, &q)
+	if err != nil {
+		w.failOpen(ctx, "quote", err)
+		return
+	}
+	w.planName, w.view.Stars, w.view.PriceUSD = q.PlanName, q.Stars, q.PriceUSD
+	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStarsAmount.ValueSet(q.Stars))
+
+	var link string
+	err = workflow.ExecuteLocalActivity(withInvoice(ctx), a.CreateInvoice, activities.InvoiceInput{
+		OrderID: w.in.OrderID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: q.PlanName, Stars: q.Stars,
+		InChat: w.in.Source == order.SourceChat,
+	}).Get(ctx, &link)
+	if err != nil {
+		w.failOpen(ctx, "invoice", err)
+		return
+	}
+	w.view.InvoiceLink = link
+	w.ready = true
+	w.setDetails(ctx)
+}
+
+// failOpen ends an order that never got an invoice: nothing was paid, so
+// expiring it is the whole story.
+func (w *orderRun) failOpen(ctx workflow.Context, step string, err error) {
+	w.invoiceErr = err
+	w.view.LastError = step + ": " + err.Error()
+	w.setStatus(ctx, order.StatusExpired, "invoice_failed", map[string]any{"step": step, "error": err.Error()})
+}
+
+// load rebuilds the state of an order whose earlier run has closed, for a
+// late payment or a support refund.
+func (w *orderRun) load(ctx workflow.Context) {
+	var l activities.Loaded
+	if err := workflow.ExecuteLocalActivity(withLedger(ctx), a.LoadOrder, w.in.OrderID).Get(ctx, &l); err != nil {
+		// Unreachable with unlimited retries; kept so a bug cannot lose a charge.
+		w.view.LastError = "load: " + err.Error()
+	}
+	w.ready = true
+	if !l.Exists {
+		w.exists = false
+		w.view.Status = order.StatusRefunding
+		w.invoiceErr = temporal.NewNonRetryableApplicationError("unknown order", order.ErrTypeUnknownOrder, nil)
+		return
+	}
+	w.in.UserID, w.in.ChatID, w.in.LanguageCode, w.in.PlanID = l.Order.UserID, l.Order.ChatID, l.Order.LanguageCode, l.Order.PlanID
+	w.lang = i18n.Lang(l.Order.LanguageCode)
+	w.planName, w.quoteExpiresAt = l.PlanName, l.QuoteExpires
+	w.view = order.View{OrderID: w.in.OrderID, Status: l.Status, PlanID: l.Order.PlanID, UserID: l.Order.UserID,
+		Stars: l.Stars, PriceUSD: l.PriceUSD, InvoiceLink: l.InvoiceLink, ESIM: l.ESIM, Refunds: l.Refunded}
+	for _, r := range l.Refunded {
+		w.refunded[r.ChargeID] = true
+	}
+	if l.PaidCharge != nil {
+		w.paid, w.paidAt = l.PaidCharge, workflow.Now(ctx)
+		w.seen[l.PaidCharge.ChargeID] = true
+		w.view.ChargeID = l.PaidCharge.ChargeID
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(w.view.Status)),
+		order.AttrUserID.ValueSet(w.in.UserID), order.AttrPlanID.ValueSet(w.in.PlanID),
+		order.AttrStarsAmount.ValueSet(w.view.Stars))
+	switch {
+	case w.view.Status == order.StatusFulfilling && w.paid != nil:
+		// The earlier run stopped mid-fulfilment; the purchase activity
+		// finds any eSIM already bought in the ledger.
+		w.view.Status = order.StatusPaid
+	case w.view.Status == order.StatusRefunding && w.paid != nil && !w.refunded[w.paid.ChargeID]:
+		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.paid, Reason: i18n.RefundReasonESIM, By: "system"})
+	}
+	w.setDetails(ctx)
+}
+
+// awaitPayment waits for the first valid charge until the quote expires,
+// longer once Telegram's pre-checkout was approved.
+func (w *orderRun) awaitPayment(ctx workflow.Context) {
+	for {
+		w.takePayments(ctx)
+		if w.paid != nil {
+			return
+		}
+		if !w.approvedAt.IsZero() && !w.approvalRecorded {
+			w.approvalRecorded = true
+			w.record(ctx, "", "checkout_approved", "checkout_approved", "buyer", nil)
+		}
+		deadline := w.quoteExpiresAt
+		if !w.approvedAt.IsZero() && w.approvedAt.Add(approvalGrace).After(deadline) {
+			deadline = w.approvedAt.Add(approvalGrace)
+		}
+		left := deadline.Sub(workflow.Now(ctx))
+		if left <= 0 {
+			w.setStatus(ctx, order.StatusExpired, "expired", nil)
+			return
+		}
+		_, _ = workflow.AwaitWithTimeout(ctx, left, func() bool {
+			return w.payments.Len() > 0 || (!w.approvedAt.IsZero() && !w.approvalRecorded)
+		})
+	}
+}
+
+// takePayments classifies every payment signal received so far: the first
+// valid one pays the order, every other one is queued for a refund
+// (money rule 3). A charge id seen before is ignored.
+func (w *orderRun) takePayments(ctx workflow.Context) {
+	for {
+		var p order.Payment
+		if !w.payments.ReceiveAsync(&p) {
+			return
+		}
+		if w.seen[p.ChargeID] {
+			continue
+		}
+		w.seen[p.ChargeID] = true
+		if !w.exists {
+			w.view.UserID = p.UserID
+			_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrUserID.ValueSet(p.UserID))
+		}
+		w.recordPayment(ctx, p)
+		if reason := w.refusal(p); reason != "" {
+			w.record(ctx, "", "payment_refused:"+p.ChargeID, "payment_refused", "system",
+				map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount, "reason": string(reason)})
+			w.toRefund = append(w.toRefund, pendingRefund{Payment: p, Reason: reason, By: "system"})
+			continue
+		}
+		w.paid, w.paidAt = &p, workflow.Now(ctx)
+		w.view.ChargeID = p.ChargeID
+		w.setStatus(ctx, order.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
+	}
+}
+
+// refusal says why a payment cannot pay this order, or "" when it can.
+func (w *orderRun) refusal(p order.Payment) i18n.Key {
+	switch {
+	case !w.exists:
+		return i18n.RefundReasonUnknown
+	case w.paid != nil:
+		return i18n.RefundReasonDup
+	case w.view.Status != order.StatusAwaitingPayment:
+		return i18n.RefundReasonLate
+	case p.Currency != "XTR" || p.TotalAmount != w.view.Stars || p.UserID != w.in.UserID:
+		return i18n.RefundReasonAmount
+	}
+	return ""
+}
+
+// fulfil buys the eSIM and delivers it. A permanent refusal or the
+// fulfilment deadline turns into a refund; a support refund cancels it.
+func (w *orderRun) fulfil(ctx workflow.Context) {
+	w.setStatus(ctx, order.StatusFulfilling, "fulfilling", nil)
+	fctx, cancel := workflow.WithCancel(ctx)
+	w.cancelFulfil = cancel
+	esim, err := w.buyESIM(fctx)
+	w.cancelFulfil = nil
+	if err != nil {
+		if w.supportRefund != nil {
+			// Support asked first; the purchase may still have landed.
+			var bought *order.ESIM
+			_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.LookupESIM, w.paid.ChargeID).Get(ctx, &bought)
+			w.view.ESIM = bought
+			return
+		}
+		w.view.LastError = "esim: " + err.Error()
+		w.record(ctx, "", "fulfilment_failed", "fulfilment_failed", "system", map[string]any{"error": err.Error()})
+		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.paid, Reason: i18n.RefundReasonESIM, By: "system"})
+		return
+	}
+	w.view.ESIM = &esim
+	w.setStatus(ctx, order.StatusFulfilled, "fulfilled", map[string]any{"iccid": esim.ICCID, "reference": esim.Reference})
+	w.deliver(ctx, "")
+}
+
+func (w *orderRun) buyESIM(ctx workflow.Context) (order.ESIM, error) {
+	budget := w.paidAt.Add(w.in.FulfilmentDeadline).Sub(workflow.Now(ctx))
+	if budget < time.Minute {
+		budget = time.Minute
+	}
+	var placed order.ESIM
+	err := workflow.ExecuteActivity(withESIM(ctx, budget), a.PlaceESIMOrder, activities.PlaceInput{
+		OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.paidAt,
+	}).Get(ctx, &placed)
+	if err != nil {
+		return order.ESIM{}, err
+	}
+	budget = w.paidAt.Add(w.in.FulfilmentDeadline).Sub(workflow.Now(ctx))
+	if budget < time.Minute {
+		budget = time.Minute
+	}
+	var details order.ESIM
+	err = workflow.ExecuteActivity(withESIM(ctx, budget), a.FetchInstallDetails, activities.FetchInput{
+		OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Reference: placed.Reference,
+	}).Get(ctx, &details)
+	return details, err
+}
+
+// deliver sends the QR to the chat. Failing to deliver does not undo the
+// sale: the eSIM is the buyer's and shown in the Mini App; operators can
+// send the retryDelivery signal.
+func (w *orderRun) deliver(ctx workflow.Context, attempt string) {
+	var res activities.DeliverResult
+	err := workflow.ExecuteActivity(withDelivery(ctx), a.DeliverESIM, activities.DeliverInput{
+		OrderID: w.in.OrderID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: w.planName, ESIM: *w.view.ESIM, Attempt: attempt,
+	}).Get(ctx, &res)
+	switch {
+	case err != nil:
+		w.view.LastError = "delivery: " + err.Error()
+		w.record(ctx, "", "delivery_failed"+attempt, "delivery_failed", "system", map[string]any{"error": err.Error()})
+	case res.Blocked:
+		w.view.LastError = "delivery: the buyer blocked the bot; the eSIM is in the Mini App"
+		w.setDetails(ctx)
+	default:
+		w.view.LastError = ""
+		w.setDetails(ctx)
+	}
+}
+
+// settle refunds every charge that must be refunded, serves support
+// refunds and delivery retries, and keeps a fulfilled order open for the
+// support window. It returns only when nothing is pending, so no signal or
+// update is dropped when the run completes.
+func (w *orderRun) settle(ctx workflow.Context) {
+	var windowEnd time.Time
+	if w.view.Status == order.StatusFulfilled {
+		windowEnd = workflow.Now(ctx).Add(w.in.SupportWindow)
+	}
+	for {
+		w.takePayments(ctx)
+		switch {
+		case w.supportRefund != nil && !w.supportHandled:
+			w.supportHandled = true
+			w.refundForSupport(ctx)
+			continue
+		case len(w.toRefund) > 0:
+			r := w.toRefund[0]
+			w.toRefund = w.toRefund[1:]
+			w.refund(ctx, r)
+			continue
+		case w.redeliver.ReceiveAsync(nil):
+			if w.view.Status == order.StatusFulfilled && w.view.ESIM != nil {
+				w.redeliveries++
+				w.deliver(ctx, fmt.Sprintf(":retry%d", w.redeliveries))
+			}
+			continue
+		}
+		if left := windowEnd.Sub(workflow.Now(ctx)); left > 0 && w.view.Status == order.StatusFulfilled {
+			_, _ = workflow.AwaitWithTimeout(ctx, left, w.hasWork)
+			continue
+		}
+		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		if !w.hasWork() {
+			return
+		}
+	}
+}
+
+func (w *orderRun) hasWork() bool {
+	return w.payments.Len() > 0 || w.redeliver.Len() > 0 || len(w.toRefund) > 0 ||
+		(w.supportRefund != nil && !w.supportHandled)
+}
+
+// refundForSupport takes back the bundle when one was bought, then refunds
+// the order's charge with support's reason.
+func (w *orderRun) refundForSupport(ctx workflow.Context) {
+	r := w.supportRefund
+	w.record(ctx, "", "refund_requested", "refund_requested", r.By, map[string]any{"reason": r.Reason})
+	if w.view.ESIM != nil && w.view.ESIM.ICCID != "" {
+		_ = workflow.ExecuteActivity(withBestEffort(ctx), a.RevokeBundle, activities.RevokeInput{
+			OrderID: w.in.OrderID, ICCID: w.view.ESIM.ICCID, Bundle: w.in.PlanID,
+		}).Get(ctx, nil)
+	}
+	// A failure refund already queued for the same charge is replaced by this one.
+	kept := w.toRefund[:0]
+	for _, p := range w.toRefund {
+		if p.Payment.ChargeID != w.paid.ChargeID {
+			kept = append(kept, p)
+		}
+	}
+	w.toRefund = kept
+	w.refund(ctx, pendingRefund{Payment: *w.paid, Reason: i18n.RefundReasonSupport, Note: r.Reason, By: r.By})
+}
+
+// refund returns one charge's Stars and tells the buyer. It runs on a
+// disconnected context so cancelling the workflow cannot strand a refund.
+func (w *orderRun) refund(ctx workflow.Context, r pendingRefund) {
+	charge := r.Payment.ChargeID
+	if w.refunded[charge] {
+		return
+	}
+	main := w.paid != nil && w.paid.ChargeID == charge
+	reason := r.text("en")
+	if main || !w.exists {
+		w.setStatus(ctx, order.StatusRefunding, "refunding:"+charge, map[string]any{"charge_id": charge, "reason": reason})
+	}
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	_ = workflow.ExecuteActivity(withRefund(dctx), a.RefundPayment, activities.RefundInput{
+		OrderID: w.in.OrderID, ChargeID: charge, UserID: r.Payment.UserID, Stars: r.Payment.TotalAmount,
+		Reason: reason, By: r.By,
+	}).Get(dctx, nil)
+	w.refunded[charge] = true
+	w.view.Refunds = append(w.view.Refunds, order.Refund{ChargeID: charge, Reason: reason, By: r.By, At: workflow.Now(ctx)})
+
+	chat := w.in.ChatID
+	if !w.exists || chat == 0 {
+		chat = r.Payment.UserID // a private chat's id is the user's id
+	}
+	_ = workflow.ExecuteActivity(withBestEffort(dctx), a.NotifyBuyer, activities.NotifyInput{
+		OrderID: w.in.OrderID, ChatID: chat,
+		Text: i18n.T(w.lang, i18n.RefundNotice, r.Payment.TotalAmount, w.in.OrderID, r.text(w.lang)),
+	}).Get(dctx, nil)
+
+	if main || !w.exists || w.view.Status == order.StatusExpired || w.view.Status == order.StatusAwaitingPayment {
+		w.setStatus(ctx, order.StatusRefunded, "", nil)
+	}
+}
+
+func (w *orderRun) recordPayment(ctx workflow.Context, p order.Payment) {
+	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordPayment, w.in.OrderID, p).Get(ctx, nil)
+}
+
+// setStatus changes the state everywhere operators and buyers look: the
+// search attribute, the workflow's details and the read model.
+func (w *orderRun) setStatus(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
+	w.view.Status = st
+	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(st)))
+	w.setDetails(ctx)
+	event := ""
+	if eventKey != "" {
+		event = string(st)
+	}
+	w.record(ctx, st, eventKey, event, "system", detail)
+}
+
+func (w *orderRun) record(ctx workflow.Context, st order.Status, eventKey, event, actor string, detail map[string]any) {
+	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordState, activities.StateInput{
+		OrderID: w.in.OrderID, Status: st, EventKey: eventKey, Event: event, Actor: actor, Detail: detail,
+		LastError: w.view.LastError,
+	}).Get(ctx, nil)
+}
+
+// setDetails is what the Temporal UI shows on the workflow page.
+func (w *orderRun) setDetails(ctx workflow.Context) {
+	d := fmt.Sprintf("**%s** · plan `%s` · buyer `%d` · %d ⭐ (%s USD)", w.view.Status, w.view.PlanID,
+		w.view.UserID, w.view.Stars, w.view.PriceUSD)
+	if w.view.ChargeID != "" {
+		d += fmt.Sprintf(" · charge `%s`", w.view.ChargeID)
+	}
+	if w.view.ESIM != nil {
+		d += fmt.Sprintf(" · ICCID `%s`", w.view.ESIM.ICCID)
+	}
+	if w.view.LastError != "" {
+		d += "\n\nLast error: " + w.view.LastError
+	}
+	workflow.SetCurrentDetails(ctx, d)
+}
