@@ -39,6 +39,7 @@ const lookupSkew = 2 * time.Minute
 //     and only reported as failed (to be retried, which looks up again)
 //     when nothing is found.
 func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (order.ESIM, error) {
+	defer keepAlive(ctx)()
 	if e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); err == nil {
 		return *esimView(e), nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -144,6 +145,7 @@ type FetchInput struct {
 // 503 with Retry-After while it is still assigning; the retry policy waits
 // that long. Reading is idempotent.
 func (a *Activities) FetchInstallDetails(ctx context.Context, in FetchInput) (order.ESIM, error) {
+	defer keepAlive(ctx)()
 	e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID)
 	if err != nil {
 		return order.ESIM{}, fmt.Errorf("fetch install details of %s: %w", in.OrderID, err)

@@ -33,6 +33,7 @@ type DeliverResult struct {
 // not retried: the eSIM is still theirs in the Mini App. Sending twice after
 // a lost answer shows the same QR twice, which is harmless.
 func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverResult, error) {
+	defer keepAlive(ctx)()
 	lpa := in.ESIM.LPA
 	if lpa == "" {
 		lpa = esimgo.LPA(in.ESIM.SMDPAddress, in.ESIM.MatchingID)
@@ -71,6 +72,7 @@ type RefundInput struct {
 // refund done. Telegram answering CHARGE_ALREADY_REFUNDED means an earlier
 // attempt succeeded (money rule 6), so retries can never refund twice.
 func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
+	defer keepAlive(ctx)()
 	if err := a.Store.RequestRefund(ctx, store.RefundRow{ChargeID: in.ChargeID, OrderID: in.OrderID, UserID: in.UserID,
 		Stars: in.Stars, Reason: in.Reason, RequestedBy: in.By}); err != nil {
 		return err

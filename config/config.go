@@ -53,6 +53,7 @@ type Config struct {
 
 	// Not part of the fixed contract; defaults suit production.
 	FulfilmentDeadline time.Duration
+	SupportWindow      time.Duration
 	PlanSyncInterval   time.Duration
 	ReconcileInterval  time.Duration
 	LogFormat          string // "json" or "text"
@@ -132,6 +133,7 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 	c.InvoiceTTL = r.duration("INVOICE_TTL", "30m")
 	c.InitDataMaxAge = r.duration("INITDATA_MAX_AGE", "24h")
 	c.FulfilmentDeadline = r.duration("FULFILMENT_DEADLINE", "30m")
+	c.SupportWindow = r.duration("SUPPORT_WINDOW", "72h")
 	c.PlanSyncInterval = r.duration("PLAN_SYNC_INTERVAL", "1h")
 	c.ReconcileInterval = r.duration("RECONCILE_INTERVAL", "10m")
 	defaultFormat := "json"

@@ -32,15 +32,12 @@ CREATE TABLE orders (
     quote_expires_at timestamptz NOT NULL,
     language_code    text NOT NULL DEFAULT 'en',
     source           text NOT NULL DEFAULT 'miniapp' CHECK (source IN ('miniapp', 'chat', 'payment', 'subscription')),
-    idempotency_key  text,
     last_error       text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX orders_user_created_idx ON orders (user_id, created_at DESC);
 CREATE INDEX orders_status_idx ON orders (status, created_at DESC);
-CREATE UNIQUE INDEX orders_user_idempotency_idx ON orders (user_id, idempotency_key)
-    WHERE idempotency_key IS NOT NULL;
 
 CREATE TABLE payments (
     telegram_payment_charge_id   text PRIMARY KEY,

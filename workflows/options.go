@@ -44,6 +44,7 @@ func withInvoice(ctx workflow.Context) workflow.Context {
 func withESIM(ctx workflow.Context, budget time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    90 * time.Second,
+		HeartbeatTimeout:       10 * time.Second,
 		ScheduleToCloseTimeout: budget,
 		WaitForCancellation:    true,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -57,6 +58,7 @@ func withESIM(ctx workflow.Context, budget time.Duration) workflow.Context {
 func withDelivery(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
+		HeartbeatTimeout:       10 * time.Second,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
@@ -70,6 +72,7 @@ func withDelivery(ctx workflow.Context) workflow.Context {
 func withRefund(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
+		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
 		},

@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Everything they depend on is installed here, into git-ignored .tools/.
+
+SHELL := /bin/bash
+TEMPORAL_CLI_VERSION := v1.5.1
+TOOLS := $(CURDIR)/.tools
+TEMPORAL_CLI := $(TOOLS)/temporal-$(TEMPORAL_CLI_VERSION)/temporal
+GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
+
+export TEMPORAL_CLI
+
+.PHONY: run test unit-test tools postgres build vet browser-test fault-test bench clean
+
+## run: the whole store in sandbox mode (Temporal dev server + UI, PostgreSQL, app, fakes, simulator)
+run: tools postgres build
+	./bin/esimstore sandbox
+
+## test: every test — unit, integration (real dev server and PostgreSQL), browser
+test: tools postgres vet
+	go test $(GO_TEST_FLAGS) ./...
+	$(MAKE) browser-test
+
+## unit-test: the quick tests that need no services
+unit-test:
+	go test -short -count=1 ./...
+
+vet:
+	go vet ./...
+
+build:
+	go build -o bin/esimstore ./cmd/esimstore
+
+## tools: the pinned Temporal CLI, built from the Go module proxy
+tools: $(TEMPORAL_CLI)
+
+$(TEMPORAL_CLI):
+	@echo "building temporal CLI $(TEMPORAL_CLI_VERSION) (first time only, takes a few minutes)"
+	mkdir -p $(@D)
+	GOBIN=$(@D) GOFLAGS=-buildvcs=false go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+	mkdir -p $(TOOLS)/bin && ln -sf $@ $(TOOLS)/bin/temporal
+
+## postgres: make sure the local PostgreSQL cluster is up (installs it when missing)
+postgres:
+	./scripts/ensure-postgres.sh
+
+browser-test:
+	@if [ -d web/e2e ]; then ./scripts/browser-test.sh; else echo "no browser tests yet"; fi
+
+clean:
+	rm -rf bin .run

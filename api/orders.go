@@ -1,0 +1,180 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/orders"
+	"github.com/starsesim/esimstore/qr"
+	"github.com/starsesim/esimstore/store"
+)
+
+type createOrderBody struct {
+	PlanID         string `json:"plan_id"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+type orderCreated struct {
+	OrderID     string       `json:"order_id"`
+	Status      order.Status `json:"status"`
+	InvoiceLink string       `json:"invoice_link"`
+	PriceStars  int64        `json:"price_stars"`
+	PriceUSD    string       `json:"price_usd"`
+}
+
+// createOrder prices the plan on the server and returns the invoice link.
+// A repeated tap (same Idempotency-Key, or same plan within seconds) gets
+// the same order back.
+func (s *Server) createOrder(c echo.Context) error {
+	var body createOrderBody
+	dec := json.NewDecoder(c.Request().Body)
+	if err := dec.Decode(&body); err != nil {
+		return fail(c, http.StatusUnprocessableEntity, "invalid_body", `The body must be JSON like {"plan_id":"…"}.`)
+	}
+	body.PlanID = strings.TrimSpace(body.PlanID)
+	if body.PlanID == "" || len(body.PlanID) > 200 {
+		return fail(c, http.StatusUnprocessableEntity, "invalid_body", "plan_id is required.")
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		key = body.IdempotencyKey
+	}
+	if len(key) > 200 {
+		return fail(c, http.StatusUnprocessableEntity, "invalid_body", "The idempotency key is too long.")
+	}
+	user := buyerOf(c)
+	inv, err := s.Orders.Create(c.Request().Context(), orders.CreateRequest{
+		UserID: user.ID, ChatID: user.ID, LanguageCode: user.LanguageCode, PlanID: body.PlanID,
+		Source: order.SourceMiniApp, IdempotencyKey: key,
+	})
+	switch {
+	case errors.Is(err, orders.ErrPlanNotFound):
+		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")
+	case errors.Is(err, orders.ErrKeyReused):
+		return fail(c, http.StatusUnprocessableEntity, "idempotency_key_reused", "This idempotency key was used for another plan.")
+	case errors.Is(err, orders.ErrInvoiceFailed):
+		return fail(c, http.StatusBadGateway, "invoice_failed", "Telegram could not create the invoice. Please try again.")
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusCreated, orderCreated{OrderID: inv.OrderID, Status: inv.Status, InvoiceLink: inv.InvoiceLink,
+		PriceStars: inv.PriceStars, PriceUSD: inv.PriceUSD})
+}
+
+type esimJSON struct {
+	ICCID             string `json:"iccid"`
+	LPA               string `json:"lpa"`
+	SMDPAddress       string `json:"smdp_address"`
+	MatchingID        string `json:"matching_id"`
+	IOSInstallURL     string `json:"ios_install_url"`
+	AndroidInstallURL string `json:"android_install_url"`
+}
+
+type refundJSON struct {
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+type orderJSON struct {
+	OrderID     string       `json:"order_id"`
+	Status      order.Status `json:"status"`
+	PlanID      string       `json:"plan_id"`
+	PlanName    string       `json:"plan_name"`
+	PriceStars  int64        `json:"price_stars"`
+	PriceUSD    string       `json:"price_usd"`
+	InvoiceLink string       `json:"invoice_link,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+	ESIM        *esimJSON    `json:"esim,omitempty"`
+	Refund      *refundJSON  `json:"refund,omitempty"`
+}
+
+func orderOut(d store.Detail) orderJSON {
+	o := d.Order
+	out := orderJSON{OrderID: o.ID, Status: o.Status, PlanID: o.PlanID, PlanName: o.PlanName, PriceStars: o.PriceStars,
+		PriceUSD: o.PriceUSD.StringFixed(2), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+	if o.Status == order.StatusAwaitingPayment {
+		out.InvoiceLink = o.InvoiceLink
+	}
+	if e, ok := d.InstalledESIM(); ok && o.Status != order.StatusRefunded {
+		lpa := esimgo.LPA(e.SMDPAddress, e.MatchingID)
+		out.ESIM = &esimJSON{ICCID: e.ICCID, LPA: lpa, SMDPAddress: e.SMDPAddress, MatchingID: e.MatchingID,
+			IOSInstallURL: esimgo.IOSInstallURL(lpa), AndroidInstallURL: esimgo.AndroidInstallURL(lpa)}
+	}
+	for _, r := range d.Refunds {
+		if r.Status == "done" && r.Stars == o.PriceStars {
+			at := r.RequestedAt
+			if r.CompletedAt != nil {
+				at = *r.CompletedAt
+			}
+			out.Refund = &refundJSON{Reason: r.Reason, At: at}
+		}
+	}
+	return out
+}
+
+// myOrder loads an order of the signed-in buyer; another buyer's order is
+// indistinguishable from a missing one.
+func (s *Server) myOrder(c echo.Context) (store.Detail, bool, error) {
+	d, err := s.Store.OrderDetail(c.Request().Context(), c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && d.Order.UserID != buyerOf(c).ID) {
+		return store.Detail{}, false, fail(c, http.StatusNotFound, "order_not_found", "Order not found.")
+	}
+	if err != nil {
+		return store.Detail{}, false, err
+	}
+	return d, true, nil
+}
+
+func (s *Server) getMyOrder(c echo.Context) error {
+	d, ok, err := s.myOrder(c)
+	if !ok {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, orderOut(d))
+}
+
+func (s *Server) listMyOrders(c echo.Context) error {
+	ctx := c.Request().Context()
+	list, err := s.Store.ListOrders(ctx, store.OrderFilter{UserID: buyerOf(c).ID, Limit: 100})
+	if err != nil {
+		return err
+	}
+	out := make([]orderJSON, 0, len(list))
+	for _, o := range list {
+		d, err := s.Store.OrderDetail(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		out = append(out, orderOut(d))
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, out)
+}
+
+// myOrderQR renders the QR on request from the ledger's install details;
+// the image is never stored.
+func (s *Server) myOrderQR(c echo.Context) error {
+	d, ok, err := s.myOrder(c)
+	if !ok {
+		return err
+	}
+	e, installed := d.InstalledESIM()
+	if !installed || d.Order.Status == order.StatusRefunded {
+		return fail(c, http.StatusConflict, "not_ready", "The eSIM is not ready yet.")
+	}
+	png, err := qr.PNG(esimgo.LPA(e.SMDPAddress, e.MatchingID), 512)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return c.Blob(http.StatusOK, "image/png", png)
+}

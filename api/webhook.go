@@ -1,0 +1,164 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
+)
+
+// webhook receives Telegram's updates. The secret is checked before
+// anything is read or stored; the update is kept in the inbox before it is
+// acted on; 2xx is answered only once its effect is durable (money rule 4),
+// so Telegram re-delivers anything we failed to handle.
+func (s *Server) webhook(c echo.Context) error {
+	if !telegram.CheckSecret(c.Request().Header.Get(telegram.SecretHeader), s.WebhookSecret) {
+		return fail(c, http.StatusUnauthorized, "unauthorized", "Wrong or missing webhook secret.")
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return err // the body limit's 413 arrives here
+	}
+	u, err := telegram.ParseUpdate(body)
+	if err != nil || u.UpdateID <= 0 || !wellFormed(u) {
+		return fail(c, http.StatusBadRequest, "invalid_update", "The body is not a Telegram update.")
+	}
+	ctx := c.Request().Context()
+	kind := updateKind(u)
+	log := s.log().With("update_id", u.UpdateID, "kind", kind)
+	if s.Observe != nil {
+		s.Observe.WebhookUpdate(kind)
+	}
+	handled, err := s.Store.SaveUpdate(ctx, u.UpdateID, kind, body)
+	if err != nil {
+		log.Error("webhook inbox unavailable; Telegram will re-deliver", "err", err)
+		return fail(c, http.StatusServiceUnavailable, "unavailable", "Try again.")
+	}
+	if handled {
+		return c.JSON(http.StatusOK, map[string]any{"ok": true, "duplicate": true})
+	}
+	if err := s.route(ctx, log, u); err != nil {
+		log.Error("update not handled; Telegram will re-deliver", "err", err)
+		return fail(c, http.StatusServiceUnavailable, "unavailable", "Try again.")
+	}
+	if err := s.Store.MarkUpdateHandled(ctx, u.UpdateID); err != nil {
+		// The effect is durable already; a re-delivery repeats idempotent steps.
+		log.Warn("mark update handled", "err", err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"ok": true})
+}
+
+// wellFormed rejects payment updates missing what the money rules key on.
+func wellFormed(u telegram.Update) bool {
+	if u.Message != nil && u.Message.SuccessfulPayment != nil {
+		sp := u.Message.SuccessfulPayment
+		return sp.TelegramPaymentChargeID != "" && sp.TotalAmount > 0 && (u.Message.From != nil || u.Message.Chat.ID != 0)
+	}
+	if u.PreCheckoutQuery != nil {
+		return u.PreCheckoutQuery.ID != "" && u.PreCheckoutQuery.From.ID != 0
+	}
+	return true
+}
+
+func updateKind(u telegram.Update) string {
+	switch {
+	case u.PreCheckoutQuery != nil:
+		return "pre_checkout_query"
+	case u.Message != nil && u.Message.SuccessfulPayment != nil:
+		return "successful_payment"
+	case u.Message != nil && u.Message.RefundedPayment != nil:
+		return "refunded_payment"
+	case u.Message != nil:
+		return "message"
+	case u.Subscription != nil:
+		return "subscription"
+	}
+	return "other"
+}
+
+func (s *Server) route(ctx context.Context, log *slog.Logger, u telegram.Update) error {
+	switch {
+	case u.PreCheckoutQuery != nil:
+		return s.preCheckout(ctx, log, u.PreCheckoutQuery)
+	case u.Message != nil && u.Message.SuccessfulPayment != nil:
+		return s.successfulPayment(ctx, u.UpdateID, u.Message)
+	case u.Message != nil && u.Message.RefundedPayment != nil:
+		err := s.Store.RecordTelegramRefund(ctx, u.Message.RefundedPayment.TelegramPaymentChargeID)
+		if errors.Is(err, store.ErrNotFound) {
+			log.Warn("refund reported for a charge we never recorded; reconciliation will pick it up",
+				"charge_id", u.Message.RefundedPayment.TelegramPaymentChargeID)
+			return nil
+		}
+		return err
+	case u.Message != nil && s.Commands != nil:
+		return s.Commands.HandleMessage(ctx, u.Message)
+	case u.Subscription != nil && s.Commands != nil:
+		return s.Commands.HandleSubscription(ctx, u.Subscription)
+	}
+	return nil
+}
+
+var refusalText = map[string]i18n.Key{
+	order.RefuseNotOwner:      i18n.CheckoutNotOwner,
+	order.RefuseNotAwaiting:   i18n.CheckoutNotAwaiting,
+	order.RefuseExpired:       i18n.CheckoutExpired,
+	order.RefuseWrongAmount:   i18n.CheckoutWrongAmount,
+	order.RefuseWrongCurrency: i18n.CheckoutWrongAmount,
+	order.RefuseUnknown:       i18n.CheckoutUnknown,
+	order.RefuseBusy:          i18n.CheckoutBusy,
+}
+
+// preCheckout asks the order's workflow and answers Telegram, always, well
+// inside Telegram's 10 seconds. Refusing is always safe: no money moves.
+func (s *Server) preCheckout(ctx context.Context, log *slog.Logger, q *telegram.PreCheckoutQuery) error {
+	start := time.Now()
+	refusal := s.Orders.PreCheckout(ctx, order.PreCheckout{QueryID: q.ID, UserID: q.From.ID, Currency: q.Currency,
+		TotalAmount: q.TotalAmount, Payload: q.InvoicePayload})
+	msg := ""
+	if refusal != "" {
+		key, ok := refusalText[refusal]
+		if !ok {
+			key = i18n.CheckoutBusy
+		}
+		msg = i18n.T(q.From.LanguageCode, key)
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Second)
+	defer cancel()
+	err := s.Bot.AnswerPreCheckoutQuery(actx, q.ID, refusal == "", msg)
+	if err != nil && telegram.IsRetryable(err) {
+		err = s.Bot.AnswerPreCheckoutQuery(actx, q.ID, refusal == "", msg)
+	}
+	if s.Observe != nil {
+		s.Observe.PreCheckoutAnswered(refusal == "", time.Since(start))
+	}
+	log.Info("pre-checkout answered", "order_id", q.InvoicePayload, "ok", refusal == "", "refusal", refusal,
+		"took_ms", time.Since(start).Milliseconds())
+	if err != nil {
+		// A late answer is useless; the buyer simply sees the sheet fail.
+		log.Error("answer pre-checkout", "order_id", q.InvoicePayload, "err", err)
+	}
+	return nil
+}
+
+func (s *Server) successfulPayment(ctx context.Context, updateID int64, m *telegram.Message) error {
+	sp := m.SuccessfulPayment
+	user := m.Chat.ID
+	if m.From != nil {
+		user = m.From.ID
+	}
+	return s.Orders.Payment(ctx, order.Payment{
+		ChargeID: sp.TelegramPaymentChargeID, ProviderChargeID: sp.ProviderPaymentChargeID, UserID: user,
+		Currency: sp.Currency, TotalAmount: sp.TotalAmount, InvoicePayload: sp.InvoicePayload,
+		IsRecurring: sp.IsRecurring, IsFirstRecurring: sp.IsFirstRecurring,
+		SubscriptionExpirationDate: sp.SubscriptionExpirationDate, UpdateID: updateID,
+	})
+}

@@ -1,0 +1,161 @@
+// Package app assembles the store from its parts: configuration in, running
+// HTTP server and Temporal worker out. `esimstore serve` and the sandbox
+// differ only in the URLs they hand it.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/api"
+	"github.com/starsesim/esimstore/config"
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/orders"
+	"github.com/starsesim/esimstore/pricing"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/workflows"
+)
+
+// App is the connected store.
+type App struct {
+	Cfg      config.Config
+	Logger   *slog.Logger
+	Store    *store.Store
+	Temporal client.Client
+	ESIM     *esimgo.Client
+	Bot      *telegram.Bot
+	Orders   *orders.Service
+	// ESIMRate overrides the client-side eSIM Go rate limit (the sandbox
+	// talks to a local fake that has no such limit).
+	ESIMRate float64
+}
+
+// Connect opens PostgreSQL and Temporal and builds the API clients.
+func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRate float64) (*App, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := DialTemporal(cfg, logger)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	esim, err := esimgo.New(esimgo.Config{BaseURL: cfg.ESIMGoAPIURL, APIKey: cfg.ESIMGoAPIKey, RequestsPerSecond: esimRate})
+	if err != nil {
+		st.Close()
+		tc.Close()
+		return nil, fmt.Errorf("esim go client: %w", err)
+	}
+	bot, err := telegram.NewBot(telegram.Config{Token: cfg.TelegramBotToken, APIURL: cfg.TelegramAPIURL})
+	if err != nil {
+		st.Close()
+		tc.Close()
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate}
+	a.Orders = &orders.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
+		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger}
+	return a, nil
+}
+
+// DialTemporal connects with the configured credentials: an API key
+// (Temporal Cloud) or mutual TLS, or plaintext for a local server.
+func DialTemporal(cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
+		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal"))}
+	if cfg.TemporalTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TemporalTLSCert, cfg.TemporalTLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("temporal tls key pair: %w", err)
+		}
+		opts.ConnectionOptions.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if cfg.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
+		if opts.ConnectionOptions.TLS == nil {
+			opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+	}
+	c, err := client.Dial(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return c, nil
+}
+
+// Close releases the connections.
+func (a *App) Close() {
+	a.Temporal.Close()
+	a.Store.Close()
+}
+
+// Activities is the dependency struct the worker registers.
+func (a *App) Activities() *activities.Activities {
+	return &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger,
+		Pricing:       pricing.Rules{MarkupPercent: a.Cfg.PriceMarkupPercent, StarsUSDRate: a.Cfg.StarsUSDRate},
+		OutcomeSettle: 3 * time.Second}
+}
+
+// NewWorker registers the workflows and activities on the order task queue.
+func (a *App) NewWorker() worker.Worker {
+	w := worker.New(a.Temporal, a.Cfg.TemporalTaskQueue, worker.Options{
+		// Activities of one order run on the worker that handles its
+		// workflow when possible (eager dispatch), saving a round trip.
+		MaxConcurrentActivityExecutionSize:      200,
+		MaxConcurrentWorkflowTaskExecutionSize:  100,
+		MaxConcurrentLocalActivityExecutionSize: 200,
+	})
+	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: order.WorkflowType})
+	w.RegisterWorkflowWithOptions(workflows.SyncPlansWorkflow, workflow.RegisterOptions{Name: workflows.PlanSyncWorkflowType})
+	w.RegisterActivity(a.Activities())
+	return w
+}
+
+// API builds the HTTP server's handler configuration.
+func (a *App) API() *api.Server {
+	return &api.Server{
+		Store: a.Store, Orders: a.Orders, Bot: a.Bot, BotToken: a.Cfg.TelegramBotToken,
+		WebhookSecret: a.Cfg.TelegramWebhookSecret, AdminTokens: a.Cfg.AdminTokens, InitDataMaxAge: a.Cfg.InitDataMaxAge,
+		Logger: a.Logger,
+		Ready: map[string]api.Readiness{
+			"postgresql": a.Store.Ping,
+			"temporal": func(ctx context.Context) error {
+				_, err := a.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+				return err
+			},
+		},
+	}
+}
+
+// HTTP is the store's router: the API and the Mini App.
+func (a *App) HTTP() *echo.Echo {
+	return a.API().Routes()
+}
+
+// SetUpBot points Telegram at our webhook and publishes the bot's commands
+// and menu button. It needs PUBLIC_URL; without it (local runs) it does
+// nothing but say so.
+func (a *App) SetUpBot(ctx context.Context) error {
+	if a.Cfg.PublicURL == "" {
+		a.Logger.Info("PUBLIC_URL not set: not calling setWebhook")
+		return nil
+	}
+	if err := a.Bot.SetWebhook(ctx, a.Cfg.PublicURL+"/telegram/webhook", a.Cfg.TelegramWebhookSecret); err != nil {
+		return fmt.Errorf("set webhook: %w", err)
+	}
+	a.Logger.Info("webhook set", "url", a.Cfg.PublicURL+"/telegram/webhook")
+	return nil
+}

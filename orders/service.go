@@ -1,0 +1,280 @@
+// Package orders is the client side of the order workflow: the one place
+// that starts, updates and signals it. The HTTP API, the bot chat and the
+// support CLI all go through it, so each money path has one implementation.
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/workflows"
+)
+
+// Service talks to Temporal and the ledger on behalf of callers.
+type Service struct {
+	Temporal           client.Client
+	Store              *store.Store
+	TaskQueue          string
+	InvoiceTTL         time.Duration
+	FulfilmentDeadline time.Duration
+	SupportWindow      time.Duration
+	Logger             *slog.Logger
+	Now                func() time.Time
+}
+
+// Errors callers turn into answers.
+var (
+	ErrPlanNotFound    = errors.New("plan not found or not on sale")
+	ErrOrderNotFound   = errors.New("order not found")
+	ErrAlreadyRefunded = errors.New("order already refunded")
+	ErrNotPaid         = errors.New("order not paid")
+	ErrInvoiceFailed   = errors.New("invoice could not be created")
+	ErrKeyReused       = errors.New("idempotency key already used for another plan")
+)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// orderNamespace scopes the deterministic order ids.
+var orderNamespace = uuid.MustParse("6f1c2a7e-2b55-4a53-9b0e-5d8c0f0e9a11")
+
+// doubleTapWindow: without an idempotency key, taps on Buy for the same
+// plan within this window are one order.
+const doubleTapWindow = 10 * time.Second
+
+// CreateRequest is a buyer's wish to buy a plan.
+type CreateRequest struct {
+	UserID         int64
+	ChatID         int64
+	LanguageCode   string
+	PlanID         string
+	Source         order.Source
+	IdempotencyKey string
+}
+
+// OrderID derives the order id from the buyer and the idempotency key, so
+// a repeated request names the same workflow and Temporal itself makes the
+// second start a no-op.
+func (s *Service) OrderID(req CreateRequest) string {
+	key := req.IdempotencyKey
+	if key == "" {
+		key = fmt.Sprintf("%s@%d", req.PlanID, s.now().UnixNano()/int64(doubleTapWindow))
+	}
+	return uuid.NewSHA1(orderNamespace, fmt.Appendf(nil, "%d:%s", req.UserID, key)).String()
+}
+
+// Create starts the order's workflow (or finds it) and returns its invoice
+// as soon as the quote and invoice exist (update-with-start, early return).
+func (s *Service) Create(ctx context.Context, req CreateRequest) (order.Invoice, error) {
+	plan, err := s.Store.GetPlan(ctx, req.PlanID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !plan.OnSale) {
+		return order.Invoice{}, ErrPlanNotFound
+	}
+	if err != nil {
+		return order.Invoice{}, err
+	}
+	id := s.OrderID(req)
+	if existing, err := s.Store.GetOrder(ctx, id); err == nil {
+		if existing.PlanID != req.PlanID {
+			return order.Invoice{}, ErrKeyReused
+		}
+		if existing.Status != order.StatusAwaitingPayment || existing.InvoiceLink != "" {
+			return invoiceOf(existing), nil
+		}
+	}
+	in := s.input(id)
+	in.UserID, in.ChatID, in.LanguageCode, in.PlanID, in.Source = req.UserID, req.ChatID, req.LanguageCode, req.PlanID, req.Source
+	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       order.WorkflowID(id),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			order.AttrStatus.ValueSet(string(order.StatusAwaitingPayment)),
+			order.AttrUserID.ValueSet(req.UserID),
+			order.AttrPlanID.ValueSet(req.PlanID),
+		),
+		StaticSummary: fmt.Sprintf("Order %s · %s · buyer %d", id, req.PlanID, req.UserID),
+	}, workflows.OrderWorkflow, in)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: order.UpdateInvoice, UpdateID: "invoice", WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			// The same key was used for an order that has since closed.
+			if existing, gerr := s.Store.GetOrder(ctx, id); gerr == nil {
+				return invoiceOf(existing), nil
+			}
+		}
+		return order.Invoice{}, fmt.Errorf("start order %s: %w", id, err)
+	}
+	var inv order.Invoice
+	if err := handle.Get(ctx, &inv); err != nil {
+		if hasType(err, order.ErrTypeInvoiceFailed) {
+			return order.Invoice{}, fmt.Errorf("order %s: %w", id, ErrInvoiceFailed)
+		}
+		return order.Invoice{}, fmt.Errorf("invoice of order %s: %w", id, err)
+	}
+	return inv, nil
+}
+
+func invoiceOf(o store.Order) order.Invoice {
+	return order.Invoice{OrderID: o.ID, Status: o.Status, InvoiceLink: o.InvoiceLink, PriceStars: o.PriceStars,
+		PriceUSD: o.PriceUSD.StringFixed(2)}
+}
+
+func (s *Service) input(orderID string) order.Input {
+	return order.Input{OrderID: orderID, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
+		SupportWindow: s.SupportWindow}
+}
+
+// preCheckoutBudget leaves Telegram's 10 s limit ample room for the answer.
+const preCheckoutBudget = 4 * time.Second
+
+// PreCheckout asks the order's workflow whether this payment may go ahead.
+// It answers with a refusal code (order.Refuse*) or "" to approve; any
+// failure to decide is a refusal, because refusing moves no money.
+func (s *Service) PreCheckout(ctx context.Context, pc order.PreCheckout) string {
+	if _, err := uuid.Parse(pc.Payload); err != nil {
+		return order.RefuseUnknown
+	}
+	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: order.WorkflowID(pc.Payload), UpdateName: order.UpdatePreCheckout, UpdateID: "pc-" + pc.QueryID,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{pc},
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	if err == nil {
+		return ""
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == order.ErrTypeCheckoutRefused {
+		return app.Message()
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		// The workflow has closed: expired, or already done.
+		o, gerr := s.Store.GetOrder(context.WithoutCancel(ctx), pc.Payload)
+		switch {
+		case errors.Is(gerr, store.ErrNotFound):
+			return order.RefuseUnknown
+		case gerr == nil && o.Status == order.StatusExpired:
+			return order.RefuseExpired
+		case gerr == nil:
+			return order.RefuseNotAwaiting
+		}
+	}
+	s.log().Error("pre-checkout undecided; refusing", "order_id", pc.Payload, "err", err)
+	return order.RefuseBusy
+}
+
+// Payment makes one successful_payment durable: the ledger row first, then
+// the workflow's signal. Signal-with-start reaches a running workflow, or
+// starts a resumed one when the order's run has closed or never existed,
+// so a payment is never dropped (money rules 3 and 4).
+func (s *Service) Payment(ctx context.Context, p order.Payment) error {
+	orderID := p.InvoicePayload
+	if _, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, orderID)); err != nil {
+		return err
+	}
+	in := s.input(orderID)
+	in.Resume, in.Source, in.UserID = true, order.SourcePayment, p.UserID
+	_, err := s.Temporal.SignalWithStartWorkflow(ctx, order.WorkflowID(orderID), order.SignalPayment, p,
+		client.StartWorkflowOptions{
+			ID: order.WorkflowID(orderID), TaskQueue: s.TaskQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+			TypedSearchAttributes: temporal.NewSearchAttributes(order.AttrUserID.ValueSet(p.UserID)),
+			StaticSummary:         fmt.Sprintf("Payment %s for order %s", p.ChargeID, orderID),
+		}, workflows.OrderWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("signal payment %s to order %s: %w", p.ChargeID, orderID, err)
+	}
+	s.log().Info("payment recorded", "order_id", orderID, "charge_id", p.ChargeID, "update_id", p.UpdateID, "stars", p.TotalAmount)
+	return nil
+}
+
+// Refund asks the order's workflow to refund on behalf of support. A closed
+// workflow is resumed from the ledger to carry it out.
+func (s *Service) Refund(ctx context.Context, orderID, reason, by string) error {
+	if _, err := s.Store.GetOrder(ctx, orderID); errors.Is(err, store.ErrNotFound) {
+		return ErrOrderNotFound
+	} else if err != nil {
+		return err
+	}
+	in := s.input(orderID)
+	in.Resume = true
+	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: order.WorkflowID(orderID), TaskQueue: s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            fmt.Sprintf("Support refund of order %s by %s", orderID, by),
+	}, workflows.OrderWorkflow, in)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: order.UpdateRefund, UpdateID: uuid.NewString(), WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{order.RefundRequest{Reason: reason, By: by}},
+		},
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	switch {
+	case err == nil:
+		s.log().Info("support refund accepted", "order_id", orderID, "by", by)
+		return nil
+	case hasType(err, order.ErrTypeAlreadyRefunded):
+		return ErrAlreadyRefunded
+	case hasType(err, order.ErrTypeNotPaid):
+		return ErrNotPaid
+	}
+	return fmt.Errorf("refund order %s: %w", orderID, err)
+}
+
+// Status asks a running workflow for its live view.
+func (s *Service) Status(ctx context.Context, orderID string) (order.View, error) {
+	val, err := s.Temporal.QueryWorkflow(ctx, order.WorkflowID(orderID), "", order.QueryStatus)
+	if err != nil {
+		return order.View{}, err
+	}
+	var v order.View
+	return v, val.Get(&v)
+}
+
+func hasType(err error, typ string) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == typ
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}

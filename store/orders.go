@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/starsesim/esimstore/order"
+)
+
+// Order is one row of the orders read model.
+type Order struct {
+	ID             string          `json:"order_id"`
+	UserID         int64           `json:"user_id"`
+	ChatID         int64           `json:"-"`
+	PlanID         string          `json:"plan_id"`
+	PlanName       string          `json:"plan_name"`
+	Status         order.Status    `json:"status"`
+	PriceUSD       decimal.Decimal `json:"price_usd"`
+	PriceStars     int64           `json:"price_stars"`
+	InvoiceLink    string          `json:"invoice_link,omitempty"`
+	QuoteExpiresAt time.Time       `json:"quote_expires_at"`
+	LanguageCode   string          `json:"-"`
+	Source         order.Source    `json:"source"`
+	LastError      string          `json:"last_error,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+const orderColumns = `id, user_id, chat_id, plan_id, plan_name, status, price_usd, price_stars,
+	coalesce(invoice_link, ''), quote_expires_at, language_code, source,
+	coalesce(last_error, ''), created_at, updated_at`
+
+func scanOrder(row pgx.Row) (Order, error) {
+	var o Order
+	err := row.Scan(&o.ID, &o.UserID, &o.ChatID, &o.PlanID, &o.PlanName, &o.Status, &o.PriceUSD, &o.PriceStars,
+		&o.InvoiceLink, &o.QuoteExpiresAt, &o.LanguageCode, &o.Source, &o.LastError,
+		&o.CreatedAt, &o.UpdatedAt)
+	return o, err
+}
+
+// CreateOrder inserts the order; inserting the same id again is a no-op, so
+// the quote activity can be retried.
+func (s *Store) CreateOrder(ctx context.Context, o Order) error {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO orders (id, user_id, chat_id, plan_id, plan_name, status, price_usd,
+			price_stars, quote_expires_at, language_code, source)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
+		ON CONFLICT (id) DO NOTHING`,
+		o.ID, o.UserID, o.ChatID, o.PlanID, o.PlanName, o.Status, o.PriceUSD, o.PriceStars,
+		o.QuoteExpiresAt, o.LanguageCode, o.Source)
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// GetOrder returns one order.
+func (s *Store) GetOrder(ctx context.Context, id string) (Order, error) {
+	o, err := scanOrder(s.Pool.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Order{}, fmt.Errorf("order %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("get order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// OrderFilter narrows ListOrders; zero values mean "any".
+type OrderFilter struct {
+	UserID int64
+	Status order.Status
+	PlanID string
+	Limit  int
+}
+
+// ListOrders returns orders newest first.
+func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]Order, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT `+orderColumns+` FROM orders
+		WHERE ($1 = 0 OR user_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR plan_id = $3)
+		ORDER BY created_at DESC, id LIMIT $4`, f.UserID, string(f.Status), f.PlanID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
+}
+
+// SetOrderStatus records the workflow's current state in the read model.
+func (s *Store) SetOrderStatus(ctx context.Context, id string, st order.Status, lastError string) error {
+	var le any
+	if lastError != "" {
+		le = lastError
+	}
+	_, err := s.Pool.Exec(ctx, `UPDATE orders SET status = $2, last_error = coalesce($3, last_error), updated_at = now()
+		WHERE id = $1`, id, st, le)
+	if err != nil {
+		return fmt.Errorf("set order %s status %s: %w", id, st, err)
+	}
+	return nil
+}
+
+// SetInvoiceLink stores the invoice link once it exists.
+func (s *Store) SetInvoiceLink(ctx context.Context, id, link string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE orders SET invoice_link = $2, updated_at = now() WHERE id = $1`, id, link)
+	if err != nil {
+		return fmt.Errorf("set invoice link of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Event is one entry of an order's timeline.
+type Event struct {
+	ID        int64           `json:"-"`
+	OrderID   string          `json:"-"`
+	Kind      string          `json:"kind"`
+	Actor     string          `json:"actor"`
+	Detail    json.RawMessage `json:"detail"`
+	CreatedAt time.Time       `json:"at"`
+}
+
+// AddEvent appends to the timeline; key makes a retried write land once.
+func (s *Store) AddEvent(ctx context.Context, orderID, key, kind, actor string, detail any) error {
+	if actor == "" {
+		actor = "system"
+	}
+	raw, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("encode event detail: %w", err)
+	}
+	if detail == nil {
+		raw = []byte("{}")
+	}
+	_, err = s.Pool.Exec(ctx, `INSERT INTO order_events (order_id, event_key, kind, actor, detail)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_key) DO NOTHING`, orderID, key, kind, actor, raw)
+	if err != nil {
+		return fmt.Errorf("add %s event to %s: %w", kind, orderID, err)
+	}
+	return nil
+}
+
+// Events returns an order's timeline, oldest first.
+func (s *Store) Events(ctx context.Context, orderID string) ([]Event, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT id, order_id, kind, actor, detail, created_at FROM order_events
+		WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("events of %s: %w", orderID, err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
+		var e Event
+		err := r.Scan(&e.ID, &e.OrderID, &e.Kind, &e.Actor, &e.Detail, &e.CreatedAt)
+		return e, err
+	})
+}
