@@ -66,7 +66,7 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate}
-	a.Orders = &orders.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
+	a.Orders = &orders.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger}
 	return a, nil
 }

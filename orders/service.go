@@ -23,6 +23,9 @@ import (
 
 // Service talks to Temporal and the ledger on behalf of callers.
 type Service struct {
+	// BotID scopes order ids: stores of different bots may share a
+	// Temporal namespace without their orders colliding.
+	BotID              int64
 	Temporal           client.Client
 	Store              *store.Store
 	TaskQueue          string
@@ -75,7 +78,7 @@ func (s *Service) OrderID(req CreateRequest) string {
 	if key == "" {
 		key = fmt.Sprintf("%s@%d", req.PlanID, s.now().UnixNano()/int64(doubleTapWindow))
 	}
-	return uuid.NewSHA1(orderNamespace, fmt.Appendf(nil, "%d:%s", req.UserID, key)).String()
+	return uuid.NewSHA1(orderNamespace, fmt.Appendf(nil, "%d:%d:%s", s.BotID, req.UserID, key)).String()
 }
 
 // Create starts the order's workflow (or finds it) and returns its invoice

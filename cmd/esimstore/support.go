@@ -16,6 +16,7 @@ import (
 	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
 )
 
 // supportEnv connects what the support commands need: the ledger and
@@ -36,7 +37,8 @@ func supportEnv(ctx context.Context) (*store.Store, *orders.Service, func(), err
 		st.Close()
 		return nil, nil, nil, err
 	}
-	svc := &orders.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
+	botID, _ := telegram.BotIDFromToken(cfg.TelegramBotToken)
+	svc := &orders.Service{BotID: botID, Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger}
 	return st, svc, func() { tc.Close(); st.Close() }, nil
 }
