@@ -29,14 +29,14 @@ var (
 	boris = telegram.User{ID: 1002, FirstName: "Boris", LanguageCode: "ru"}
 )
 
-type store struct {
+type shop struct {
 	*sandbox.Sandbox
 	t *testing.T
 }
 
 // startStore runs a sandbox on the package's dev server, its own database
 // and its own task queue.
-func startStore(t *testing.T, tune func(*config.Config), opts ...func(*sandbox.Options)) *store {
+func startStore(t *testing.T, tune func(*config.Config), opts ...func(*sandbox.Options)) *shop {
 	t.Helper()
 	dbURL := testenv.Database(t)
 	env := map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "TELEGRAM_BOT_TOKEN": botToken()}
@@ -57,7 +57,7 @@ func startStore(t *testing.T, tune func(*config.Config), opts ...func(*sandbox.O
 		t.Fatalf("start sandbox: %v", err)
 	}
 	t.Cleanup(s.Stop)
-	return &store{Sandbox: s, t: t}
+	return &shop{Sandbox: s, t: t}
 }
 
 // botToken gives each store its own bot, so tests sharing the dev server
@@ -73,12 +73,12 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func (s *store) initData(u telegram.User) string {
+func (s *shop) initData(u telegram.User) string {
 	return telegram.SignInitData(s.Cfg.TelegramBotToken, u, time.Now(), nil)
 }
 
 // call makes an HTTP request and decodes a JSON answer into out (if not nil).
-func (s *store) call(method, path string, headers map[string]string, body any, out any) int {
+func (s *shop) call(method, path string, headers map[string]string, body any, out any) int {
 	s.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -117,11 +117,11 @@ func (s *store) call(method, path string, headers map[string]string, body any, o
 	return resp.StatusCode
 }
 
-func (s *store) as(u telegram.User) map[string]string {
+func (s *shop) as(u telegram.User) map[string]string {
 	return map[string]string{"Authorization": "tma " + s.initData(u)}
 }
 
-func (s *store) admin() map[string]string {
+func (s *shop) admin() map[string]string {
 	return map[string]string{"Authorization": "Bearer " + s.Cfg.AdminTokens[0].Token}
 }
 
@@ -151,7 +151,7 @@ type orderView struct {
 
 const planGB = "esim_1GB_7D_GB_V2"
 
-func (s *store) buy(u telegram.User, plan string) created {
+func (s *shop) buy(u telegram.User, plan string) created {
 	s.t.Helper()
 	var c created
 	if code := s.call("POST", "/api/orders", s.as(u), map[string]string{"plan_id": plan}, &c); code != http.StatusCreated {
@@ -161,7 +161,7 @@ func (s *store) buy(u telegram.User, plan string) created {
 }
 
 // waitStatus polls the buyer's view until the order reaches want.
-func (s *store) waitStatus(u telegram.User, id, want string, within time.Duration) orderView {
+func (s *shop) waitStatus(u telegram.User, id, want string, within time.Duration) orderView {
 	s.t.Helper()
 	deadline := time.Now().Add(within)
 	var v orderView

@@ -217,6 +217,25 @@ func (s *Sandbox) waitReady(ctx context.Context) error {
 	}
 }
 
+// StopWorker stops the sandbox's worker without waiting for in-flight
+// activities, as a crash would; StartWorker brings up a new one.
+func (s *Sandbox) StopWorker() {
+	if s.worker != nil {
+		s.worker.Stop()
+		s.worker = nil
+	}
+}
+
+// StartWorker starts a fresh worker on the store's task queue.
+func (s *Sandbox) StartWorker() error {
+	w := s.App.NewWorker()
+	if err := w.Start(); err != nil {
+		return err
+	}
+	s.worker = w
+	return nil
+}
+
 // Temporal is the dev server the sandbox started, or nil.
 func (s *Sandbox) Temporal() *devserver.Server { return s.temporal }
 
