@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/metrics"
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
@@ -26,6 +27,8 @@ type Activities struct {
 	// OutcomeSettle is how long to wait after an eSIM Go order whose outcome
 	// is unknown before looking it up, so a slow commit has landed.
 	OutcomeSettle time.Duration
+	// Metrics counts business events; nil counts nothing.
+	Metrics *metrics.Metrics
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

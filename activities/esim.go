@@ -55,6 +55,7 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (order.E
 		Order: []esimgo.OrderItem{{Type: "bundle", Item: in.Bundle, Quantity: 1}},
 	})
 	if esimgo.KindOf(err) == esimgo.KindOutcomeUnknown {
+		a.countESIMError(err)
 		a.log().Warn("esim order outcome unknown; looking it up", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
 		select {
 		case <-ctx.Done():
@@ -67,6 +68,7 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (order.E
 		return order.ESIM{}, esimError("place esim order "+in.OrderID, err)
 	}
 	if err != nil {
+		a.countESIMError(err)
 		if esimgo.KindOf(err) == esimgo.KindInsufficientBalance {
 			// Operators must top up; the order waits within its fulfilment deadline.
 			a.log().Error("ALERT esim go balance too low for an order", "order_id", in.OrderID, "bundle", in.Bundle)
@@ -153,6 +155,7 @@ func (a *Activities) FetchInstallDetails(ctx context.Context, in FetchInput) (or
 	if e.MatchingID == "" {
 		as, err := a.ESIM.Assignments(ctx, in.Reference)
 		if err != nil {
+			a.countESIMError(err)
 			return order.ESIM{}, esimError("fetch install details of "+in.OrderID, err)
 		}
 		if len(as) == 0 {

@@ -133,6 +133,7 @@ func (a *Activities) RecordState(ctx context.Context, in StateInput) error {
 		if err := a.Store.SetOrderStatus(ctx, in.OrderID, in.Status, in.LastError); err != nil {
 			return err
 		}
+		a.countStatus(in.Status)
 	}
 	if in.Event == "" {
 		return nil

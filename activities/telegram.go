@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/i18n"
@@ -20,6 +21,8 @@ type DeliverInput struct {
 	PlanName string
 	ESIM     order.ESIM
 	Attempt  string // distinguishes an operator's re-send in the timeline
+	// PaidAt, on the first delivery, measures payment-to-QR latency.
+	PaidAt time.Time
 }
 
 // DeliverResult says whether the photo reached the chat.
@@ -54,6 +57,7 @@ func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverR
 		}
 		return DeliverResult{}, terr
 	}
+	a.observeDelivery(in.PaidAt)
 	return DeliverResult{Delivered: true}, a.Store.AddEvent(ctx, in.OrderID, key, "delivered", "system",
 		map[string]any{"iccid": in.ESIM.ICCID})
 }
@@ -65,7 +69,9 @@ type RefundInput struct {
 	UserID   int64
 	Stars    int64
 	Reason   string
-	By       string
+	// ReasonCode is a short fixed label for metrics ("esim_failed", "support", …).
+	ReasonCode string
+	By         string
 }
 
 // RefundPayment records the intent, calls refundStarPayment, and marks the
@@ -91,6 +97,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 	if err := a.Store.CompleteRefund(ctx, in.ChargeID); err != nil {
 		return err
 	}
+	a.countRefund(in.Stars, in.ReasonCode)
 	a.log().Info("refunded", "order_id", in.OrderID, "charge_id", in.ChargeID, "stars", in.Stars, "already_refunded", alreadyDone)
 	return a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":refunded:"+in.ChargeID, "refunded", in.By,
 		map[string]any{"charge_id": in.ChargeID, "stars": in.Stars, "reason": in.Reason})

@@ -44,6 +44,8 @@ type Server struct {
 	Now            func() time.Time
 	// Observe receives business events for metrics; nil ignores them.
 	Observe Observer
+	// Middleware runs on every request (request metrics).
+	Middleware echo.MiddlewareFunc
 }
 
 // Observer is told about events worth counting.
@@ -63,6 +65,9 @@ func (s *Server) Routes() *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(s.accessLog())
 	e.Use(middleware.Recover())
+	if s.Middleware != nil {
+		e.Use(s.Middleware)
+	}
 	e.Use(middleware.BodyLimit(MaxBody))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", ReferrerPolicy: "strict-origin-when-cross-origin",
@@ -90,6 +95,20 @@ func (s *Server) Routes() *echo.Echo {
 	admin.GET("/orders", s.adminListOrders)
 	admin.GET("/orders/:id", s.adminGetOrder)
 	admin.POST("/orders/:id/refund", s.adminRefund)
+	return e
+}
+
+// HealthRoutes is the router of a worker-only process: health, readiness
+// and metrics, nothing a buyer or Telegram could reach.
+func (s *Server) HealthRoutes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	if s.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(s.Metrics))
+	}
 	return e
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/starsesim/esimstore/api"
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/metrics"
 	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/pricing"
@@ -37,6 +38,7 @@ type App struct {
 	ESIM     *esimgo.Client
 	Bot      *telegram.Bot
 	Orders   *orders.Service
+	Metrics  *metrics.Metrics
 	// ESIMRate overrides the client-side eSIM Go rate limit (the sandbox
 	// talks to a local fake that has no such limit).
 	ESIMRate float64
@@ -48,7 +50,8 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 	if err != nil {
 		return nil, err
 	}
-	tc, err := DialTemporal(cfg, logger)
+	m := metrics.New()
+	tc, err := DialTemporal(cfg, logger, m.TemporalHandler())
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -65,17 +68,19 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 		tc.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate}
+	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate, Metrics: m}
 	a.Orders = &orders.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
-		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger}
+		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
+		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }}
 	return a, nil
 }
 
 // DialTemporal connects with the configured credentials: an API key
 // (Temporal Cloud) or mutual TLS, or plaintext for a local server.
-func DialTemporal(cfg config.Config, logger *slog.Logger) (client.Client, error) {
+// metricsHandler may be nil.
+func DialTemporal(cfg config.Config, logger *slog.Logger, metricsHandler client.MetricsHandler) (client.Client, error) {
 	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal"))}
+		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal")), MetricsHandler: metricsHandler}
 	if cfg.TemporalTLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TemporalTLSCert, cfg.TemporalTLSKey)
 		if err != nil {
@@ -104,7 +109,7 @@ func (a *App) Close() {
 
 // Activities is the dependency struct the worker registers.
 func (a *App) Activities() *activities.Activities {
-	return &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger,
+	return &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger, Metrics: a.Metrics,
 		Pricing:       pricing.Rules{MarkupPercent: a.Cfg.PriceMarkupPercent, StarsUSDRate: a.Cfg.StarsUSDRate},
 		OutcomeSettle: 3 * time.Second}
 }
@@ -129,7 +134,7 @@ func (a *App) API() *api.Server {
 	return &api.Server{
 		Store: a.Store, Orders: a.Orders, Bot: a.Bot, BotToken: a.Cfg.TelegramBotToken,
 		WebhookSecret: a.Cfg.TelegramWebhookSecret, AdminTokens: a.Cfg.AdminTokens, InitDataMaxAge: a.Cfg.InitDataMaxAge,
-		Logger: a.Logger,
+		Logger: a.Logger, Metrics: a.Metrics.Handler(), Observe: a.Metrics, Middleware: a.Metrics.EchoMiddleware(),
 		Ready: map[string]api.Readiness{
 			"postgresql": a.Store.Ping,
 			"temporal": func(ctx context.Context) error {

@@ -13,7 +13,6 @@ import (
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
 
-
 func TestHappyPathDeliversOneESIM(t *testing.T) {
 	s := startStore(t, nil)
 	c := s.buy(alice, planGB)
@@ -174,6 +173,7 @@ func TestDuplicateDeliveriesAndSecondPayment(t *testing.T) {
 	if n := len(s.ESIM.Orders()); n != 1 {
 		t.Errorf("eSIM Go orders = %d, want 1", n)
 	}
+	waitFor(t, 10*time.Second, "the QR photo", func() bool { return len(photos(s.Telegram, alice.ID)) >= 1 })
 	if n := len(photos(s.Telegram, alice.ID)); n != 1 {
 		t.Errorf("QR photos sent = %d, want 1", n)
 	}
@@ -280,4 +280,3 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
-

@@ -72,6 +72,7 @@ func TestWebhookDuplicateUpdateHasOneEffect(t *testing.T) {
 	if n := len(s.ESIM.Orders()); n != 1 {
 		t.Errorf("eSIM orders = %d", n)
 	}
+	waitFor(t, 10*time.Second, "the QR photo", func() bool { return len(photos(s.Telegram, alice.ID)) >= 1 })
 	if n := len(photos(s.Telegram, alice.ID)); n != 1 {
 		t.Errorf("photos = %d", n)
 	}

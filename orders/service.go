@@ -34,6 +34,9 @@ type Service struct {
 	SupportWindow      time.Duration
 	Logger             *slog.Logger
 	Now                func() time.Time
+	// OnNewPayment is told the Stars of every charge the first time it is
+	// recorded (the Stars-taken metric); nil ignores it.
+	OnNewPayment func(stars int64)
 }
 
 // Errors callers turn into answers.
@@ -201,12 +204,16 @@ func (s *Service) PreCheckout(ctx context.Context, pc order.PreCheckout) string 
 // so a payment is never dropped (money rules 3 and 4).
 func (s *Service) Payment(ctx context.Context, p order.Payment) error {
 	orderID := p.InvoicePayload
-	if _, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, orderID)); err != nil {
+	fresh, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, orderID))
+	if err != nil {
 		return err
+	}
+	if fresh && s.OnNewPayment != nil {
+		s.OnNewPayment(p.TotalAmount)
 	}
 	in := s.input(orderID)
 	in.Resume, in.Source, in.UserID = true, order.SourcePayment, p.UserID
-	_, err := s.Temporal.SignalWithStartWorkflow(ctx, order.WorkflowID(orderID), order.SignalPayment, p,
+	_, err = s.Temporal.SignalWithStartWorkflow(ctx, order.WorkflowID(orderID), order.SignalPayment, p,
 		client.StartWorkflowOptions{
 			ID: order.WorkflowID(orderID), TaskQueue: s.TaskQueue,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,

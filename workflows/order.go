@@ -86,8 +86,8 @@ type orderRun struct {
 	supportHandled bool
 	cancelFulfil   workflow.CancelFunc
 
-	payments workflow.ReceiveChannel
-	redeliver workflow.ReceiveChannel
+	payments     workflow.ReceiveChannel
+	redeliver    workflow.ReceiveChannel
 	redeliveries int
 }
 
@@ -310,6 +310,7 @@ func (w *orderRun) deliver(ctx workflow.Context, attempt string) {
 	var res activities.DeliverResult
 	err := workflow.ExecuteActivity(withDelivery(ctx), a.DeliverESIM, activities.DeliverInput{
 		OrderID: w.in.OrderID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: w.planName, ESIM: *w.view.ESIM, Attempt: attempt,
+		PaidAt: w.firstDeliveryPaidAt(attempt),
 	}).Get(ctx, &res)
 	switch {
 	case err != nil:
@@ -322,6 +323,13 @@ func (w *orderRun) deliver(ctx workflow.Context, attempt string) {
 		w.view.LastError = ""
 		w.setDetails(ctx)
 	}
+}
+
+func (w *orderRun) firstDeliveryPaidAt(attempt string) time.Time {
+	if attempt != "" {
+		return time.Time{}
+	}
+	return w.paidAt
 }
 
 // settle refunds every charge that must be refunded, serves support
@@ -404,7 +412,7 @@ func (w *orderRun) refund(ctx workflow.Context, r pendingRefund) {
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	_ = workflow.ExecuteActivity(withRefund(dctx), a.RefundPayment, activities.RefundInput{
 		OrderID: w.in.OrderID, ChargeID: charge, UserID: r.Payment.UserID, Stars: r.Payment.TotalAmount,
-		Reason: reason, By: r.By,
+		Reason: reason, ReasonCode: string(r.Reason), By: r.By,
 	}).Get(dctx, nil)
 	w.refunded[charge] = true
 	w.view.Refunds = append(w.view.Refunds, order.Refund{ChargeID: charge, Reason: reason, By: r.By, At: workflow.Now(ctx)})

@@ -10,7 +10,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/starsesim/esimstore/api"
@@ -22,9 +21,13 @@ import (
 // roles says which parts a process runs.
 type roles struct{ api, worker bool }
 
-func runServe(ctx context.Context, args []string) error  { return serve(ctx, args, roles{api: true, worker: true}) }
-func runAPI(ctx context.Context, args []string) error    { return serve(ctx, args, roles{api: true}) }
-func runWorker(ctx context.Context, args []string) error { return serve(ctx, args, roles{worker: true}) }
+func runServe(ctx context.Context, args []string) error {
+	return serve(ctx, args, roles{api: true, worker: true})
+}
+func runAPI(ctx context.Context, args []string) error { return serve(ctx, args, roles{api: true}) }
+func runWorker(ctx context.Context, args []string) error {
+	return serve(ctx, args, roles{worker: true})
+}
 
 func serve(ctx context.Context, args []string, r roles) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -41,13 +44,13 @@ func serve(ctx context.Context, args []string, r roles) error {
 		return err
 	}
 	defer a.Close()
-	return runApp(ctx, a, r, nil)
+	return runApp(ctx, a, r)
 }
 
 // runApp runs the chosen roles until ctx ends, then shuts down gracefully:
 // HTTP stops accepting and drains, the worker lets in-flight activities
 // finish.
-func runApp(ctx context.Context, a *app.App, r roles, mount func(*echo.Echo)) error {
+func runApp(ctx context.Context, a *app.App, r roles) error {
 	g, ctx := errgroup.WithContext(ctx)
 	if r.worker {
 		w := a.NewWorker()
@@ -58,6 +61,9 @@ func runApp(ctx context.Context, a *app.App, r roles, mount func(*echo.Echo)) er
 		if err := a.EnsurePlanSchedule(ctx); err != nil {
 			a.Logger.Warn("plan sync schedule", "err", err)
 		}
+		if err := a.EnsureReconcileSchedule(ctx); err != nil {
+			a.Logger.Warn("reconcile schedule", "err", err)
+		}
 		if plans, err := a.Store.ListPlans(ctx, ""); err == nil && len(plans) == 0 {
 			if res, err := a.SyncPlansNow(ctx); err != nil {
 				a.Logger.Error("first plan sync failed; the schedule will retry", "err", err)
@@ -66,30 +72,30 @@ func runApp(ctx context.Context, a *app.App, r roles, mount func(*echo.Echo)) er
 			}
 		}
 	}
+	// A worker-only process still serves health and metrics.
+	h := a.API().HealthRoutes()
 	if r.api {
-		h := a.HTTP()
-		if mount != nil {
-			mount(h)
+		h = a.HTTP()
+	}
+	srv := api.NewHTTPServer(a.Cfg.HTTPAddr, h)
+	g.Go(func() error {
+		a.Logger.Info("http listening", "addr", a.Cfg.HTTPAddr)
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			return err
 		}
-		srv := api.NewHTTPServer(a.Cfg.HTTPAddr, h)
-		g.Go(func() error {
-			a.Logger.Info("http listening", "addr", a.Cfg.HTTPAddr)
-			if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		})
-		g.Go(func() error {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			return srv.Shutdown(sctx)
-		})
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	if r.api {
 		if err := a.SetUpBot(ctx); err != nil {
 			a.Logger.Warn("bot set-up", "err", err)
 		}
 	}
-	g.Go(func() error { <-ctx.Done(); return nil })
 	err := g.Wait()
 	a.Logger.Info("stopped")
 	return err

@@ -32,7 +32,7 @@ func supportEnv(ctx context.Context) (*store.Store, *orders.Service, func(), err
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tc, err := app.DialTemporal(cfg, logger)
+	tc, err := app.DialTemporal(cfg, logger, nil)
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err

@@ -1,0 +1,43 @@
+package activities
+
+import (
+	"time"
+
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/order"
+)
+
+// The business metrics are counted here, in activities, because workflow
+// code replays and would count twice. Each counter moves only after the
+// side effect it describes succeeded.
+
+func (a *Activities) countStatus(st order.Status) {
+	if a.Metrics != nil && st != "" {
+		a.Metrics.OrdersByState.WithLabelValues(string(st)).Inc()
+	}
+}
+
+func (a *Activities) countPaid(stars int64) {
+	if a.Metrics != nil {
+		a.Metrics.StarsTaken.Add(float64(stars))
+	}
+}
+
+func (a *Activities) countRefund(stars int64, reason string) {
+	if a.Metrics != nil {
+		a.Metrics.StarsRefunded.Add(float64(stars))
+		a.Metrics.RefundsByReason.WithLabelValues(reason).Inc()
+	}
+}
+
+func (a *Activities) countESIMError(err error) {
+	if a.Metrics != nil && err != nil {
+		a.Metrics.ESIMGoErrors.WithLabelValues(esimgo.KindOf(err).String()).Inc()
+	}
+}
+
+func (a *Activities) observeDelivery(paidAt time.Time) {
+	if a.Metrics != nil && !paidAt.IsZero() {
+		a.Metrics.PaymentToQRLatency.Observe(a.now().Sub(paidAt).Seconds())
+	}
+}
