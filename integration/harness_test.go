@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/starsesim/esimstore/config"
+	"github.com/starsesim/esimstore/esimgo/esimgotest"
 	"github.com/starsesim/esimstore/internal/testenv"
 	"github.com/starsesim/esimstore/sandbox"
 	"github.com/starsesim/esimstore/telegram"
@@ -174,4 +175,19 @@ func (s *shop) waitStatus(u telegram.User, id, want string, within time.Duration
 	}
 	s.t.Fatalf("order %s status %q, want %q within %s", id, v.Status, want, within)
 	return v
+}
+
+type configT = config.Config
+
+func (s *shop) mustPay(c created, u telegram.User) string {
+	s.t.Helper()
+	res, err := s.Telegram.Pay(context.Background(), c.InvoiceLink, u)
+	if err != nil || !res.Approved || !res.Delivered {
+		s.t.Fatalf("pay: %+v %v", res, err)
+	}
+	return res.ChargeID
+}
+
+func (s *shop) refuseESIM() {
+	s.ESIM.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: 400, Message: "Bundle is not valid"})
 }

@@ -1,0 +1,81 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+)
+
+// recordHistory saves a finished order's history as a replay fixture in
+// workflows/testdata when RECORD_HISTORIES=1 (run `make histories` after a
+// deliberate workflow change, and commit the result).
+func (s *shop) recordHistory(orderID, name string) {
+	s.t.Helper()
+	if os.Getenv("RECORD_HISTORIES") == "" {
+		return
+	}
+	ctx := context.Background()
+	// Wait for the run to close so the fixture covers the whole path.
+	if err := s.App.Temporal.GetWorkflow(ctx, "order-"+orderID, "").Get(ctx, nil); err != nil {
+		s.t.Fatalf("wait for %s: %v", orderID, err)
+	}
+	iter := s.App.Temporal.GetWorkflowHistory(ctx, "order-"+orderID, "", false, 0)
+	h := &historypb.History{}
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	raw, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	path := filepath.Join("..", "workflows", "testdata", name+".json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Logf("recorded %s (%d events)", path, len(h.Events))
+}
+
+// TestRecordHistories produces the replay fixtures of every main path.
+// Without RECORD_HISTORIES it still runs each path and checks its outcome.
+func TestRecordHistories(t *testing.T) {
+	t.Run("paid_fulfilled", func(t *testing.T) {
+		s := startStore(t, func(c *configT) { c.SupportWindow = 2e9 })
+		c := s.buy(alice, planGB)
+		s.mustPay(c, alice)
+		s.waitStatus(alice, c.OrderID, "fulfilled", 30e9)
+		s.recordHistory(c.OrderID, "paid_fulfilled")
+	})
+	t.Run("esim_refused_refunded", func(t *testing.T) {
+		s := startStore(t, nil)
+		s.refuseESIM()
+		c := s.buy(alice, planGB)
+		s.mustPay(c, alice)
+		s.waitStatus(alice, c.OrderID, "refunded", 30e9)
+		s.recordHistory(c.OrderID, "esim_refused_refunded")
+	})
+	t.Run("expired", func(t *testing.T) {
+		s := startStore(t, func(c *configT) { c.InvoiceTTL = 2e9 })
+		c := s.buy(alice, planGB)
+		s.waitStatus(alice, c.OrderID, "expired", 20e9)
+		s.recordHistory(c.OrderID, "expired")
+	})
+	t.Run("support_refund_after_delivery", func(t *testing.T) {
+		s := startStore(t, nil)
+		c := s.buy(alice, planGB)
+		s.mustPay(c, alice)
+		s.waitStatus(alice, c.OrderID, "fulfilled", 30e9)
+		if code := s.call("POST", "/admin/orders/"+c.OrderID+"/refund", s.admin(), map[string]string{"reason": "unused"}, nil); code != 202 {
+			t.Fatalf("refund: %d", code)
+		}
+		s.waitStatus(alice, c.OrderID, "refunded", 30e9)
+		s.recordHistory(c.OrderID, "support_refund_after_delivery")
+	})
+}
