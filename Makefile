@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 export TEMPORAL_CLI
 
-.PHONY: run test unit-test tools postgres build vet browser-test fault-test bench clean
+.PHONY: run test unit-test tools postgres build vet browser-test fault-test bench histories clean
 
 ## run: the whole store in sandbox mode (Temporal dev server + UI, PostgreSQL, app, fakes, simulator)
 run: tools postgres build
@@ -45,6 +45,10 @@ postgres:
 
 browser-test:
 	@if [ -d web/e2e ]; then ./scripts/browser-test.sh; else echo "no browser tests yet"; fi
+
+## histories: re-record the workflow replay fixtures after a deliberate workflow change
+histories: tools postgres
+	RECORD_HISTORIES=1 go test -count=1 -run TestRecordHistories ./integration/
 
 clean:
 	rm -rf bin .run
