@@ -191,3 +191,7 @@ func (s *shop) mustPay(c created, u telegram.User) string {
 func (s *shop) refuseESIM() {
 	s.ESIM.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: 400, Message: "Bundle is not valid"})
 }
+
+func signInitData(s *shop, u telegram.User, at time.Time) string {
+	return telegram.SignInitData(s.Cfg.TelegramBotToken, u, at, nil)
+}

@@ -1,0 +1,191 @@
+package activities_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/esimgo/esimgotest"
+	"github.com/starsesim/esimstore/internal/testenv"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/pricing"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/telegram/telegramtest"
+)
+
+// rig is the activities wired to a real database and both fakes.
+type rig struct {
+	acts *activities.Activities
+	tg   *telegramtest.Fake
+	esim *esimgotest.Fake
+	st   *store.Store
+	env  *testsuite.TestActivityEnvironment
+}
+
+func newRig(t *testing.T) *rig {
+	st, _ := testenv.Store(t)
+	// A webhook that accepts everything, so the fake can deliver payments.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(hook.Close)
+	tg, tgSrv := telegramtest.NewServer(t, telegramtest.Options{WebhookURL: hook.URL})
+	esim, esimSrv := esimgotest.NewServer(t, esimgotest.Options{APIKey: "k"})
+	bot, err := telegram.NewBot(telegram.Config{Token: telegramtest.DefaultToken, APIURL: tgSrv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := esimgo.New(esimgo.Config{BaseURL: esimgotest.BaseURL(esimSrv), APIKey: "k", RequestsPerSecond: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := &activities.Activities{Store: st, ESIM: ec, Bot: bot, OutcomeSettle: 10 * time.Millisecond,
+		Pricing: pricing.Rules{MarkupPercent: decimal.NewFromInt(30), StarsUSDRate: decimal.RequireFromString("0.013")}}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	return &rig{acts: acts, tg: tg, esim: esim, st: st, env: env}
+}
+
+// paidOrder makes a real charge in the fake and the matching ledger rows.
+func (r *rig) paidOrder(t *testing.T, id string) order.Payment {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := r.acts.SyncPlans(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.acts.Quote(ctx, activities.QuoteInput{Order: order.Input{OrderID: id, UserID: 7, ChatID: 7,
+		PlanID: "esim_1GB_7D_GB_V2", Source: order.SourceMiniApp}, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := r.acts.Bot.CreateInvoiceLink(ctx, telegram.Invoice{Title: "t", Description: "d", Payload: id, Stars: 137})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.tg.Pay(ctx, link, telegram.User{ID: 7, FirstName: "B"}, telegramtest.PayOptions{SkipPreCheckout: true})
+	if err != nil || res.ChargeID == "" {
+		t.Fatalf("pay: %+v %v", res, err)
+	}
+	p := order.Payment{ChargeID: res.ChargeID, UserID: 7, Currency: "XTR", TotalAmount: 137, InvoicePayload: id}
+	if err := r.acts.RecordPayment(ctx, id, p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRefundTwiceRefundsOnce(t *testing.T) {
+	r := newRig(t)
+	p := r.paidOrder(t, "o-refund")
+	in := activities.RefundInput{OrderID: "o-refund", ChargeID: p.ChargeID, UserID: 7, Stars: 137, Reason: "test", By: "system"}
+	if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, in); err != nil {
+		t.Fatalf("first refund: %v", err)
+	}
+	// A retry after a lost answer: Telegram says CHARGE_ALREADY_REFUNDED, which counts as done.
+	if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, in); err != nil {
+		t.Fatalf("second refund: %v", err)
+	}
+	if n := r.tg.Refunds()[p.ChargeID]; n != 1 {
+		t.Fatalf("telegram refunded %d times", n)
+	}
+	calls := r.tg.Calls("refundStarPayment")
+	if len(calls) != 2 || calls[1].OK() {
+		t.Fatalf("want the second call answered CHARGE_ALREADY_REFUNDED, got %d calls", len(calls))
+	}
+	refunds, _ := r.st.RefundsForOrder(context.Background(), "o-refund")
+	if len(refunds) != 1 || refunds[0].Status != "done" {
+		t.Fatalf("ledger refunds = %+v", refunds)
+	}
+}
+
+func TestRefundFailureIsRetryableAndLeavesIntent(t *testing.T) {
+	r := newRig(t)
+	p := r.paidOrder(t, "o-refund-fail")
+	r.tg.SetFault("refundStarPayment", telegramtest.Fault{Code: 502, Times: 1})
+	in := activities.RefundInput{OrderID: "o-refund-fail", ChargeID: p.ChargeID, UserID: 7, Stars: 137, Reason: "test", By: "system"}
+	if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, in); err == nil {
+		t.Fatal("a 502 from Telegram was reported as a refund")
+	}
+	refunds, _ := r.st.RefundsForOrder(context.Background(), "o-refund-fail")
+	if len(refunds) != 1 || refunds[0].Status != "pending" {
+		t.Fatalf("the refund intent is not recorded as pending: %+v", refunds)
+	}
+	if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, in); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if r.tg.Refunds()[p.ChargeID] != 1 {
+		t.Fatal("not refunded after the retry")
+	}
+}
+
+func TestPlaceOrderIsIdempotentPerCharge(t *testing.T) {
+	r := newRig(t)
+	p := r.paidOrder(t, "o-place")
+	in := activities.PlaceInput{OrderID: "o-place", ChargeID: p.ChargeID, Bundle: "esim_1GB_7D_GB_V2", Since: time.Now()}
+	first, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b order.ESIM
+	_ = first.Get(&a)
+	_ = second.Get(&b)
+	if a.Reference == "" || a.Reference != b.Reference || len(r.esim.Orders()) != 1 {
+		t.Fatalf("refs %q/%q, eSIM Go orders %d: the ledger did not stop a second purchase", a.Reference, b.Reference, len(r.esim.Orders()))
+	}
+}
+
+func TestOutcomeUnknownClaimsInsteadOfRebuying(t *testing.T) {
+	r := newRig(t)
+	p := r.paidOrder(t, "o-unknown")
+	r.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{CommitThenDrop: true, Times: 1})
+	in := activities.PlaceInput{OrderID: "o-unknown", ChargeID: p.ChargeID, Bundle: "esim_1GB_7D_GB_V2", Since: time.Now()}
+	val, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, in)
+	if err != nil {
+		t.Fatalf("place: %v", err)
+	}
+	var e order.ESIM
+	_ = val.Get(&e)
+	orders := r.esim.Orders()
+	if len(orders) != 1 || e.Reference != orders[0].Reference {
+		t.Fatalf("claimed %q, eSIM Go has %d orders", e.Reference, len(orders))
+	}
+	got, _ := r.st.ESIMOrderByCharge(context.Background(), p.ChargeID)
+	if !got.Claimed {
+		t.Error("the ledger does not say the order was claimed after an unknown outcome")
+	}
+}
+
+func TestPermanentESIMErrorIsNotRetryable(t *testing.T) {
+	r := newRig(t)
+	p := r.paidOrder(t, "o-perm")
+	r.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: 400, Message: "Bundle is not valid"})
+	_, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, activities.PlaceInput{OrderID: "o-perm", ChargeID: p.ChargeID,
+		Bundle: "esim_1GB_7D_GB_V2", Since: time.Now()})
+	if err == nil || !containsType(err, activities.ErrTypePermanentESIM) {
+		t.Fatalf("err = %v, want %s", err, activities.ErrTypePermanentESIM)
+	}
+}
+
+func TestDeliverToBlockedBuyerIsNotAnError(t *testing.T) {
+	r := newRig(t)
+	r.tg.BlockUser(7, true)
+	val, err := r.env.ExecuteActivity(r.acts.DeliverESIM, activities.DeliverInput{OrderID: "o-blocked", ChatID: 7, Lang: "en",
+		PlanName: "UK", ESIM: order.ESIM{ICCID: "89", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}})
+	if err != nil {
+		t.Fatalf("deliver: %v", err)
+	}
+	var res activities.DeliverResult
+	_ = val.Get(&res)
+	if !res.Blocked || res.Delivered {
+		t.Fatalf("result %+v", res)
+	}
+}
