@@ -43,8 +43,19 @@ func OrderWorkflow(ctx workflow.Context, in order.Input) (order.View, error) {
 	if w.view.Status == order.StatusPaid {
 		w.fulfil(ctx)
 	}
-	w.settle(ctx)
+	w.settle(durable(ctx))
 	return w.view, nil
+}
+
+// durable returns ctx, or a disconnected copy once ctx is cancelled: an
+// operator cancelling the workflow stops waiting and buying, but never the
+// bookkeeping and refunds that settle the money already taken.
+func durable(ctx workflow.Context) workflow.Context {
+	if ctx.Err() == nil {
+		return ctx
+	}
+	d, _ := workflow.NewDisconnectedContext(ctx)
+	return d
 }
 
 // pendingRefund is a charge that must be refunded, and why.
@@ -199,7 +210,7 @@ func (w *orderRun) awaitPayment(ctx workflow.Context) {
 			deadline = w.approvedAt.Add(approvalGrace)
 		}
 		left := deadline.Sub(workflow.Now(ctx))
-		if left <= 0 {
+		if left <= 0 || ctx.Err() != nil {
 			w.setStatus(ctx, order.StatusExpired, "expired", nil)
 			return
 		}
@@ -262,14 +273,21 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 	w.cancelFulfil = cancel
 	esim, err := w.buyESIM(fctx)
 	w.cancelFulfil = nil
-	if err != nil {
+	if err != nil && (w.supportRefund != nil || ctx.Err() != nil) {
+		// Stopped mid-purchase (support refund or operator cancel): keep
+		// whatever was bought, buy nothing new.
+		dctx := durable(ctx)
+		var bought *order.ESIM
+		_ = workflow.ExecuteLocalActivity(withLedger(dctx), a.LookupESIM, w.paid.ChargeID).Get(dctx, &bought)
 		if w.supportRefund != nil {
-			// Support asked first; the purchase may still have landed.
-			var bought *order.ESIM
-			_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.LookupESIM, w.paid.ChargeID).Get(ctx, &bought)
-			w.view.ESIM = bought
+			w.view.ESIM = bought // refundForSupport revokes it
 			return
 		}
+		if bought != nil {
+			esim, err = w.installDetails(dctx, bought.Reference)
+		}
+	}
+	if err != nil {
 		w.view.LastError = "esim: " + err.Error()
 		w.record(ctx, "", "fulfilment_failed", "fulfilment_failed", "system", map[string]any{"error": err.Error()})
 		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.paid, Reason: i18n.RefundReasonESIM, By: "system"})
@@ -277,30 +295,36 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 	}
 	w.view.ESIM = &esim
 	w.setStatus(ctx, order.StatusFulfilled, "fulfilled", map[string]any{"iccid": esim.ICCID, "reference": esim.Reference})
-	w.deliver(ctx, "")
+	w.deliver(durable(ctx), "")
 }
 
 func (w *orderRun) buyESIM(ctx workflow.Context) (order.ESIM, error) {
-	budget := w.paidAt.Add(w.in.FulfilmentDeadline).Sub(workflow.Now(ctx))
-	if budget < time.Minute {
-		budget = time.Minute
-	}
 	var placed order.ESIM
-	err := workflow.ExecuteActivity(withESIM(ctx, budget), a.PlaceESIMOrder, activities.PlaceInput{
+	err := workflow.ExecuteActivity(withESIM(ctx, w.fulfilmentBudget(ctx)), a.PlaceESIMOrder, activities.PlaceInput{
 		OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.paidAt,
 	}).Get(ctx, &placed)
 	if err != nil {
 		return order.ESIM{}, err
 	}
-	budget = w.paidAt.Add(w.in.FulfilmentDeadline).Sub(workflow.Now(ctx))
+	return w.installDetails(ctx, placed.Reference)
+}
+
+func (w *orderRun) installDetails(ctx workflow.Context, reference string) (order.ESIM, error) {
+	var details order.ESIM
+	err := workflow.ExecuteActivity(withESIM(ctx, w.fulfilmentBudget(ctx)), a.FetchInstallDetails, activities.FetchInput{
+		OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Reference: reference,
+	}).Get(ctx, &details)
+	return details, err
+}
+
+// fulfilmentBudget is what is left of the fulfilment deadline, at least a
+// minute so a resumed order still gets a real attempt.
+func (w *orderRun) fulfilmentBudget(ctx workflow.Context) time.Duration {
+	budget := w.paidAt.Add(w.in.FulfilmentDeadline).Sub(workflow.Now(ctx))
 	if budget < time.Minute {
 		budget = time.Minute
 	}
-	var details order.ESIM
-	err = workflow.ExecuteActivity(withESIM(ctx, budget), a.FetchInstallDetails, activities.FetchInput{
-		OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Reference: placed.Reference,
-	}).Get(ctx, &details)
-	return details, err
+	return budget
 }
 
 // deliver sends the QR to the chat. Failing to deliver does not undo the
@@ -342,6 +366,10 @@ func (w *orderRun) settle(ctx workflow.Context) {
 		windowEnd = workflow.Now(ctx).Add(w.in.SupportWindow)
 	}
 	for {
+		if ctx.Err() != nil {
+			// Cancelled while the support window was open: close it.
+			ctx, windowEnd = durable(ctx), time.Time{}
+		}
 		w.takePayments(ctx)
 		switch {
 		case w.supportRefund != nil && !w.supportHandled:
@@ -432,12 +460,14 @@ func (w *orderRun) refund(ctx workflow.Context, r pendingRefund) {
 }
 
 func (w *orderRun) recordPayment(ctx workflow.Context, p order.Payment) {
+	ctx = durable(ctx)
 	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordPayment, w.in.OrderID, p).Get(ctx, nil)
 }
 
 // setStatus changes the state everywhere operators and buyers look: the
 // search attribute, the workflow's details and the read model.
 func (w *orderRun) setStatus(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
+	ctx = durable(ctx)
 	w.view.Status = st
 	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(st)))
 	w.setDetails(ctx)
@@ -449,6 +479,7 @@ func (w *orderRun) setStatus(ctx workflow.Context, st order.Status, eventKey str
 }
 
 func (w *orderRun) record(ctx workflow.Context, st order.Status, eventKey, event, actor string, detail map[string]any) {
+	ctx = durable(ctx)
 	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordState, activities.StateInput{
 		OrderID: w.in.OrderID, Status: st, EventKey: eventKey, Event: event, Actor: actor, Detail: detail,
 		LastError: w.view.LastError,

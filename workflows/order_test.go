@@ -478,3 +478,48 @@ func (nopLogger) Debug(string, ...any) {}
 func (nopLogger) Info(string, ...any)  {}
 func (nopLogger) Warn(string, ...any)  {}
 func (nopLogger) Error(string, ...any) {}
+
+func TestCancelledWhileAwaitingPaymentExpires(t *testing.T) {
+	h := newHarness(t)
+	h.at(time.Minute, func() { h.env.CancelWorkflow() })
+	v := h.run()
+	if v.Status != order.StatusExpired {
+		t.Fatalf("status = %s", v.Status)
+	}
+}
+
+func TestCancelledDuringFulfilmentStillRefunds(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(order.ESIM{}, temporal.NewApplicationError("down", "ESIMserver"))
+	h.pay(time.Second, payment("ch-1"))
+	h.at(2*time.Minute, func() { h.env.CancelWorkflow() })
+	v := h.run()
+	if v.Status != order.StatusRefunded || h.refunds.Load() != 1 {
+		t.Fatalf("status=%s refunds=%d: a cancelled workflow left a charge unresolved", v.Status, h.refunds.Load())
+	}
+}
+
+func TestCancelledAfterPurchaseKeepsTheESIM(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.FetchInput) (order.ESIM, error) {
+		return order.ESIM{}, temporal.NewApplicationError("assigning", "ESIMserver")
+	}).Times(3)
+	h.env.OnActivity(a.LookupESIM, mock.Anything, mock.Anything).Return(&order.ESIM{Reference: "ref-1"}, nil)
+	h.pay(time.Second, payment("ch-1"))
+	h.at(5*time.Second, func() { h.env.CancelWorkflow() })
+	v := h.run()
+	if v.Status != order.StatusFulfilled || h.refunds.Load() != 0 || h.placed.Load() != 1 {
+		t.Fatalf("status=%s refunds=%d placed=%d", v.Status, h.refunds.Load(), h.placed.Load())
+	}
+}
+
+func TestCancelledDuringSupportWindowCompletes(t *testing.T) {
+	h := newHarness(t)
+	h.in.SupportWindow = 72 * time.Hour
+	h.pay(time.Second, payment("ch-1"))
+	h.at(time.Hour, func() { h.env.CancelWorkflow() })
+	v := h.run()
+	if v.Status != order.StatusFulfilled {
+		t.Fatalf("status = %s", v.Status)
+	}
+}
