@@ -141,3 +141,29 @@ func TestOperatorsFindOrdersBySearchAttributes(t *testing.T) {
 		t.Errorf("history size %d bytes", size)
 	}
 }
+
+func TestPlanSyncScheduleIsVisibleToOperators(t *testing.T) {
+	s := startStore(t, nil)
+	desc, err := s.App.Temporal.ScheduleClient().GetHandle(context.Background(), "plan-sync").Describe(context.Background())
+	if err != nil {
+		t.Fatalf("plan-sync schedule: %v", err)
+	}
+	if len(desc.Schedule.Spec.Intervals) != 1 || desc.Schedule.Spec.Intervals[0].Every != s.Cfg.PlanSyncInterval {
+		t.Errorf("schedule spec = %+v", desc.Schedule.Spec)
+	}
+	// The plan table was filled from the catalogue, priced per the contract.
+	var plans []map[string]any
+	s.call("GET", "/api/plans?country=GB", nil, nil, &plans)
+	found := false
+	for _, p := range plans {
+		if p["id"] == planGB {
+			found = true
+			if p["price_usd"] != "1.77" || p["price_stars"] != float64(137) {
+				t.Errorf("plan %s priced %v / %v, want 1.77 / 137", planGB, p["price_usd"], p["price_stars"])
+			}
+		}
+	}
+	if !found {
+		t.Errorf("plan %s not synced", planGB)
+	}
+}
