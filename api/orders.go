@@ -108,8 +108,10 @@ func orderOut(d store.Detail) orderJSON {
 		out.ESIM = &esimJSON{ICCID: e.ICCID, LPA: lpa, SMDPAddress: e.SMDPAddress, MatchingID: e.MatchingID,
 			IOSInstallURL: esimgo.IOSInstallURL(lpa), AndroidInstallURL: esimgo.AndroidInstallURL(lpa)}
 	}
+	// Only a refunded order shows its refund: a refunded extra charge (a
+	// double payment, a failed renewal) leaves the order itself intact.
 	for _, r := range d.Refunds {
-		if r.Status == "done" && r.Stars == o.PriceStars {
+		if o.Status == order.StatusRefunded && r.Status == "done" && r.Stars == o.PriceStars {
 			at := r.RequestedAt
 			if r.CompletedAt != nil {
 				at = *r.CompletedAt

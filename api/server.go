@@ -88,6 +88,7 @@ func (s *Server) Routes() *echo.Echo {
 	buyer.GET("", s.listMyOrders)
 	buyer.GET("/:id", s.getMyOrder)
 	buyer.GET("/:id/qr.png", s.myOrderQR)
+	s.subscriptionRoutes(e) // api/subscriptions.go
 
 	e.POST("/telegram/webhook", s.webhook)
 

@@ -125,6 +125,7 @@ func (a *App) NewWorker() worker.Worker {
 	})
 	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: order.WorkflowType})
 	w.RegisterWorkflowWithOptions(workflows.SyncPlansWorkflow, workflow.RegisterOptions{Name: workflows.PlanSyncWorkflowType})
+	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: order.SubscriptionWorkflowType})
 	w.RegisterActivity(a.Activities())
 	return w
 }
@@ -135,6 +136,7 @@ func (a *App) API() *api.Server {
 		Store: a.Store, Orders: a.Orders, Bot: a.Bot, BotToken: a.Cfg.TelegramBotToken,
 		WebhookSecret: a.Cfg.TelegramWebhookSecret, AdminTokens: a.Cfg.AdminTokens, InitDataMaxAge: a.Cfg.InitDataMaxAge,
 		Logger: a.Logger, Metrics: a.Metrics.Handler(), Observe: a.Metrics, Middleware: a.Metrics.EchoMiddleware(),
+		Commands: a.BotCommands(), // app/bot.go
 		Ready: map[string]api.Readiness{
 			"postgresql": a.Store.Ping,
 			"temporal": func(ctx context.Context) error {
@@ -162,5 +164,6 @@ func (a *App) SetUpBot(ctx context.Context) error {
 		return fmt.Errorf("set webhook: %w", err)
 	}
 	a.Logger.Info("webhook set", "url", a.Cfg.PublicURL+"/telegram/webhook")
-	return nil
+	// Commands (en, ru and default) and the menu button opening the Mini App.
+	return a.BotCommands().Setup(ctx) // app/bot.go
 }

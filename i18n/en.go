@@ -29,6 +29,34 @@ var english = map[Key]string{
 		"Refunds are made in Telegram Stars to the account that paid.",
 	Terms: "Terms: eSIM plans are digital goods delivered as a QR code. A plan starts when the eSIM connects to a network in a covered country. " +
 		"An unused plan can be refunded through /paysupport. Prices are in Telegram Stars.",
-	Help:         "/start — open the store\n/orders — your orders\n/paysupport — payments and refunds\n/terms — terms of sale\n/help — this help",
+	Help:         "/start — open the store\n/orders — your orders\n/cancel — cancel a monthly subscription\n/paysupport — payments and refunds\n/terms — terms of sale\n/help — this help",
 	PlanNotFound: "This plan is not on sale any more. Open the store to pick another one.",
+
+	// Bot chat and subscriptions (keys in keys_bot.go).
+	CmdStartDesc:      "Open the eSIM store",
+	CmdOrdersDesc:     "Your orders",
+	CmdPaySupportDesc: "Payments and refunds",
+	CmdTermsDesc:      "Terms of sale",
+	CmdHelpDesc:       "Help",
+	CmdCancelDesc:     "Cancel a monthly subscription",
+	OrdersLine:        "• %s — %s, %d ⭐ (<code>%s</code>)",
+	UnknownInput:      "I did not understand that. Here is what I can do:\n\n/start — open the store\n/orders — your orders\n/help — all commands",
+
+	SubscriptionInvoiceTitle:        "%s monthly",
+	SubscriptionInvoiceDescription:  "%s, renewed every 30 days on the same eSIM. The QR code arrives in this chat after the first payment; cancel any time with /cancel.",
+	SubscriptionRenewed:             "Your subscription %s was renewed: the plan was added to your eSIM <code>%s</code>. Paid until %s. Nothing to install.",
+	RefundReasonTopUp:               "the plan could not be added to your eSIM",
+	RefundReasonSubscriptionStopped: "the subscription had been cancelled",
+	CancelNone:                      "You have no active subscriptions.",
+	CancelDone:                      "Your subscription %s is cancelled. It will not renew; the current period stays yours.",
+	CancelChoose:                    "You have several subscriptions. Send /cancel with the one to stop:",
+	CancelFailed:                    "We could not cancel the subscription right now. Please try again in a minute.",
+
+	"status_awaiting_payment": "awaiting payment",
+	"status_paid":             "paid",
+	"status_fulfilling":       "being issued",
+	"status_fulfilled":        "delivered",
+	"status_refunding":        "being refunded",
+	"status_refunded":         "refunded",
+	"status_expired":          "expired",
 }

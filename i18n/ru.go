@@ -29,6 +29,34 @@ var russian = map[Key]string{
 		"Возврат делается в Telegram Stars на аккаунт, с которого была оплата.",
 	Terms: "Условия: тарифы eSIM — цифровой товар, который выдаётся в виде QR-кода. Тариф начинает действовать при подключении eSIM к сети в стране покрытия. " +
 		"Неиспользованный тариф можно вернуть через /paysupport. Цены указаны в Telegram Stars.",
-	Help:         "/start — открыть магазин\n/orders — ваши заказы\n/paysupport — оплата и возвраты\n/terms — условия продажи\n/help — эта справка",
+	Help:         "/start — открыть магазин\n/orders — ваши заказы\n/cancel — отменить ежемесячную подписку\n/paysupport — оплата и возвраты\n/terms — условия продажи\n/help — эта справка",
 	PlanNotFound: "Этот тариф больше не продаётся. Откройте магазин и выберите другой.",
+
+	// Бот и подписки (ключи в keys_bot.go).
+	CmdStartDesc:      "Открыть магазин eSIM",
+	CmdOrdersDesc:     "Ваши заказы",
+	CmdPaySupportDesc: "Оплата и возвраты",
+	CmdTermsDesc:      "Условия продажи",
+	CmdHelpDesc:       "Справка",
+	CmdCancelDesc:     "Отменить ежемесячную подписку",
+	OrdersLine:        "• %s — %s, %d ⭐ (<code>%s</code>)",
+	UnknownInput:      "Не понял сообщение. Вот что я умею:\n\n/start — открыть магазин\n/orders — ваши заказы\n/help — все команды",
+
+	SubscriptionInvoiceTitle:        "%s на месяц",
+	SubscriptionInvoiceDescription:  "%s, продление каждые 30 дней на той же eSIM. QR-код придёт в этот чат после первой оплаты; отменить можно в любой момент командой /cancel.",
+	SubscriptionRenewed:             "Подписка %s продлена: тариф добавлен на вашу eSIM <code>%s</code>. Оплачено до %s. Ничего устанавливать не нужно.",
+	RefundReasonTopUp:               "не удалось добавить тариф на вашу eSIM",
+	RefundReasonSubscriptionStopped: "подписка была отменена",
+	CancelNone:                      "У вас нет активных подписок.",
+	CancelDone:                      "Подписка %s отменена. Продления не будет; текущий период остаётся за вами.",
+	CancelChoose:                    "У вас несколько подписок. Отправьте /cancel с той, которую нужно остановить:",
+	CancelFailed:                    "Не удалось отменить подписку. Попробуйте ещё раз через минуту.",
+
+	"status_awaiting_payment": "ожидает оплаты",
+	"status_paid":             "оплачен",
+	"status_fulfilling":       "выпускается",
+	"status_fulfilled":        "выдан",
+	"status_refunding":        "возвращается",
+	"status_refunded":         "возвращён",
+	"status_expired":          "истёк",
 }

@@ -104,4 +104,3 @@ func TestAPIContract(t *testing.T) {
 		t.Errorf("missing security/request-id headers: %v", resp.Header)
 	}
 }
-

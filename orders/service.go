@@ -162,6 +162,9 @@ const preCheckoutBudget = 4 * time.Second
 // It answers with a refusal code (order.Refuse*) or "" to approve; any
 // failure to decide is a refusal, because refusing moves no money.
 func (s *Service) PreCheckout(ctx context.Context, pc order.PreCheckout) string {
+	if order.IsSubscriptionID(pc.Payload) {
+		return s.subscriptionPreCheckout(ctx, pc) // orders/subscriptions.go
+	}
 	if _, err := uuid.Parse(pc.Payload); err != nil {
 		return order.RefuseUnknown
 	}
@@ -203,6 +206,11 @@ func (s *Service) PreCheckout(ctx context.Context, pc order.PreCheckout) string 
 // starts a resumed one when the order's run has closed or never existed,
 // so a payment is never dropped (money rules 3 and 4).
 func (s *Service) Payment(ctx context.Context, p order.Payment) error {
+	if order.IsSubscriptionID(p.InvoicePayload) {
+		// Every charge of a subscription, renewals included, belongs to its
+		// SubscriptionWorkflow, never to an order's duplicate-payment path.
+		return s.subscriptionPayment(ctx, p) // orders/subscriptions.go
+	}
 	orderID := p.InvoicePayload
 	fresh, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, orderID))
 	if err != nil {

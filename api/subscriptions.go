@@ -1,0 +1,110 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/orders"
+	"github.com/starsesim/esimstore/telegram"
+)
+
+// subscriptionRoutes: monthly subscriptions for the Mini App. Same auth and
+// body shape as /api/orders; the answer carries the subscription link for
+// Telegram.WebApp.openInvoice.
+func (s *Server) subscriptionRoutes(e *echo.Echo) {
+	g := e.Group("/api/subscriptions", s.requireInitData)
+	g.POST("", s.createSubscription)
+	g.GET("", s.listMySubscriptions)
+	g.POST("/:id/cancel", s.cancelSubscription)
+}
+
+type subscriptionCreated struct {
+	SubscriptionID     string       `json:"subscription_id"`
+	OrderID            string       `json:"order_id"` // the same id: the subscription's first period is an order
+	Status             order.Status `json:"status"`
+	InvoiceLink        string       `json:"invoice_link"`
+	PriceStars         int64        `json:"price_stars"`
+	PriceUSD           string       `json:"price_usd"`
+	SubscriptionPeriod int          `json:"subscription_period"`
+}
+
+func (s *Server) createSubscription(c echo.Context) error {
+	var body createOrderBody
+	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil {
+		return fail(c, http.StatusUnprocessableEntity, "invalid_body", `The body must be JSON like {"plan_id":"…"}.`)
+	}
+	body.PlanID = strings.TrimSpace(body.PlanID)
+	if body.PlanID == "" || len(body.PlanID) > 200 {
+		return fail(c, http.StatusUnprocessableEntity, "invalid_body", "plan_id is required.")
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		key = body.IdempotencyKey
+	}
+	if len(key) > 200 {
+		return fail(c, http.StatusUnprocessableEntity, "invalid_body", "The idempotency key is too long.")
+	}
+	user := buyerOf(c)
+	inv, err := s.Orders.CreateSubscription(c.Request().Context(), orders.CreateRequest{
+		UserID: user.ID, ChatID: user.ID, LanguageCode: user.LanguageCode, PlanID: body.PlanID,
+		Source: order.SourceSubscription, IdempotencyKey: key,
+	})
+	switch {
+	case errors.Is(err, orders.ErrPlanNotFound):
+		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")
+	case errors.Is(err, orders.ErrNotSubscribable):
+		return fail(c, http.StatusUnprocessableEntity, "not_subscribable", "This plan costs more than a Telegram subscription allows.")
+	case errors.Is(err, orders.ErrInvoiceFailed):
+		return fail(c, http.StatusBadGateway, "invoice_failed", "Telegram could not create the invoice. Please try again.")
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusCreated, subscriptionCreated{SubscriptionID: inv.OrderID, OrderID: inv.OrderID, Status: inv.Status,
+		InvoiceLink: inv.InvoiceLink, PriceStars: inv.PriceStars, PriceUSD: inv.PriceUSD,
+		SubscriptionPeriod: telegram.SubscriptionPeriod30d})
+}
+
+type subscriptionJSON struct {
+	SubscriptionID string                   `json:"subscription_id"`
+	Status         order.SubscriptionStatus `json:"status"`
+	PlanID         string                   `json:"plan_id"`
+	ICCID          string                   `json:"iccid,omitempty"`
+	Periods        int                      `json:"periods"`
+	ExpiresAt      *time.Time               `json:"expires_at,omitempty"`
+	CreatedAt      time.Time                `json:"created_at"`
+}
+
+func (s *Server) listMySubscriptions(c echo.Context) error {
+	list, err := s.Store.ListSubscriptions(c.Request().Context(), buyerOf(c).ID)
+	if err != nil {
+		return err
+	}
+	out := make([]subscriptionJSON, 0, len(list))
+	for _, sub := range list {
+		out = append(out, subscriptionJSON{SubscriptionID: sub.ID, Status: sub.Status, PlanID: sub.PlanID, ICCID: sub.ICCID,
+			Periods: sub.Periods, ExpiresAt: sub.ExpiresAt, CreatedAt: sub.CreatedAt})
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, out)
+}
+
+// cancelSubscription stops renewals (editUserStarSubscription) and answers
+// once Telegram accepted it; cancelling twice answers the same.
+func (s *Server) cancelSubscription(c echo.Context) error {
+	v, err := s.Orders.CancelSubscription(c.Request().Context(), c.Param("id"), buyerOf(c).ID, "buyer:miniapp")
+	switch {
+	case errors.Is(err, orders.ErrSubscriptionNotFound):
+		return fail(c, http.StatusNotFound, "subscription_not_found", "Subscription not found.")
+	case errors.Is(err, orders.ErrNotActive):
+		return fail(c, http.StatusConflict, "not_active", "This subscription is not active.")
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"subscription_id": v.SubscriptionID, "status": v.Status})
+}

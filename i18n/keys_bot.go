@@ -1,0 +1,30 @@
+package i18n
+
+import "github.com/starsesim/esimstore/order"
+
+// Keys of the bot chat and of subscriptions. They live in their own file so
+// the order texts and these can grow without touching each other.
+const (
+	CmdStartDesc      Key = "cmd_start"
+	CmdOrdersDesc     Key = "cmd_orders"
+	CmdPaySupportDesc Key = "cmd_paysupport"
+	CmdTermsDesc      Key = "cmd_terms"
+	CmdHelpDesc       Key = "cmd_help"
+	CmdCancelDesc     Key = "cmd_cancel"
+
+	OrdersLine   Key = "orders_line"   // plan name, status, Stars, order id
+	UnknownInput Key = "unknown_input" // anything that is not a command
+
+	SubscriptionInvoiceTitle        Key = "subscription_invoice_title"
+	SubscriptionInvoiceDescription  Key = "subscription_invoice_description"
+	SubscriptionRenewed             Key = "subscription_renewed" // plan, ICCID, paid until
+	RefundReasonTopUp               Key = "refund_reason_top_up"
+	RefundReasonSubscriptionStopped Key = "refund_reason_subscription_stopped"
+	CancelNone                      Key = "cancel_none"
+	CancelDone                      Key = "cancel_done"   // plan name
+	CancelChoose                    Key = "cancel_choose" // list follows
+	CancelFailed                    Key = "cancel_failed"
+)
+
+// StatusKey names the buyer-facing label of an order status.
+func StatusKey(s order.Status) Key { return Key("status_" + string(s)) }

@@ -1,0 +1,224 @@
+package orders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/workflows"
+)
+
+// The client side of SubscriptionWorkflow. Every charge whose payload is a
+// subscription id ("sub-…") comes here from Payment, never to an order's
+// workflow, so a renewal cannot be mistaken for an order's duplicate payment.
+
+// Errors of the subscription calls.
+var (
+	ErrNotSubscribable      = errors.New("plan costs more than a Telegram subscription may (10,000 Stars)")
+	ErrSubscriptionNotFound = errors.New("subscription not found")
+	ErrNotActive            = errors.New("subscription is not active")
+)
+
+// subscriptionNamespace scopes the deterministic subscription ids.
+var subscriptionNamespace = uuid.MustParse("0b7b7d0e-5a0c-4e38-a2f4-3c1f6f2d9c42")
+
+// SubscriptionID derives the subscription id like OrderID does, so a
+// double tap names the same workflow.
+func (s *Service) SubscriptionID(req CreateRequest) string {
+	key := req.IdempotencyKey
+	if key == "" {
+		key = fmt.Sprintf("%s@%d", req.PlanID, s.now().UnixNano()/int64(doubleTapWindow))
+	}
+	return order.SubscriptionPrefix + uuid.NewSHA1(subscriptionNamespace,
+		fmt.Appendf(nil, "%d:%d:%s", s.BotID, req.UserID, key)).String()
+}
+
+func (s *Service) subscriptionInput(id string) order.SubscriptionInput {
+	return order.SubscriptionInput{SubscriptionID: id, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline}
+}
+
+// CreateSubscription starts the subscription's workflow and returns its
+// subscription invoice link (update-with-start, early return). The
+// returned Invoice's OrderID is the subscription id.
+func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (order.Invoice, error) {
+	plan, err := s.Store.GetPlan(ctx, req.PlanID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !plan.OnSale) {
+		return order.Invoice{}, ErrPlanNotFound
+	}
+	if err != nil {
+		return order.Invoice{}, err
+	}
+	if plan.PriceStars > telegram.MaxSubscriptionStars {
+		return order.Invoice{}, ErrNotSubscribable
+	}
+	id := s.SubscriptionID(req)
+	in := s.subscriptionInput(id)
+	in.UserID, in.ChatID, in.LanguageCode, in.PlanID = req.UserID, req.ChatID, req.LanguageCode, req.PlanID
+	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       order.SubscriptionWorkflowID(id),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			order.AttrUserID.ValueSet(req.UserID),
+			order.AttrPlanID.ValueSet(req.PlanID),
+		),
+		StaticSummary: fmt.Sprintf("Subscription %s · %s · buyer %d", id, req.PlanID, req.UserID),
+	}, workflows.SubscriptionWorkflow, in)
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: order.UpdateInvoice, UpdateID: "invoice", WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			if existing, gerr := s.Store.GetOrder(ctx, id); gerr == nil {
+				return invoiceOf(existing), nil
+			}
+		}
+		return order.Invoice{}, fmt.Errorf("start subscription %s: %w", id, err)
+	}
+	var inv order.Invoice
+	if err := handle.Get(ctx, &inv); err != nil {
+		if hasType(err, order.ErrTypeInvoiceFailed) {
+			return order.Invoice{}, fmt.Errorf("subscription %s: %w", id, ErrInvoiceFailed)
+		}
+		return order.Invoice{}, fmt.Errorf("invoice of subscription %s: %w", id, err)
+	}
+	return inv, nil
+}
+
+// subscriptionPreCheckout asks the subscription's workflow about the first
+// payment (renewals are charged by Telegram without a pre-checkout).
+func (s *Service) subscriptionPreCheckout(ctx context.Context, pc order.PreCheckout) string {
+	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: order.SubscriptionWorkflowID(pc.Payload), UpdateName: order.UpdatePreCheckout, UpdateID: "pc-" + pc.QueryID,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{pc},
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	if err == nil {
+		return ""
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == order.ErrTypeCheckoutRefused {
+		return app.Message()
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		if _, gerr := s.Store.GetSubscription(context.WithoutCancel(ctx), pc.Payload); errors.Is(gerr, store.ErrNotFound) {
+			return order.RefuseUnknown
+		}
+		return order.RefuseNotAwaiting
+	}
+	s.log().Error("subscription pre-checkout undecided; refusing", "subscription_id", pc.Payload, "err", err)
+	return order.RefuseBusy
+}
+
+// subscriptionPayment makes one charge of a subscription durable: ledger
+// row, then signal-with-start, like Payment does for orders.
+func (s *Service) subscriptionPayment(ctx context.Context, p order.Payment) error {
+	id := p.InvoicePayload
+	fresh, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, id))
+	if err != nil {
+		return err
+	}
+	if fresh && s.OnNewPayment != nil {
+		s.OnNewPayment(p.TotalAmount)
+	}
+	in := s.subscriptionInput(id)
+	in.Resume, in.UserID = true, p.UserID
+	_, err = s.Temporal.SignalWithStartWorkflow(ctx, order.SubscriptionWorkflowID(id), order.SignalPayment, p,
+		client.StartWorkflowOptions{
+			ID: order.SubscriptionWorkflowID(id), TaskQueue: s.TaskQueue,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+			TypedSearchAttributes: temporal.NewSearchAttributes(order.AttrUserID.ValueSet(p.UserID)),
+			StaticSummary:         fmt.Sprintf("Payment %s for subscription %s", p.ChargeID, id),
+		}, workflows.SubscriptionWorkflow, in)
+	if err != nil {
+		return fmt.Errorf("signal payment %s to subscription %s: %w", p.ChargeID, id, err)
+	}
+	s.log().Info("subscription payment recorded", "subscription_id", id, "charge_id", p.ChargeID,
+		"recurring", p.IsRecurring, "first", p.IsFirstRecurring, "stars", p.TotalAmount)
+	return nil
+}
+
+// CancelSubscription stops the renewals of a buyer's subscription (Mini App
+// and /cancel). It returns once Telegram has accepted the cancellation.
+func (s *Service) CancelSubscription(ctx context.Context, id string, userID int64, by string) (order.SubscriptionView, error) {
+	sub, err := s.Store.GetSubscription(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sub.UserID != userID) {
+		return order.SubscriptionView{}, ErrSubscriptionNotFound
+	}
+	if err != nil {
+		return order.SubscriptionView{}, err
+	}
+	in := s.subscriptionInput(id)
+	in.Resume = true
+	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: order.SubscriptionWorkflowID(id), TaskQueue: s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            fmt.Sprintf("Cancel subscription %s (%s)", id, by),
+	}, workflows.SubscriptionWorkflow, in)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: order.UpdateCancel, UpdateID: uuid.NewString(), WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{order.CancelRequest{UserID: userID, By: by}},
+		},
+	})
+	var v order.SubscriptionView
+	if err == nil {
+		err = handle.Get(ctx, &v)
+	}
+	switch {
+	case err == nil:
+		s.log().Info("subscription cancelled", "subscription_id", id, "by", by)
+		return v, nil
+	case hasType(err, order.ErrTypeNotSubscriber):
+		return order.SubscriptionView{}, ErrSubscriptionNotFound
+	case hasType(err, order.ErrTypeNotActive):
+		return order.SubscriptionView{}, ErrNotActive
+	}
+	return order.SubscriptionView{}, fmt.Errorf("cancel subscription %s: %w", id, err)
+}
+
+// SubscriptionStateChanged passes Telegram's `subscription` update to the
+// subscription's workflow. A closed workflow has nothing left to stop: its
+// subscription already ended, so the update is only logged.
+func (s *Service) SubscriptionStateChanged(ctx context.Context, id string, ch order.SubscriptionStateChange) error {
+	if !order.IsSubscriptionID(id) {
+		s.log().Warn("subscription update for a payload that is no subscription", "payload", id, "state", ch.State)
+		return nil
+	}
+	err := s.Temporal.SignalWorkflow(ctx, order.SubscriptionWorkflowID(id), "", order.SignalSubscriptionState, ch)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		s.log().Info("subscription update for a closed subscription", "subscription_id", id, "state", ch.State)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("signal subscription %s state %s: %w", id, ch.State, err)
+	}
+	return nil
+}

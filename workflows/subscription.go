@@ -1,0 +1,698 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/store"
+)
+
+// SubscriptionWorkflow owns one Stars subscription for its whole life: the
+// quote and the subscription invoice link, the first payment (a new eSIM,
+// through the same activities as an order), every renewal (a top-up of that
+// same eSIM), cancellation, and the refund of anything it cannot serve.
+//
+// Why one long-lived workflow rather than one per renewal: a renewal needs
+// the subscription's state (the eSIM to top up, the first charge id that
+// editUserStarSubscription needs, whether the buyer cancelled), and every
+// decision about the subscription must be serialised — a renewal that
+// arrives while a cancellation is being sent, or two re-sent renewals, must
+// be decided one after the other by one owner. A workflow per renewal would
+// rebuild that from the ledger and race with its siblings. The price of a
+// long life is history growth, so the run continues as new every few
+// charges (or when Temporal suggests it), carrying only SubscriptionState.
+//
+// Renewals never reach OrderWorkflow: the payload "sub-…" routes every
+// charge of a subscription here (orders.Service.Payment), so the order
+// path's "second payment for the same order is a duplicate" rule cannot
+// refund a legitimate renewal.
+func SubscriptionWorkflow(ctx workflow.Context, in order.SubscriptionInput) (order.SubscriptionView, error) {
+	w := newSubRun(ctx, in)
+	if err := w.registerHandlers(ctx); err != nil {
+		return order.SubscriptionView{}, err
+	}
+	switch {
+	case in.Carry != nil:
+		w.ready = true
+		w.restoreFirst(ctx)
+	case in.Resume:
+		w.load(ctx)
+	default:
+		w.open(ctx)
+	}
+	if w.st.Status == order.SubAwaitingPayment {
+		w.awaitFirstPayment(ctx)
+	}
+	if w.first != nil && w.st.ESIM == nil && w.st.Status == order.SubActive {
+		w.fulfilFirst(ctx)
+	}
+	return w.serve(ctx)
+}
+
+// chargesPerRun bounds one run's history: a charge costs about 20–30 events
+// (top-up, notices, ledger writes), and renewals come monthly, so a run
+// covers a few months and its history stays far below Temporal's limits.
+const chargesPerRun = 4
+
+// seenKept bounds the charge ids carried across continue-as-new; re-sent
+// signals arrive within minutes, never months later.
+const seenKept = 16
+
+// lapseGrace: an active subscription whose renewal has not come this long
+// after its expiry has ended on Telegram's side; endGrace keeps a cancelled
+// one open until its paid period is over, so late updates find it running.
+const (
+	lapseGrace = 72 * time.Hour
+	endGrace   = 24 * time.Hour
+)
+
+type pendingSubRefund struct {
+	Payment order.Payment
+	Reason  i18n.Key
+	// CancelRenewal also stops the Telegram subscription the charge began
+	// (a first payment we refuse must not renew next month).
+	CancelRenewal bool
+}
+
+type subRun struct {
+	in   order.SubscriptionInput
+	st   order.SubscriptionState
+	lang string
+
+	exists     bool
+	ready      bool
+	invoiceErr error
+	approvedAt time.Time
+	first      *order.Payment
+	firstAt    time.Time
+	lastError  string
+
+	seen     map[string]bool
+	refunded map[string]bool
+	renewals []order.Payment
+	toRefund []pendingSubRefund
+	charges  int // charges decided by this run
+
+	payments workflow.ReceiveChannel
+	states   workflow.ReceiveChannel
+}
+
+func newSubRun(ctx workflow.Context, in order.SubscriptionInput) *subRun {
+	w := &subRun{
+		in: in, lang: i18n.Lang(in.LanguageCode), exists: true,
+		st:       order.SubscriptionState{Status: order.SubAwaitingPayment},
+		seen:     map[string]bool{},
+		refunded: map[string]bool{},
+		payments: workflow.GetSignalChannel(ctx, order.SignalPayment),
+		states:   workflow.GetSignalChannel(ctx, order.SignalSubscriptionState),
+	}
+	if in.Carry != nil {
+		w.st = *in.Carry
+		for _, id := range in.Carry.Seen {
+			w.seen[id] = true
+		}
+		w.in.Carry = nil // the next continue-as-new builds its own
+	}
+	return w
+}
+
+func (w *subRun) view() order.SubscriptionView {
+	return order.SubscriptionView{SubscriptionID: w.in.SubscriptionID, UserID: w.in.UserID, PlanID: w.in.PlanID,
+		SubscriptionState: w.st, LastError: w.lastError}
+}
+
+// open quotes the plan and creates the subscription link; the `invoice`
+// update returns as soon as both exist.
+func (w *subRun) open(ctx workflow.Context) {
+	w.st.QuoteExpires = workflow.Now(ctx).Add(w.in.InvoiceTTL)
+	var q activities.QuoteResult
+	err := workflow.ExecuteLocalActivity(withLedger(ctx), a.OpenSubscription,
+		activities.OpenSubscriptionInput{Sub: w.in, ExpiresAt: w.st.QuoteExpires}).Get(ctx, &q)
+	if err == nil {
+		w.st.PlanName, w.st.Stars, w.st.PriceUSD = q.PlanName, q.Stars, q.PriceUSD
+		err = workflow.ExecuteLocalActivity(withInvoice(ctx), a.CreateSubscriptionInvoice, activities.InvoiceInput{
+			OrderID: w.in.SubscriptionID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: q.PlanName, Stars: q.Stars,
+		}).Get(ctx, &w.st.InvoiceLink)
+	}
+	if err != nil {
+		w.invoiceErr = err
+		w.lastError = "open: " + err.Error()
+		w.setStatus(ctx, order.SubExpired)
+		w.recordOrder(ctx, order.StatusExpired, "invoice_failed", map[string]any{"error": err.Error()})
+		return
+	}
+	w.ready = true
+	w.details(ctx)
+}
+
+// load rebuilds a subscription whose previous run closed.
+func (w *subRun) load(ctx workflow.Context) {
+	var l activities.LoadedSubscription
+	if err := workflow.ExecuteLocalActivity(withLedger(ctx), a.LoadSubscription, w.in.SubscriptionID).Get(ctx, &l); err != nil {
+		w.lastError = "load: " + err.Error() // unreachable with unlimited retries
+	}
+	w.ready = true
+	if !l.Exists {
+		w.exists = false
+		w.st.Status = order.SubExpired
+		w.invoiceErr = temporal.NewNonRetryableApplicationError("unknown subscription", order.ErrTypeUnknownOrder, nil)
+		return
+	}
+	fin := w.in.FulfilmentDeadline
+	ttl := w.in.InvoiceTTL
+	w.in = l.Sub
+	w.in.FulfilmentDeadline, w.in.InvoiceTTL = fin, ttl
+	w.lang = i18n.Lang(l.Sub.LanguageCode)
+	w.st = l.State
+	// Seen holds only charges that already have an outcome (an eSIM, a
+	// top-up or a refund): the charge that started this run is in the
+	// ledger too, but it must still be decided when its signal is read.
+	for _, id := range l.State.Seen {
+		w.seen[id] = true
+	}
+	w.restoreFirst(ctx)
+	w.details(ctx)
+}
+
+// restoreFirst rebuilds the accepted first charge from the carried state.
+func (w *subRun) restoreFirst(ctx workflow.Context) {
+	if w.st.FirstChargeID != "" {
+		w.first = &order.Payment{ChargeID: w.st.FirstChargeID, UserID: w.in.UserID, TotalAmount: w.st.Stars, Currency: "XTR"}
+		w.firstAt = workflow.Now(ctx)
+	}
+}
+
+// awaitFirstPayment waits for the first charge until the quote expires,
+// longer once Telegram's pre-checkout was approved.
+func (w *subRun) awaitFirstPayment(ctx workflow.Context) {
+	for {
+		w.takePayments(ctx)
+		if w.first != nil || w.st.Status != order.SubAwaitingPayment {
+			return
+		}
+		deadline := w.st.QuoteExpires
+		if !w.approvedAt.IsZero() && w.approvedAt.Add(approvalGrace).After(deadline) {
+			deadline = w.approvedAt.Add(approvalGrace)
+		}
+		left := deadline.Sub(workflow.Now(ctx))
+		if left <= 0 {
+			w.setStatus(ctx, order.SubExpired)
+			w.recordOrder(ctx, order.StatusExpired, "expired", nil)
+			return
+		}
+		_, _ = workflow.AwaitWithTimeout(ctx, left, func() bool { return w.payments.Len() > 0 })
+	}
+}
+
+// takePayments classifies every payment signal received so far. The first
+// valid charge starts the subscription; a renewal of an active subscription
+// is queued for a top-up; everything else is queued for a refund.
+func (w *subRun) takePayments(ctx workflow.Context) {
+	for {
+		var p order.Payment
+		if !w.payments.ReceiveAsync(&p) {
+			return
+		}
+		if w.seen[p.ChargeID] {
+			continue
+		}
+		w.seen[p.ChargeID] = true
+		w.st.Seen = append(w.st.Seen, p.ChargeID)
+		w.charges++
+		_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordPayment, w.in.SubscriptionID, p).Get(ctx, nil)
+
+		renewal := p.IsRecurring && !p.IsFirstRecurring && w.first != nil
+		if renewal {
+			// Telegram extended the subscription with this charge whether or
+			// not we can serve it, so the next renewal is due from here.
+			w.noteExpiry(p)
+		}
+		if reason := w.refusal(p, renewal); reason != "" {
+			w.recordOrder(ctx, "", "payment_refused:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID,
+				"stars": p.TotalAmount, "reason": string(reason), "renewal": renewal})
+			w.toRefund = append(w.toRefund, pendingSubRefund{Payment: p, Reason: reason,
+				CancelRenewal: p.IsRecurring && !renewal})
+			continue
+		}
+		if renewal {
+			w.renewals = append(w.renewals, p)
+			continue
+		}
+		w.first, w.firstAt = &p, workflow.Now(ctx)
+		w.st.FirstChargeID = p.ChargeID
+		w.st.Status = order.SubActive
+		w.noteExpiry(p)
+		w.recordSub(ctx, "")
+		w.recordOrder(ctx, order.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
+	}
+}
+
+// refusal says why a charge cannot be served, or "" when it can.
+func (w *subRun) refusal(p order.Payment, renewal bool) i18n.Key {
+	wrongAmount := p.Currency != "XTR" || p.TotalAmount != w.st.Stars || p.UserID != w.in.UserID
+	switch {
+	case !w.exists:
+		return i18n.RefundReasonUnknown
+	case renewal && !w.st.Status.Renews():
+		return i18n.RefundReasonSubscriptionStopped
+	case renewal && wrongAmount:
+		return i18n.RefundReasonAmount
+	case renewal && w.st.ESIM == nil:
+		return i18n.RefundReasonESIM // the first period never delivered an eSIM to top up
+	case renewal:
+		return ""
+	case w.first != nil:
+		return i18n.RefundReasonDup
+	case w.st.Status != order.SubAwaitingPayment:
+		return i18n.RefundReasonLate
+	case wrongAmount:
+		return i18n.RefundReasonAmount
+	}
+	return ""
+}
+
+// noteExpiry records subscription_expiration_date, never moving it back.
+func (w *subRun) noteExpiry(p order.Payment) {
+	if t := time.Unix(p.SubscriptionExpirationDate, 0).UTC(); p.SubscriptionExpirationDate > 0 && t.After(w.st.ExpiresAt) {
+		w.st.ExpiresAt = t
+	}
+}
+
+// fulfilFirst buys and delivers the eSIM of the first period, exactly as an
+// order does. If it cannot, the first charge is refunded and the Telegram
+// subscription cancelled: there is no eSIM a renewal could top up.
+func (w *subRun) fulfilFirst(ctx workflow.Context) {
+	w.recordOrder(ctx, order.StatusFulfilling, "fulfilling", nil)
+	budget := w.budget(ctx, w.firstAt)
+	var placed, details order.ESIM
+	err := workflow.ExecuteActivity(withESIM(ctx, budget), a.PlaceESIMOrder, activities.PlaceInput{
+		OrderID: w.in.SubscriptionID, ChargeID: w.first.ChargeID, Bundle: w.in.PlanID, Since: w.firstAt,
+	}).Get(ctx, &placed)
+	if err == nil {
+		err = workflow.ExecuteActivity(withESIM(ctx, w.budget(ctx, w.firstAt)), a.FetchInstallDetails, activities.FetchInput{
+			OrderID: w.in.SubscriptionID, ChargeID: w.first.ChargeID, Reference: placed.Reference,
+		}).Get(ctx, &details)
+	}
+	if err != nil {
+		w.lastError = "esim: " + err.Error()
+		w.recordOrder(ctx, "", "fulfilment_failed", map[string]any{"error": err.Error()})
+		w.toRefund = append(w.toRefund, pendingSubRefund{Payment: *w.first, Reason: i18n.RefundReasonESIM, CancelRenewal: true})
+		w.setStatus(ctx, order.SubRefunded)
+		return
+	}
+	w.st.ESIM = &details
+	w.st.Periods = max(w.st.Periods, 1)
+	w.recordSub(ctx, "")
+	w.recordOrder(ctx, order.StatusFulfilled, "fulfilled", map[string]any{"iccid": details.ICCID, "reference": details.Reference})
+	var res activities.DeliverResult
+	if err := workflow.ExecuteActivity(withDelivery(ctx), a.DeliverESIM, activities.DeliverInput{
+		OrderID: w.in.SubscriptionID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: w.st.PlanName, ESIM: details,
+		PaidAt: w.firstAt,
+	}).Get(ctx, &res); err != nil {
+		// The eSIM is the buyer's either way (Mini App); operators can resend.
+		w.lastError = "delivery: " + err.Error()
+	}
+	w.details(ctx)
+}
+
+func (w *subRun) budget(ctx workflow.Context, paidAt time.Time) time.Duration {
+	return max(paidAt.Add(w.in.FulfilmentDeadline).Sub(workflow.Now(ctx)), time.Minute)
+}
+
+// renew tops the eSIM up for one renewal and tells the buyer; a failed
+// top-up is refunded like any failed fulfilment. The subscription stays
+// active: next month's top-up may well succeed, and the buyer can cancel.
+func (w *subRun) renew(ctx workflow.Context, p order.Payment) {
+	paidAt := workflow.Now(ctx)
+	var esim order.ESIM
+	err := workflow.ExecuteActivity(withESIM(ctx, w.budget(ctx, paidAt)), a.TopUpESIM, activities.TopUpInput{
+		SubscriptionID: w.in.SubscriptionID, ChargeID: p.ChargeID, Bundle: w.in.PlanID, ESIM: *w.st.ESIM, Since: paidAt,
+	}).Get(ctx, &esim)
+	if err != nil {
+		w.lastError = "top-up: " + err.Error()
+		w.recordOrder(ctx, "", "top_up_failed:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "error": err.Error()})
+		w.refund(ctx, pendingSubRefund{Payment: p, Reason: i18n.RefundReasonTopUp})
+		return
+	}
+	w.lastError = ""
+	w.st.Periods++
+	w.noteExpiry(p)
+	w.recordSub(ctx, "")
+	expiry := "—"
+	if !w.st.ExpiresAt.IsZero() {
+		expiry = w.st.ExpiresAt.Format("2006-01-02")
+	}
+	_ = workflow.ExecuteActivity(withBestEffort(ctx), a.NotifyBuyer, activities.NotifyInput{
+		OrderID: w.in.SubscriptionID, ChatID: w.chat(),
+		Text: i18n.T(w.lang, i18n.SubscriptionRenewed, w.st.PlanName, w.st.ESIM.ICCID, expiry),
+	}).Get(ctx, nil)
+	w.details(ctx)
+}
+
+// serve runs the subscription's life after the first period: renewals,
+// refunds and state updates, until it has ended or the run has decided
+// enough charges and continues as new.
+func (w *subRun) serve(ctx workflow.Context) (order.SubscriptionView, error) {
+	for {
+		w.takePayments(ctx)
+		w.takeStates(ctx)
+		switch {
+		case len(w.toRefund) > 0:
+			r := w.toRefund[0]
+			w.toRefund = w.toRefund[1:]
+			w.refund(ctx, r)
+			continue
+		case len(w.renewals) > 0:
+			p := w.renewals[0]
+			w.renewals = w.renewals[1:]
+			// A cancellation decided after the charge was queued still
+			// lets that (already paid) period through; only the refusal
+			// rules at arrival decide.
+			w.renew(ctx, p)
+			continue
+		}
+		end := w.endsAt()
+		done := !end.IsZero() && !workflow.Now(ctx).Before(end)
+		if done || w.charges >= chargesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			// Drain: no handler may be mid-flight and no signal unread when
+			// the run closes, or it would be lost.
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			if w.hasWork() {
+				continue
+			}
+			if !done {
+				carry := w.st
+				carry.Seen = lastN(carry.Seen, seenKept)
+				next := w.in
+				next.Resume, next.Carry = false, &carry
+				return order.SubscriptionView{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
+			}
+			if w.st.Status == order.SubActive {
+				// No renewal came: Telegram has stopped charging.
+				w.setStatus(ctx, order.SubExpired)
+			}
+			return w.view(), nil
+		}
+		wait := time.Duration(0)
+		if !end.IsZero() {
+			wait = end.Sub(workflow.Now(ctx))
+		}
+		if wait > 0 {
+			_, _ = workflow.AwaitWithTimeout(ctx, wait, w.hasWork)
+		} else {
+			_ = workflow.Await(ctx, w.hasWork)
+		}
+	}
+}
+
+// endsAt is when the run may finish if nothing else happens: never while
+// a paid period is running, else after the grace of its state.
+func (w *subRun) endsAt() time.Time {
+	switch w.st.Status {
+	case order.SubActive:
+		if w.st.ExpiresAt.IsZero() {
+			return time.Time{}
+		}
+		return w.st.ExpiresAt.Add(lapseGrace)
+	case order.SubCanceled, order.SubFailed:
+		if w.st.ExpiresAt.IsZero() {
+			return time.Unix(0, 0)
+		}
+		return w.st.ExpiresAt.Add(endGrace)
+	}
+	return time.Unix(0, 0) // awaiting (expired), refunded: nothing left to serve
+}
+
+func (w *subRun) hasWork() bool {
+	return w.payments.Len() > 0 || w.states.Len() > 0 || len(w.toRefund) > 0 || len(w.renewals) > 0
+}
+
+// takeStates applies Telegram's subscription updates: "canceled" and
+// "failed" stop renewals (a later renewal is refunded), "active" means the
+// buyer re-enabled a subscription cancelled earlier.
+func (w *subRun) takeStates(ctx workflow.Context) {
+	for {
+		var s order.SubscriptionStateChange
+		if !w.states.ReceiveAsync(&s) {
+			return
+		}
+		if !w.exists || s.UserID != w.in.UserID || w.first == nil {
+			continue
+		}
+		next := w.st.Status
+		switch s.State {
+		case "canceled":
+			if w.st.Status == order.SubActive {
+				next = order.SubCanceled
+			}
+		case "failed":
+			if w.st.Status == order.SubActive || w.st.Status == order.SubCanceled {
+				next = order.SubFailed
+			}
+		case "active":
+			if (w.st.Status == order.SubCanceled || w.st.Status == order.SubFailed) && w.st.ESIM != nil {
+				next = order.SubActive
+			}
+		}
+		if next != w.st.Status {
+			w.setStatus(ctx, next)
+			// Workflow time keeps the event key unique across runs and replays.
+			w.recordOrder(ctx, "", fmt.Sprintf("subscription_%s:%d", s.State, workflow.Now(ctx).UnixNano()),
+				map[string]any{"state": s.State})
+		}
+	}
+}
+
+// refund returns one charge's Stars (and, for a refused first payment,
+// stops that Telegram subscription), then tells the buyer. Disconnected, so
+// cancelling the workflow cannot strand it (money rule 1).
+func (w *subRun) refund(ctx workflow.Context, r pendingSubRefund) {
+	charge := r.Payment.ChargeID
+	if w.refunded[charge] {
+		return
+	}
+	reason := i18n.T("en", r.Reason)
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	_ = workflow.ExecuteActivity(withRefund(dctx), a.RefundPayment, activities.RefundInput{
+		OrderID: w.in.SubscriptionID, ChargeID: charge, UserID: r.Payment.UserID, Stars: r.Payment.TotalAmount,
+		Reason: reason, ReasonCode: string(r.Reason), By: "system",
+	}).Get(dctx, nil)
+	w.refunded[charge] = true
+	if r.CancelRenewal {
+		_ = workflow.ExecuteActivity(withBestEffort(dctx), a.CancelSubscription, activities.CancelInput{
+			SubscriptionID: w.in.SubscriptionID, UserID: r.Payment.UserID, ChargeID: charge, By: "system",
+		}).Get(dctx, nil)
+	}
+	chat := w.chat()
+	if !w.exists {
+		chat = r.Payment.UserID
+	}
+	_ = workflow.ExecuteActivity(withBestEffort(dctx), a.NotifyBuyer, activities.NotifyInput{
+		OrderID: w.in.SubscriptionID, ChatID: chat,
+		Text: i18n.T(w.lang, i18n.RefundNotice, r.Payment.TotalAmount, w.in.SubscriptionID, i18n.T(w.lang, r.Reason)),
+	}).Get(dctx, nil)
+	if w.first != nil && charge == w.first.ChargeID {
+		w.recordOrder(ctx, order.StatusRefunded, "", nil) // RefundPayment wrote the timeline entry
+	}
+}
+
+func (w *subRun) chat() int64 {
+	if w.in.ChatID != 0 {
+		return w.in.ChatID
+	}
+	return w.in.UserID // a private chat's id is the user's id
+}
+
+// cancel is the `cancel` update: it stops renewals on Telegram's side
+// (editUserStarSubscription with the first charge) before it answers, so
+// the buyer's "cancelled" is true when they read it.
+func (w *subRun) cancel(ctx workflow.Context, req order.CancelRequest) (order.SubscriptionView, error) {
+	if err := workflow.Await(ctx, func() bool { return w.ready }); err != nil {
+		return order.SubscriptionView{}, err
+	}
+	if err := w.cancellable(req); err != nil {
+		return order.SubscriptionView{}, err
+	}
+	if w.st.Status == order.SubCanceled {
+		return w.view(), nil // already cancelled: the same answer again
+	}
+	err := workflow.ExecuteActivity(withCancel(ctx), a.CancelSubscription, activities.CancelInput{
+		SubscriptionID: w.in.SubscriptionID, UserID: w.in.UserID, ChargeID: w.st.FirstChargeID, By: req.By,
+	}).Get(ctx, nil)
+	if err != nil {
+		return order.SubscriptionView{}, err
+	}
+	if w.st.Status == order.SubActive {
+		w.setStatusBy(ctx, order.SubCanceled, req.By)
+	}
+	return w.view(), nil
+}
+
+func (w *subRun) validateCancel(ctx workflow.Context, req order.CancelRequest) error {
+	if !w.ready {
+		return nil // a resumed run decides once loaded
+	}
+	return w.cancellable(req)
+}
+
+func (w *subRun) cancellable(req order.CancelRequest) error {
+	switch {
+	case !w.exists || req.UserID != w.in.UserID:
+		return temporal.NewNonRetryableApplicationError("not the subscriber", order.ErrTypeNotSubscriber, nil)
+	case w.st.Status == order.SubCanceled:
+		return nil
+	case w.st.Status != order.SubActive || w.st.FirstChargeID == "":
+		return temporal.NewNonRetryableApplicationError("the subscription is "+string(w.st.Status), order.ErrTypeNotActive, nil)
+	}
+	return nil
+}
+
+func (w *subRun) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, order.QueryStatus, func() (order.SubscriptionView, error) {
+		return w.view(), nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandler(ctx, order.UpdateInvoice, w.invoice); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, order.UpdatePreCheckout, w.approveCheckout,
+		workflow.UpdateHandlerOptions{Validator: w.validateCheckout}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, order.UpdateCancel, w.cancel,
+		workflow.UpdateHandlerOptions{Validator: w.validateCancel})
+}
+
+func (w *subRun) invoice(ctx workflow.Context) (order.Invoice, error) {
+	if err := workflow.Await(ctx, func() bool { return w.ready || w.invoiceErr != nil }); err != nil {
+		return order.Invoice{}, err
+	}
+	if w.invoiceErr != nil {
+		return order.Invoice{}, temporal.NewNonRetryableApplicationError("the invoice could not be created",
+			order.ErrTypeInvoiceFailed, w.invoiceErr)
+	}
+	st := order.StatusAwaitingPayment
+	if w.st.Status != order.SubAwaitingPayment {
+		st = order.StatusPaid
+	}
+	return order.Invoice{OrderID: w.in.SubscriptionID, Status: st, InvoiceLink: w.st.InvoiceLink,
+		PriceStars: w.st.Stars, PriceUSD: w.st.PriceUSD}, nil
+}
+
+// validateCheckout decides the first payment's pre-checkout query, with the
+// same rules as an order's (renewals have no pre-checkout).
+func (w *subRun) validateCheckout(ctx workflow.Context, pc order.PreCheckout) error {
+	refuse := func(code string) error {
+		return temporal.NewNonRetryableApplicationError(code, order.ErrTypeCheckoutRefused, nil)
+	}
+	switch {
+	case !w.ready || !w.exists:
+		return refuse(order.RefuseBusy)
+	case pc.Payload != w.in.SubscriptionID:
+		return refuse(order.RefuseUnknown)
+	case pc.UserID != w.in.UserID:
+		return refuse(order.RefuseNotOwner)
+	case w.first != nil || w.st.Status != order.SubAwaitingPayment:
+		return refuse(order.RefuseNotAwaiting)
+	case !workflow.Now(ctx).Before(w.st.QuoteExpires):
+		return refuse(order.RefuseExpired)
+	case pc.Currency != "XTR":
+		return refuse(order.RefuseWrongCurrency)
+	case pc.TotalAmount != w.st.Stars:
+		return refuse(order.RefuseWrongAmount)
+	}
+	return nil
+}
+
+func (w *subRun) approveCheckout(ctx workflow.Context, pc order.PreCheckout) error {
+	if w.approvedAt.IsZero() {
+		w.approvedAt = workflow.Now(ctx)
+	}
+	return nil
+}
+
+// setStatus changes the subscription's state in the read model.
+func (w *subRun) setStatus(ctx workflow.Context, st order.SubscriptionStatus) {
+	w.setStatusBy(ctx, st, "")
+}
+
+func (w *subRun) setStatusBy(ctx workflow.Context, st order.SubscriptionStatus, by string) {
+	w.st.Status = st
+	w.recordSub(ctx, by)
+	w.details(ctx)
+}
+
+func (w *subRun) recordSub(ctx workflow.Context, canceledBy string) {
+	if !w.exists {
+		return
+	}
+	u := store.SubscriptionUpdate{ID: w.in.SubscriptionID, Status: w.st.Status, FirstChargeID: w.st.FirstChargeID,
+		Periods: w.st.Periods, ExpiresAt: w.st.ExpiresAt, CanceledBy: canceledBy}
+	if w.st.ESIM != nil {
+		u.ICCID = w.st.ESIM.ICCID
+	}
+	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordSubscription, u).Get(ctx, nil)
+}
+
+// recordOrder mirrors the first period into the subscription's order row
+// and its timeline (what /api/orders, /orders and support read).
+func (w *subRun) recordOrder(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
+	if !w.exists {
+		return
+	}
+	event := ""
+	if eventKey != "" {
+		event = eventKey
+		if i := strings.IndexByte(eventKey, ':'); i >= 0 {
+			event = eventKey[:i]
+		}
+	}
+	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordState, activities.StateInput{
+		OrderID: w.in.SubscriptionID, Status: st, EventKey: eventKey, Event: event, Actor: "system", Detail: detail,
+		LastError: w.lastError,
+	}).Get(ctx, nil)
+}
+
+func (w *subRun) details(ctx workflow.Context) {
+	d := fmt.Sprintf("**subscription %s** · plan `%s` · buyer `%d` · %d ⭐/30 days · %d period(s)", w.st.Status,
+		w.in.PlanID, w.in.UserID, w.st.Stars, w.st.Periods)
+	if w.st.ESIM != nil {
+		d += fmt.Sprintf(" · ICCID `%s`", w.st.ESIM.ICCID)
+	}
+	if !w.st.ExpiresAt.IsZero() {
+		d += " · paid until " + w.st.ExpiresAt.Format(time.RFC3339)
+	}
+	if w.lastError != "" {
+		d += "\n\nLast error: " + w.lastError
+	}
+	workflow.SetCurrentDetails(ctx, d)
+}
+
+func lastN(ids []string, n int) []string {
+	if len(ids) <= n {
+		return slices.Clone(ids)
+	}
+	return slices.Clone(ids[len(ids)-n:])
+}
+
+// withCancel: the buyer waits for the answer, so cancelling has a short
+// overall budget; failing it leaves the subscription active and says so.
+func withCancel(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: 20 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second,
+			NonRetryableErrorTypes: []string{activities.ErrTypePermanentTG, activities.ErrTypeBotBlocked},
+		},
+	})
+}
