@@ -189,3 +189,40 @@ func TestDeliverToBlockedBuyerIsNotAnError(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 }
+
+func TestClaimSkipsTopUpsOfSoldESIMs(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	p1 := r.paidOrder(t, "o-first")
+	since := time.Now()
+	val, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, activities.PlaceInput{OrderID: "o-first", ChargeID: p1.ChargeID,
+		Bundle: "esim_1GB_7D_GB_V2", Since: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first order.ESIM
+	_ = val.Get(&first)
+	if _, err := r.env.ExecuteActivity(r.acts.FetchInstallDetails, activities.FetchInput{OrderID: "o-first", ChargeID: p1.ChargeID, Reference: first.Reference}); err != nil {
+		t.Fatal(err)
+	}
+	sold, _ := r.st.ESIMOrderByCharge(ctx, p1.ChargeID)
+	// A renewal top-up of that eSIM lands at eSIM Go but not yet in our ledger.
+	if _, err := r.acts.ESIM.CreateOrder(ctx, esimgo.OrderRequest{Type: esimgo.OrderTransaction, Assign: true,
+		Order: []esimgo.OrderItem{{Type: "bundle", Item: "esim_1GB_7D_GB_V2", Quantity: 1, ICCIDs: []string{sold.ICCID}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Then another buyer's purchase commits and its answer is lost.
+	p2 := r.paidOrder(t, "o-second")
+	r.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{CommitThenDrop: true, Times: 1})
+	val, err = r.env.ExecuteActivity(r.acts.PlaceESIMOrder, activities.PlaceInput{OrderID: "o-second", ChargeID: p2.ChargeID,
+		Bundle: "esim_1GB_7D_GB_V2", Since: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second order.ESIM
+	_ = val.Get(&second)
+	orders := r.esim.Orders()
+	if len(orders) != 3 || second.Reference != orders[2].Reference {
+		t.Fatalf("claimed %q; eSIM Go orders %d, the new one is %q", second.Reference, len(orders), orders[len(orders)-1].Reference)
+	}
+}

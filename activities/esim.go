@@ -86,17 +86,27 @@ func (a *Activities) claim(ctx context.Context, in PlaceInput) (order.ESIM, bool
 		return order.ESIM{}, false, esimError("look up esim orders for "+in.OrderID, err)
 	}
 	refs := make([]string, 0, len(candidates))
+	var iccids []string
 	for _, c := range candidates {
 		refs = append(refs, c.Reference)
+		for _, l := range c.Items {
+			iccids = append(iccids, l.ICCIDs...)
+		}
 	}
 	known, err := a.Store.KnownESIMReferences(ctx, refs)
+	if err != nil {
+		return order.ESIM{}, false, err
+	}
+	// A top-up of an eSIM we already sold (a subscription renewal in
+	// flight) is never a new eSIM for this charge.
+	topUps, err := a.Store.KnownICCIDs(ctx, iccids)
 	if err != nil {
 		return order.ESIM{}, false, err
 	}
 	// Oldest first: the order our earliest attempt placed.
 	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].CreatedDate.Before(candidates[j].CreatedDate) })
 	for _, c := range candidates {
-		if known[c.Reference] || c.Reference == "" {
+		if known[c.Reference] || c.Reference == "" || topsUpKnownESIM(c, topUps) {
 			continue
 		}
 		e, err := a.record(ctx, in, c, true)
@@ -111,6 +121,17 @@ func (a *Activities) claim(ctx context.Context, in PlaceInput) (order.ESIM, bool
 		return e, true, nil
 	}
 	return order.ESIM{}, false, nil
+}
+
+func topsUpKnownESIM(o esimgo.Order, known map[string]bool) bool {
+	for _, l := range o.Items {
+		for _, id := range l.ICCIDs {
+			if known[id] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (a *Activities) record(ctx context.Context, in PlaceInput, o esimgo.Order, claimed bool) (order.ESIM, error) {

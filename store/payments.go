@@ -183,6 +183,23 @@ func (s *Store) KnownESIMReferences(ctx context.Context, refs []string) (map[str
 	return out, nil
 }
 
+// KnownICCIDs returns which of iccids belong to eSIMs the ledger holds.
+func (s *Store) KnownICCIDs(ctx context.Context, iccids []string) (map[string]bool, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT DISTINCT iccid FROM esim_orders WHERE iccid = ANY ($1)`, iccids)
+	if err != nil {
+		return nil, fmt.Errorf("known iccids: %w", err)
+	}
+	known, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(known))
+	for _, id := range known {
+		out[id] = true
+	}
+	return out, nil
+}
+
 // SetInstallDetails stores what the buyer needs to install the eSIM.
 func (s *Store) SetInstallDetails(ctx context.Context, reference, iccid, smdp, matchingID string) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE esim_orders SET iccid = $2, smdp_address = $3, matching_id = $4,
