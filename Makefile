@@ -43,6 +43,11 @@ $(TEMPORAL_CLI):
 postgres:
 	./scripts/ensure-postgres.sh
 
+## bench: load test of whole orders (docs/performance.md); e.g. make bench BENCH_FLAGS="--rate 50 --duration 60s"
+BENCH_FLAGS ?= --rate 20 --duration 60s --warmup 10s
+bench: tools postgres build
+	mkdir -p .run && ./bin/esimstore bench $(BENCH_FLAGS) --json .run/bench.json
+
 browser-test:
 	@if [ -d web/e2e ]; then ./scripts/browser-test.sh; else echo "no browser tests yet"; fi
 

@@ -114,14 +114,31 @@ func (a *App) Activities() *activities.Activities {
 		OutcomeSettle: 3 * time.Second}
 }
 
+// workflowCacheSize bounds the sticky workflow cache (see NewWorker).
+const workflowCacheSize = 1000
+
 // NewWorker registers the workflows and activities on the order task queue.
 func (a *App) NewWorker() worker.Worker {
+	// Orders stay open, idle, for the support window (days) after delivery,
+	// and a cached workflow costs ~100 KB: with the SDK's 10,000-entry
+	// default the app's RSS grew by ~130 MB per 1,300 orders. The busy
+	// orders (awaiting payment, being fulfilled) are the recent ones, which
+	// this LRU keeps; an evicted order that wakes (refund, late payment)
+	// replays its short history once. The cache is per process.
+	worker.SetStickyWorkflowCacheSize(workflowCacheSize)
 	w := worker.New(a.Temporal, a.Cfg.TemporalTaskQueue, worker.Options{
 		// Activities of one order run on the worker that handles its
 		// workflow when possible (eager dispatch), saving a round trip.
 		MaxConcurrentActivityExecutionSize:      200,
 		MaxConcurrentWorkflowTaskExecutionSize:  100,
 		MaxConcurrentLocalActivityExecutionSize: 200,
+		// The SDK's default of two workflow-task pollers (one of them for
+		// the sticky queue) hands out about 30 tasks/s, and an order takes
+		// about seven workflow tasks: at 20 orders/s tasks queued for
+		// seconds (temporal_workflow_task_schedule_to_start_latency, see
+		// docs/performance.md). Idle long polls cost next to nothing.
+		MaxConcurrentWorkflowTaskPollers: 16,
+		MaxConcurrentActivityTaskPollers: 8,
 	})
 	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: order.WorkflowType})
 	w.RegisterWorkflowWithOptions(workflows.SyncPlansWorkflow, workflow.RegisterOptions{Name: workflows.PlanSyncWorkflowType})

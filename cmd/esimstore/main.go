@@ -40,6 +40,7 @@ func commands() []command {
 		{"refund", "refund an order: refund <order-id> --reason \"…\" [--by name]", runRefund},
 		{"orders", "list orders: orders [--status s] [--user id] [--plan id] [--limit n]", runOrders},
 		{"order", "show one order with its timeline: order <order-id>", runOrder},
+		{"bench", "load test: whole orders through the app, dev server, PostgreSQL and fakes", runBench},
 	}
 }
 

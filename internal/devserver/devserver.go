@@ -31,6 +31,9 @@ type Options struct {
 	// SearchAttributes maps a name to its type (Keyword, Int, ...).
 	SearchAttributes map[string]string
 	Log              io.Writer
+	// ExtraArgs are appended to `temporal server start-dev` (the benchmark
+	// passes --sqlite-pragma and --dynamic-config-value tuning).
+	ExtraArgs []string
 }
 
 // Server is a running dev server.
@@ -108,6 +111,7 @@ func (s *Server) start(ctx context.Context) error {
 	for _, name := range sortedKeys(o.SearchAttributes) {
 		args = append(args, "--search-attribute", name+"="+o.SearchAttributes[name])
 	}
+	args = append(args, o.ExtraArgs...)
 	cmd := exec.Command(o.Binary, args...)
 	// The server dies with us even when we are SIGKILLed, so a crashed test
 	// or sandbox never leaves a server holding the ports.
@@ -145,6 +149,15 @@ func (s *Server) waitReady(ctx context.Context) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// PID is the server's process id (0 when not running), so the benchmark
+// can read its CPU time and memory from /proc.
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Address is the frontend host:port.

@@ -1,0 +1,100 @@
+// Package bench is the store's load generator (`esimstore bench`). It drives
+// complete orders — create, pre-checkout, payment, eSIM purchase, QR
+// delivery — through the real app, the real Temporal dev server and the
+// real PostgreSQL, with the faithful fakes standing in for Telegram and
+// eSIM Go, and reports latency percentiles, throughput, failures, lost
+// orders and the app's CPU and memory.
+//
+// The app runs as a child process (`esimstore bench --serve-app`, which is
+// `esimstore serve` with the eSIM Go client's rate limit lifted) so its CPU
+// time and peak RSS are its own; the fakes and the load generator share
+// the bench process, and the dev server is a second child. docs/performance.md
+// explains the method.
+package bench
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Options shape one run. Zero values give the documented defaults.
+type Options struct {
+	// AppCommand is the argv that starts the app, e.g.
+	// {"/path/esimstore", "bench", "--serve-app"}. Required.
+	AppCommand []string
+	// AppEnv adds variables to the app's environment (tuning experiments).
+	AppEnv []string
+
+	// Rate is the open-loop arrival rate in orders per second. When zero,
+	// Concurrency buyers each run one order after another (closed loop).
+	Rate        float64
+	Concurrency int
+	Duration    time.Duration // measured window; default 30s
+	WarmUp      time.Duration // load before the window, not measured; default 5s
+	// Drain is how long to wait after the load stops for paid orders to be
+	// delivered before counting them lost; default 60s.
+	Drain time.Duration
+
+	// Added latency of every fake Telegram and eSIM Go call (0 by default:
+	// the figures are then the store's own cost).
+	TelegramLatency time.Duration
+	ESIMLatency     time.Duration
+
+	// DatabaseURL names the PostgreSQL server; the run creates a fresh
+	// database on it and drops it afterwards unless KeepDatabase.
+	DatabaseURL  string
+	KeepDatabase bool
+	// TemporalAddress uses a running server instead of starting the dev
+	// server (its CPU and memory are then not reported).
+	TemporalAddress string
+	// TemporalDBFile "" keeps the dev server in memory; "file" puts a
+	// SQLite file in the run's directory (as `make run` does); any other
+	// value is the file's path.
+	TemporalDBFile string
+	// TemporalArgs are extra `temporal server start-dev` arguments; nil
+	// means devserver.TunedArgs, an empty non-nil slice means none.
+	TemporalArgs []string
+
+	Plan string // default esim_1GB_7D_GB_V2
+	// Dir receives the app's and dev server's logs and the app's /metrics
+	// at the end; default a temporary directory that is removed.
+	Dir string
+	// PprofAddr, when set, makes the app serve net/http/pprof there.
+	PprofAddr string
+	// Progress receives one line per second during the run; nil is silent.
+	Progress io.Writer
+}
+
+// DefaultPlan is in the fake eSIM Go catalogue and on sale after the sync.
+const DefaultPlan = "esim_1GB_7D_GB_V2"
+
+func (o *Options) defaults() error {
+	if len(o.AppCommand) == 0 {
+		return fmt.Errorf("bench: AppCommand is required")
+	}
+	if o.Rate < 0 || o.Concurrency < 0 {
+		return fmt.Errorf("bench: rate and concurrency must not be negative")
+	}
+	if o.Rate == 0 && o.Concurrency == 0 {
+		o.Concurrency = 10
+	}
+	if o.Duration <= 0 {
+		o.Duration = 30 * time.Second
+	}
+	if o.WarmUp < 0 {
+		o.WarmUp = 0
+	} else if o.WarmUp == 0 {
+		o.WarmUp = 5 * time.Second
+	}
+	if o.Drain <= 0 {
+		o.Drain = 60 * time.Second
+	}
+	if o.DatabaseURL == "" {
+		o.DatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	if o.Plan == "" {
+		o.Plan = DefaultPlan
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/starsesim/esimstore/esimgo/esimgotest"
+	"github.com/starsesim/esimstore/internal/devserver"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram/telegramtest"
+)
+
+// stack is everything a run brings up, torn down by close.
+type stack struct {
+	opts     Options
+	dir      string
+	tmpDir   bool
+	dbURL    string
+	temporal *devserver.Server
+	tgAddr   string
+	tg       *telegramtest.Fake
+	esim     *esimgotest.Fake
+	servers  []*http.Server
+	app      *exec.Cmd
+	appDone  chan error
+	appURL   string
+	token    string
+	secret   string
+	tracker  *tracker
+}
+
+const webhookSecret = "bench-webhook-secret"
+
+func startStack(ctx context.Context, o Options) (_ *stack, err error) {
+	s := &stack{opts: o, tracker: newTracker(), secret: webhookSecret, dir: o.Dir}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.dir == "" {
+		if s.dir, err = os.MkdirTemp("", "esimstore-bench-"); err != nil {
+			return nil, err
+		}
+		s.tmpDir = true
+	} else if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, err
+	}
+
+	// A fresh database per run: figures never depend on an earlier run's rows.
+	s.dbURL = withDatabase(o.DatabaseURL, "esimstore_bench_"+randHex(5))
+	if err := store.EnsureDatabase(ctx, s.dbURL); err != nil {
+		return nil, fmt.Errorf("create bench database (is PostgreSQL running? `make postgres`): %w", err)
+	}
+	if _, err := store.Migrate(ctx, s.dbURL); err != nil {
+		return nil, err
+	}
+
+	temporalAddr := o.TemporalAddress
+	if temporalAddr == "" {
+		if err := s.startTemporal(ctx); err != nil {
+			return nil, err
+		}
+		temporalAddr = s.temporal.Address()
+	}
+
+	// The app's address is chosen first so fake Telegram knows its webhook
+	// before the app starts (the app's own setWebhook sets the same URL).
+	port, err := devserver.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	appAddr := fmt.Sprintf("127.0.0.1:%d", port)
+	s.appURL = "http://" + appAddr
+	s.token = botToken()
+
+	s.tg = telegramtest.New(telegramtest.Options{
+		Token: s.token, WebhookURL: s.appURL + "/telegram/webhook", WebhookSecret: s.secret,
+		HTTPClient: &http.Client{Timeout: 60 * time.Second,
+			Transport: &webhookTransport{base: newTransport(), t: s.tracker}},
+		// Refund service messages are off the measured path.
+		NoRefundUpdates: true,
+		OnCall:          s.tracker.onCall,
+	})
+	if o.TelegramLatency > 0 {
+		s.tg.SetFault("*", telegramtest.Fault{Latency: o.TelegramLatency})
+	}
+	if s.tgAddr, err = s.serve(s.tg); err != nil {
+		return nil, err
+	}
+	s.esim = esimgotest.New(esimgotest.Options{APIKey: "bench-esimgo-key",
+		Balance: decimal.RequireFromString("100000000")})
+	if o.ESIMLatency > 0 {
+		s.esim.SetFault(esimgotest.AllEndpoints, esimgotest.Fault{Latency: o.ESIMLatency})
+	}
+	esimAddr, err := s.serve(s.esim)
+	if err != nil {
+		return nil, err
+	}
+
+	env := append(os.Environ(),
+		"HTTP_ADDR="+appAddr,
+		"PUBLIC_URL="+s.appURL,
+		"DATABASE_URL="+s.dbURL,
+		"TEMPORAL_ADDRESS="+temporalAddr,
+		"TEMPORAL_TASK_QUEUE=bench-"+randHex(4),
+		"TELEGRAM_BOT_TOKEN="+s.token,
+		"TELEGRAM_API_URL="+s.tgAddr,
+		"TELEGRAM_WEBHOOK_SECRET="+s.secret,
+		"ESIMGO_API_KEY=bench-esimgo-key",
+		"ESIMGO_API_URL="+esimAddr+"/v2.5",
+		"ADMIN_TOKENS=bench:bench-admin-token",
+		"LOG_FORMAT=json",
+	)
+	if o.PprofAddr != "" {
+		env = append(env, "BENCH_PPROF_ADDR="+o.PprofAddr)
+	}
+	env = append(env, o.AppEnv...)
+	if err := s.startApp(ctx, env); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stack) startTemporal(ctx context.Context) error {
+	bin, err := devserver.FindBinary()
+	if err != nil {
+		return err
+	}
+	db := s.opts.TemporalDBFile
+	if db == "file" {
+		db = filepath.Join(s.dir, "temporal.db")
+	}
+	args := s.opts.TemporalArgs
+	if args == nil {
+		args = devserver.TunedArgs
+	}
+	log, err := os.Create(filepath.Join(s.dir, "temporal.log"))
+	if err != nil {
+		return err
+	}
+	s.temporal, err = devserver.Start(ctx, devserver.Options{Binary: bin, Headless: true, DBFile: db,
+		SearchAttributes: order.SearchAttributeTypes, Log: log, ExtraArgs: args})
+	return err
+}
+
+func (s *stack) serve(h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() { _ = srv.Serve(l) }()
+	return "http://" + l.Addr().String(), nil
+}
+
+// startApp runs the app child and waits until it is ready and has plans.
+func (s *stack) startApp(ctx context.Context, env []string) error {
+	logFile, err := os.Create(filepath.Join(s.dir, "app.log"))
+	if err != nil {
+		return err
+	}
+	argv := s.opts.AppCommand
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// The app dies with the bench even when the bench is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start app %v: %w", argv, err)
+	}
+	s.app = cmd
+	s.appDone = make(chan error, 1)
+	go func() { s.appDone <- cmd.Wait(); logFile.Close() }()
+
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for {
+		if s.appHasPlans(ctx) {
+			return nil
+		}
+		select {
+		case err := <-s.appDone:
+			s.appDone <- err
+			return fmt.Errorf("app exited during start-up (%v); see %s", err, filepath.Join(s.dir, "app.log"))
+		case <-ctx.Done():
+			return fmt.Errorf("app not ready with plans in time; see %s", filepath.Join(s.dir, "app.log"))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (s *stack) appHasPlans(ctx context.Context) bool {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.appURL+"/api/plans", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"`+s.opts.Plan+`"`)
+}
+
+// saveMetrics keeps the app's Prometheus page (Temporal SDK metrics
+// included) next to the logs, for finding where the time went.
+func (s *stack) saveMetrics() {
+	resp, err := http.Get(s.appURL + "/metrics")
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	if f, err := os.Create(filepath.Join(s.dir, "app-metrics.txt")); err == nil {
+		_, _ = io.Copy(f, resp.Body)
+		f.Close()
+	}
+}
+
+func (s *stack) close() {
+	if s.app != nil && s.app.Process != nil {
+		_ = s.app.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.appDone:
+		case <-time.After(25 * time.Second):
+			_ = s.app.Process.Kill()
+			<-s.appDone
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, srv := range s.servers {
+		_ = srv.Shutdown(ctx)
+	}
+	if s.esim != nil {
+		s.esim.Close()
+	}
+	if s.temporal != nil {
+		_ = s.temporal.Stop()
+	}
+	if s.dbURL != "" && !s.opts.KeepDatabase {
+		dctx, dcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = store.DropDatabase(dctx, s.dbURL)
+		dcancel()
+	}
+	if s.tmpDir {
+		_ = os.RemoveAll(s.dir)
+	}
+}
+
+// dbName is the run's database, as PostgreSQL's process titles show it.
+func (s *stack) dbName() string {
+	base, _, _ := strings.Cut(s.dbURL, "?")
+	return base[strings.LastIndex(base, "/")+1:]
+}
+
+func (s *stack) appPID() int {
+	if s.app == nil || s.app.Process == nil {
+		return 0
+	}
+	return s.app.Process.Pid
+}
+
+func (s *stack) temporalPID() int {
+	if s.temporal == nil {
+		return 0
+	}
+	return s.temporal.PID()
+}
+
+// appExited reports a crash of the app during the run.
+func (s *stack) appExited() error {
+	select {
+	case err := <-s.appDone:
+		s.appDone <- err
+		if err == nil {
+			err = errors.New("exit status 0")
+		}
+		return err
+	default:
+		return nil
+	}
+}
+
+func withDatabase(url, name string) string {
+	base, query, _ := strings.Cut(url, "?")
+	i := strings.LastIndex(base, "/")
+	out := base[:i+1] + name
+	if query != "" {
+		out += "?" + query
+	}
+	return out
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// botToken is a fresh well-formed token per run, so runs sharing a
+// Temporal server never share order ids (they are scoped per bot).
+func botToken() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	id := 7000000000 + int64(b[0])<<16 | int64(b[1])<<8 | int64(b[2])
+	return fmt.Sprintf("%d:AA%s", id, strings.Repeat("b", 2)+randHex(16)[:31])
+}
