@@ -26,6 +26,7 @@ import (
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/web"
 	"github.com/starsesim/esimstore/workflows"
 )
 
@@ -166,7 +167,9 @@ func (a *App) API() *api.Server {
 
 // HTTP is the store's router: the API and the Mini App.
 func (a *App) HTTP() *echo.Echo {
-	return a.API().Routes()
+	e := a.API().Routes()
+	web.Register(e)
+	return e
 }
 
 // SetUpBot points Telegram at our webhook and publishes the bot's commands

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/sandbox"
+	"github.com/starsesim/esimstore/sim"
 )
 
 func runSandbox(ctx context.Context, args []string) error {
@@ -26,7 +29,7 @@ func runSandbox(ctx context.Context, args []string) error {
 	logger := newLogger(cfg)
 	s, err := sandbox.Start(ctx, sandbox.Options{
 		Logger: logger, TemporalPort: *port, TemporalUIPort: *uiPort, TemporalHeadless: *headless,
-		TemporalDBFile: *dbFile,
+		TemporalDBFile: *dbFile, Mount: mountSimulator,
 	})
 	if err != nil {
 		return err
@@ -44,4 +47,10 @@ func runSandbox(ctx context.Context, args []string) error {
 	<-ctx.Done()
 	fmt.Println("stopping…")
 	return nil
+}
+
+// mountSimulator adds the Telegram simulator around the Mini App; only the
+// sandbox has it.
+func mountSimulator(e *echo.Echo, s *sandbox.Sandbox) {
+	sim.Register(e, sim.Deps{Telegram: s.Telegram, ESIM: s.ESIM, BotToken: s.Cfg.TelegramBotToken, TemporalUIURL: s.UIURL})
 }

@@ -1,0 +1,365 @@
+package sim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/starsesim/esimstore/esimgo/esimgotest"
+	"github.com/starsesim/esimstore/sim"
+	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/telegram/telegramtest"
+)
+
+type env struct {
+	e     *echo.Echo
+	tg    *telegramtest.Fake
+	tgURL string
+	esim  *esimgotest.Fake
+}
+
+// newEnv mounts the simulator over both fakes, with a minimal bot webhook
+// that approves every pre-checkout query (the store's real webhook is not
+// part of this package).
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	var tgSrv *httptest.Server
+	var token string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var upd struct {
+			PreCheckoutQuery *struct {
+				ID string `json:"id"`
+			} `json:"pre_checkout_query"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&upd)
+		if upd.PreCheckoutQuery != nil {
+			body, _ := json.Marshal(map[string]any{"pre_checkout_query_id": upd.PreCheckoutQuery.ID, "ok": true})
+			res, err := http.Post(tgSrv.URL+"/bot"+token+"/answerPreCheckoutQuery", "application/json", bytes.NewReader(body))
+			if err == nil {
+				res.Body.Close()
+			}
+		}
+	}))
+	t.Cleanup(hook.Close)
+	tg, srv := telegramtest.NewServer(t, telegramtest.Options{WebhookURL: hook.URL, AnswerTimeout: 5 * time.Second})
+	tgSrv, token = srv, tg.Token()
+	es := esimgotest.New(esimgotest.Options{})
+	e := echo.New()
+	sim.Register(e, sim.Deps{Telegram: tg, ESIM: es, BotToken: tg.Token(), TemporalUIURL: "http://127.0.0.1:8233/"})
+	return &env{e: e, tg: tg, tgURL: srv.URL, esim: es}
+}
+
+func (v *env) do(t *testing.T, method, target string, body any, out any) *httptest.ResponseRecorder {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req := httptest.NewRequest(method, target, rd)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	v.e.ServeHTTP(rec, req)
+	if out != nil && rec.Code < 300 {
+		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, target, err, rec.Body)
+		}
+	}
+	return rec
+}
+
+// bot calls the fake Bot API as the store would.
+func (v *env) bot(t *testing.T, method string, params map[string]any) json.RawMessage {
+	t.Helper()
+	b, _ := json.Marshal(params)
+	res, err := http.Post(v.tgURL+"/bot"+v.tg.Token()+"/"+method, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var env struct {
+		OK     bool            `json:"ok"`
+		Result json.RawMessage `json:"result"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&env)
+	if !env.OK {
+		t.Fatalf("%s failed with %d", method, res.StatusCode)
+	}
+	return env.Result
+}
+
+func (v *env) invoice(t *testing.T, orderID string, stars int) string {
+	var link string
+	raw := v.bot(t, "createInvoiceLink", map[string]any{
+		"title": "eSIM UK 1 GB", "description": "1 GB for 7 days", "payload": orderID,
+		"currency": "XTR", "prices": []map[string]any{{"label": "eSIM", "amount": stars}},
+	})
+	_ = json.Unmarshal(raw, &link)
+	return link
+}
+
+func TestUsers(t *testing.T) {
+	v := newEnv(t)
+	var users []struct {
+		ID           int64  `json:"id"`
+		FirstName    string `json:"first_name"`
+		Username     string `json:"username"`
+		LanguageCode string `json:"language_code"`
+	}
+	v.do(t, http.MethodGet, "/sim/api/users", nil, &users)
+	want := map[int64]string{1001: "en", 1002: "ru"}
+	for _, u := range users {
+		if lang, ok := want[u.ID]; ok && u.LanguageCode == lang && u.FirstName != "" {
+			delete(want, u.ID)
+		}
+	}
+	if len(want) != 0 {
+		t.Fatalf("missing test users %v in %+v", want, users)
+	}
+}
+
+func TestInitDataValidatesAndForgedDoesNot(t *testing.T) {
+	v := newEnv(t)
+	var got struct {
+		InitData string `json:"init_data"`
+	}
+	v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": 1002}, &got)
+	d, err := telegram.ValidateInitData(got.InitData, v.tg.Token(), time.Hour, time.Now())
+	if err != nil {
+		t.Fatalf("genuine initData rejected: %v", err)
+	}
+	if d.User.ID != 1002 || d.User.LanguageCode != "ru" {
+		t.Errorf("user = %+v", d.User)
+	}
+
+	v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": 1001, "forged": true}, &got)
+	if _, err := telegram.ValidateInitData(got.InitData, v.tg.Token(), time.Hour, time.Now()); err == nil {
+		t.Fatal("forged initData validated")
+	}
+
+	if rec := v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": 42}, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown user = %d, want 404", rec.Code)
+	}
+}
+
+func TestPayRunsPreCheckoutAndCharges(t *testing.T) {
+	v := newEnv(t)
+	link := v.invoice(t, "ord-123", 137)
+
+	var inv struct {
+		Title   string `json:"title"`
+		Amount  int64  `json:"amount"`
+		OrderID string `json:"order_id"`
+	}
+	v.do(t, http.MethodGet, "/sim/api/invoice?link="+link, nil, &inv)
+	if inv.Amount != 137 || inv.OrderID != "ord-123" || inv.Title == "" {
+		t.Fatalf("invoice = %+v", inv)
+	}
+
+	var res struct {
+		Approved bool   `json:"approved"`
+		ChargeID string `json:"charge_id"`
+		OrderID  string `json:"order_id"`
+	}
+	rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": link, "user_id": 1001}, &res)
+	if rec.Code != http.StatusOK || !res.Approved || res.ChargeID == "" || res.OrderID != "ord-123" {
+		t.Fatalf("pay = %d %s", rec.Code, rec.Body)
+	}
+	if n := len(v.tg.Calls("answerPreCheckoutQuery")); n != 1 {
+		t.Errorf("answerPreCheckoutQuery calls = %d, want 1", n)
+	}
+
+	var chat struct {
+		Items []struct {
+			Kind    string `json:"kind"`
+			Amount  int64  `json:"amount"`
+			OrderID string `json:"order_id"`
+		} `json:"items"`
+	}
+	v.do(t, http.MethodGet, "/sim/api/chat?user_id=1001", nil, &chat)
+	if len(chat.Items) != 1 || chat.Items[0].Kind != "payment" || chat.Items[0].OrderID != "ord-123" || chat.Items[0].Amount != 137 {
+		t.Fatalf("chat = %+v", chat.Items)
+	}
+}
+
+func TestPayWithoutStarsIsDeclined(t *testing.T) {
+	v := newEnv(t)
+	link := v.invoice(t, "ord-carol", 50)
+	var res struct {
+		Approved     bool   `json:"approved"`
+		ErrorMessage string `json:"error_message"`
+	}
+	rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": link, "user_id": 1003}, &res)
+	if rec.Code != http.StatusOK || res.Approved || !strings.Contains(res.ErrorMessage, "Stars") {
+		t.Fatalf("pay = %d %s", rec.Code, rec.Body)
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": "https://t.me/$nope", "user_id": 1001}, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown invoice = %d, want 404", rec.Code)
+	}
+}
+
+func TestChatPhotoAndCaption(t *testing.T) {
+	v := newEnv(t)
+	img := image.NewGray(image.Rect(0, 0, 8, 8))
+	img.Set(1, 1, color.White)
+	var pngBuf bytes.Buffer
+	_ = png.Encode(&pngBuf, img)
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("chat_id", "1001")
+	_ = mw.WriteField("caption", "<b>SM-DP+</b> <code>rsp.example</code>")
+	_ = mw.WriteField("parse_mode", "HTML")
+	fw, _ := mw.CreateFormFile("photo", "qr.png")
+	_, _ = fw.Write(pngBuf.Bytes())
+	_ = mw.Close()
+	res, err := http.Post(v.tgURL+"/bot"+v.tg.Token()+"/sendPhoto", mw.FormDataContentType(), &body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("sendPhoto: %v %v", err, res.Status)
+	}
+	res.Body.Close()
+
+	var chat struct {
+		Items []struct {
+			Kind      string `json:"kind"`
+			Text      string `json:"text"`
+			ParseMode string `json:"parse_mode"`
+			PhotoURL  string `json:"photo_url"`
+		} `json:"items"`
+	}
+	v.do(t, http.MethodGet, "/sim/api/chat?user_id=1001", nil, &chat)
+	if len(chat.Items) != 1 || chat.Items[0].Kind != "photo" || chat.Items[0].ParseMode != "HTML" || chat.Items[0].PhotoURL == "" {
+		t.Fatalf("chat = %+v", chat.Items)
+	}
+	rec := v.do(t, http.MethodGet, chat.Items[0].PhotoURL, nil, nil)
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/png" || !bytes.Equal(rec.Body.Bytes(), pngBuf.Bytes()) {
+		t.Fatalf("photo = %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	if rec := v.do(t, http.MethodGet, "/sim/api/chat/photo/1001/999", nil, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("missing photo = %d", rec.Code)
+	}
+}
+
+type faultList struct {
+	Faults []struct {
+		Name string `json:"name"`
+		On   bool   `json:"on"`
+	} `json:"faults"`
+}
+
+func (f faultList) on(name string) bool {
+	for _, x := range f.Faults {
+		if x.Name == name {
+			return x.On
+		}
+	}
+	return false
+}
+
+func TestFaultSwitchesDriveTheFakes(t *testing.T) {
+	v := newEnv(t)
+	var fl faultList
+	v.do(t, http.MethodGet, "/sim/api/faults", nil, &fl)
+	if len(fl.Faults) != 3 || fl.on("esim_down") || fl.on("esim_refuses") || fl.on("refund_errors") {
+		t.Fatalf("initial faults = %+v", fl)
+	}
+
+	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "esim_down", "on": true}, &fl)
+	if !fl.on("esim_down") || v.esim.Faults()[esimgotest.AllEndpoints].Status != http.StatusServiceUnavailable {
+		t.Fatalf("esim_down not installed: %+v %+v", fl, v.esim.Faults())
+	}
+	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "esim_down", "on": false}, &fl)
+	if fl.on("esim_down") || len(v.esim.Faults()) != 0 {
+		t.Fatalf("esim_down not cleared: %+v", v.esim.Faults())
+	}
+
+	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "esim_refuses", "on": true}, &fl)
+	if f := v.esim.Faults()[esimgotest.EndpointCreateOrder]; !fl.on("esim_refuses") || f.Status != http.StatusBadRequest {
+		t.Fatalf("esim_refuses = %+v", f)
+	}
+	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "esim_refuses", "on": false}, &fl)
+	if fl.on("esim_refuses") {
+		t.Fatal("esim_refuses still on")
+	}
+
+	// refund_errors: the next three refunds answer 500, then Telegram's own
+	// answer (here 400, the charge is unknown) comes back and the switch
+	// reports off by itself.
+	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "refund_errors", "on": true}, &fl)
+	if !fl.on("refund_errors") {
+		t.Fatal("refund_errors not on")
+	}
+	for range 4 {
+		b, _ := json.Marshal(map[string]any{"user_id": 1001, "telegram_payment_charge_id": "nope"})
+		res, err := http.Post(v.tgURL+"/bot"+v.tg.Token()+"/refundStarPayment", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	var statuses []int
+	for _, c := range v.tg.Calls("refundStarPayment") {
+		statuses = append(statuses, c.Status)
+	}
+	if len(statuses) != 4 || statuses[0] != 500 || statuses[2] != 500 || statuses[3] == 500 {
+		t.Fatalf("refund statuses = %v, want three 500s then Telegram's answer", statuses)
+	}
+	v.do(t, http.MethodGet, "/sim/api/faults", nil, &fl)
+	if fl.on("refund_errors") {
+		t.Error("refund_errors still on after its three failures")
+	}
+
+	// Switching it off early stops the failures at once.
+	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "refund_errors", "on": true}, nil)
+	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "refund_errors", "on": false}, &fl)
+	v.tg.ResetCalls()
+	b, _ := json.Marshal(map[string]any{"user_id": 1001, "telegram_payment_charge_id": "nope"})
+	res, _ := http.Post(v.tgURL+"/bot"+v.tg.Token()+"/refundStarPayment", "application/json", bytes.NewReader(b))
+	res.Body.Close()
+	if c := v.tg.Calls("refundStarPayment"); fl.on("refund_errors") || len(c) != 1 || c[0].Status == 500 {
+		t.Errorf("after switching off: on=%v calls=%+v", fl.on("refund_errors"), c)
+	}
+
+	if rec := v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "bogus", "on": true}, nil); rec.Code != http.StatusBadRequest {
+		t.Errorf("unknown fault = %d", rec.Code)
+	}
+}
+
+func TestPagesAndConfig(t *testing.T) {
+	v := newEnv(t)
+	var cfg struct {
+		TemporalUIURL string `json:"temporal_ui_url"`
+	}
+	v.do(t, http.MethodGet, "/sim/api/config", nil, &cfg)
+	if cfg.TemporalUIURL != "http://127.0.0.1:8233" {
+		t.Errorf("temporal_ui_url = %q (trailing slash should be trimmed)", cfg.TemporalUIURL)
+	}
+	rec := v.do(t, http.MethodGet, "/sim/", nil, nil)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Telegram simulator") {
+		t.Fatalf("GET /sim/ = %d", rec.Code)
+	}
+	rec = v.do(t, http.MethodGet, "/sim/telegram-sim.js", nil, nil)
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") {
+		t.Fatalf("GET telegram-sim.js = %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	rec = v.do(t, http.MethodGet, "/sim/app/", nil, nil)
+	body := rec.Body.String()
+	if rec.Code != http.StatusOK || strings.Contains(body, "telegram.org") || !strings.Contains(body, "/sim/telegram-sim.js") {
+		t.Fatalf("GET /sim/app/ = %d, must load the fake client and never telegram.org:\n%s", rec.Code, body)
+	}
+	if rec := v.do(t, http.MethodGet, "/sim/app/js/main.js", nil, nil); rec.Code != http.StatusOK {
+		t.Errorf("GET /sim/app/js/main.js = %d", rec.Code)
+	}
+}

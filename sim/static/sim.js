@@ -1,0 +1,373 @@
+// The simulator page: plays the Telegram client around the Mini App iframe
+// (MainButton, BackButton, haptics, the Stars payment sheet), shows the bot
+// chat and flips the fakes' fault switches. It talks to the framed app only
+// through postMessage, like a real Telegram web client.
+import { THEMES } from './themes.js';
+import { renderCaption } from './caption.js';
+
+const $ = (id) => document.getElementById(id);
+const FORGED = 'forged';
+const state = {
+  users: [],
+  userValue: '1001',
+  theme: 'light',
+  platform: 'web',
+  temporalUI: '',
+  launch: 0,
+  invoice: null, // {url, fromApp}
+  chatKey: '',
+  lastOrder: '',
+};
+
+async function getJSON(path, opts = {}) {
+  const res = await fetch(path, {
+    ...opts,
+    headers: { 'Content-Type': 'application/json', ...(opts.headers ?? {}) },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.message || `${res.status} ${res.statusText}`);
+  return data;
+}
+
+function currentUser() {
+  const id = state.userValue === FORGED ? 1001 : Number(state.userValue);
+  return state.users.find((u) => u.id === id);
+}
+
+function logEvent(text) {
+  const li = document.createElement('li');
+  li.textContent = `${new Date().toLocaleTimeString()} ${text}`;
+  $('events').prepend(li);
+  while ($('events').children.length > 12) $('events').lastChild.remove();
+}
+
+function applyOwnTheme() {
+  const root = document.documentElement;
+  for (const [k, v] of Object.entries(THEMES[state.theme])) root.style.setProperty(`--tg-theme-${k.replace(/_/g, '-')}`, v);
+  root.dataset.scheme = state.theme;
+}
+
+// launch opens the Mini App as Telegram does: signed initData and theme in
+// the URL hash. The query changes each time so the iframe really reloads.
+async function launch() {
+  const forged = state.userValue === FORGED;
+  const user = currentUser();
+  const { init_data: initData } = await getJSON('/sim/api/initdata', { method: 'POST', body: { user_id: user.id, forged } });
+  const hash = new URLSearchParams({
+    tgWebAppData: initData,
+    tgWebAppVersion: '8.0',
+    tgWebAppPlatform: state.platform,
+    tgWebAppThemeParams: JSON.stringify(THEMES[state.theme]),
+  });
+  state.launch += 1;
+  resetButtons();
+  $('app').src = `/sim/app/?launch=${state.launch}#${hash}`;
+  $('chat-user').textContent = `as ${user.first_name} (${user.id})${forged ? ' — forged initData' : ''}`;
+  state.chatKey = '';
+  pollChat();
+  logEvent(`launched Mini App as ${user.first_name}${forged ? ' (forged)' : ''}`);
+}
+
+function resetButtons() {
+  $('main-button').hidden = true;
+  $('back-button').hidden = true;
+}
+
+function toApp(eventType, eventData = {}) {
+  $('app').contentWindow?.postMessage({ simTelegram: true, eventType, eventData }, location.origin);
+}
+
+// Requests from the Mini App (the web_app_* methods of Telegram's protocol).
+window.addEventListener('message', (ev) => {
+  if (ev.origin !== location.origin || ev.source !== $('app').contentWindow || !ev.data?.simTelegram) return;
+  const { eventType, eventData } = ev.data;
+  switch (eventType) {
+    case 'web_app_setup_main_button': {
+      const b = $('main-button');
+      b.hidden = !eventData.is_visible;
+      b.textContent = eventData.text;
+      b.disabled = !eventData.is_active;
+      b.setAttribute('aria-busy', String(!!eventData.is_progress_visible));
+      b.classList.toggle('progress', !!eventData.is_progress_visible);
+      for (const [prop, value] of [['--mb-bg', eventData.color], ['--mb-fg', eventData.text_color]]) {
+        if (value) b.style.setProperty(prop, value);
+        else b.style.removeProperty(prop);
+      }
+      break;
+    }
+    case 'web_app_setup_back_button':
+      $('back-button').hidden = !eventData.is_visible;
+      break;
+    case 'web_app_trigger_haptic_feedback':
+      haptic(eventData);
+      break;
+    case 'web_app_open_invoice':
+      openSheet(eventData.url, true);
+      break;
+    case 'web_app_open_link':
+      logEvent(`openLink ${eventData.url}`);
+      break;
+    case 'web_app_ready':
+    case 'web_app_expand':
+      logEvent(eventType);
+      break;
+    default:
+  }
+});
+
+function haptic(data) {
+  const el = $('haptic');
+  el.classList.remove('buzz');
+  void el.offsetWidth; // restart the animation
+  el.classList.add('buzz');
+  logEvent(`haptic ${data.type} ${data.impact_style ?? data.notification_type ?? ''}`.trim());
+}
+
+// The Stars payment sheet.
+async function openSheet(url, fromApp) {
+  if (state.invoice) return;
+  state.invoice = { url, fromApp };
+  $('pay-error').hidden = true;
+  $('pay-confirm').hidden = false;
+  $('pay-confirm').disabled = false;
+  $('pay-cancel').textContent = 'Cancel';
+  try {
+    const inv = await getJSON(`/sim/api/invoice?link=${encodeURIComponent(url)}`);
+    $('pay-title').textContent = inv.title;
+    $('pay-description').textContent = inv.description;
+    $('pay-amount').textContent = String(inv.amount);
+    $('pay-confirm').textContent = `Pay ⭐ ${inv.amount}`;
+    if (inv.order_id) showLastOrder(inv.order_id);
+    $('pay-sheet').showModal();
+    logEvent(`invoice opened (${inv.amount} ⭐)`);
+  } catch (err) {
+    logEvent(`invoice could not be opened: ${err.message}`);
+    closeSheet('failed');
+  }
+}
+
+function closeSheet(status) {
+  const inv = state.invoice;
+  state.invoice = null;
+  if ($('pay-sheet').open) $('pay-sheet').close();
+  if (inv?.fromApp) toApp('invoice_closed', { url: inv.url, status });
+  logEvent(`invoice closed: ${status}`);
+}
+
+let sheetFailed = false;
+$('pay-confirm').addEventListener('click', async () => {
+  const inv = state.invoice;
+  if (!inv) return;
+  $('pay-confirm').disabled = true;
+  $('pay-confirm').textContent = 'Paying…';
+  try {
+    const res = await getJSON('/sim/api/pay', { method: 'POST', body: { invoice_link: inv.url, user_id: currentUser().id } });
+    if (res.approved) {
+      closeSheet('paid');
+      pollChat();
+      return;
+    }
+    showSheetError(res.error_message || 'Payment declined.');
+  } catch (err) {
+    showSheetError(err.message);
+  }
+});
+
+function showSheetError(text) {
+  sheetFailed = true;
+  $('pay-error').textContent = text;
+  $('pay-error').hidden = false;
+  $('pay-confirm').hidden = true;
+  $('pay-cancel').textContent = 'Close';
+}
+
+$('pay-cancel').addEventListener('click', () => {
+  closeSheet(sheetFailed ? 'failed' : 'cancelled');
+  sheetFailed = false;
+});
+$('pay-sheet').addEventListener('cancel', (ev) => {
+  ev.preventDefault(); // Esc: same as Cancel, but through our bookkeeping
+  $('pay-cancel').click();
+});
+
+// The bot chat, polled.
+async function pollChat() {
+  const user = currentUser();
+  if (!user) return;
+  try {
+    const { items } = await getJSON(`/sim/api/chat?user_id=${user.id}`);
+    const key = `${user.id}:${items.length}:${items.at(-1)?.id ?? 0}`;
+    if (key === state.chatKey) return;
+    state.chatKey = key;
+    $('chat-log').replaceChildren(...items.map(chatItem));
+    const last = [...items].reverse().find((it) => it.order_id);
+    if (last) showLastOrder(last.order_id);
+    $('chat-log').lastElementChild?.scrollIntoView({ block: 'end' });
+  } catch (err) {
+    logEvent(`chat: ${err.message}`);
+  }
+}
+
+function temporalLink(orderId) {
+  const a = document.createElement('a');
+  a.href = `${state.temporalUI}/namespaces/default/workflows/order-${encodeURIComponent(orderId)}`;
+  a.target = '_blank';
+  a.rel = 'noopener';
+  a.className = 'temporal';
+  a.textContent = 'Temporal UI ↗';
+  a.title = `Workflow order-${orderId}`;
+  return a;
+}
+
+function showLastOrder(orderId) {
+  if (state.lastOrder === orderId) return;
+  state.lastOrder = orderId;
+  const p = $('last-order');
+  p.replaceChildren(`Order ${orderId} · `, temporalLink(orderId));
+  p.hidden = false;
+  $('temporal-link').href = `${state.temporalUI}/namespaces/default/workflows/order-${encodeURIComponent(orderId)}`;
+  $('temporal-link').textContent = `Temporal UI: order-${orderId.slice(0, 8)}…`;
+}
+
+function chatItem(it) {
+  const li = document.createElement('li');
+  li.className = `msg ${it.from_bot ? 'bot' : 'me'} kind-${it.kind}`;
+  li.dataset.kind = it.kind;
+  if (it.order_id) li.dataset.orderId = it.order_id;
+  const body = document.createElement('div');
+  body.className = 'bubble';
+  switch (it.kind) {
+    case 'photo': {
+      const img = document.createElement('img');
+      img.src = it.photo_url;
+      img.alt = 'Photo from the bot';
+      img.className = 'chat-photo';
+      const cap = document.createElement('p');
+      cap.className = 'caption';
+      cap.append(renderCaption(it.text, it.parse_mode));
+      body.append(img, cap);
+      break;
+    }
+    case 'invoice': {
+      const title = document.createElement('strong');
+      title.textContent = it.invoice?.title ?? it.text;
+      const pay = document.createElement('button');
+      pay.type = 'button';
+      pay.textContent = `Pay ⭐ ${it.invoice?.amount ?? ''}`;
+      pay.addEventListener('click', () => openSheet(it.invoice_link, false));
+      body.append(title, document.createElement('br'), pay);
+      break;
+    }
+    case 'payment':
+      body.textContent = `You paid ${it.amount} ⭐`;
+      break;
+    case 'refund':
+      body.textContent = `${it.amount} ⭐ refunded to you`;
+      break;
+    default: {
+      const p = document.createElement('p');
+      p.className = 'caption';
+      p.append(renderCaption(it.text, it.parse_mode));
+      body.append(p);
+    }
+  }
+  for (const b of it.buttons ?? []) {
+    const btn = document.createElement('a');
+    btn.className = 'inline-button';
+    btn.textContent = b.text;
+    if (b.web_app_url) {
+      btn.href = '#';
+      btn.addEventListener('click', (ev) => { ev.preventDefault(); launch(); });
+    } else {
+      btn.href = b.url;
+      btn.target = '_blank';
+      btn.rel = 'noopener noreferrer';
+    }
+    body.append(btn);
+  }
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  meta.textContent = new Date(it.at).toLocaleTimeString();
+  if (it.order_id) meta.append(' · ', temporalLink(it.order_id));
+  li.append(body, meta);
+  return li;
+}
+
+// Fault switches.
+async function renderFaults(faults) {
+  const box = $('faults');
+  box.replaceChildren(...faults.map((f) => {
+    const label = document.createElement('label');
+    label.className = 'fault';
+    const input = document.createElement('input');
+    input.type = 'checkbox';
+    input.name = f.name;
+    input.id = `fault-${f.name}`;
+    input.checked = f.on;
+    input.addEventListener('change', async () => {
+      try {
+        const res = await getJSON('/sim/api/faults', { method: 'POST', body: { name: f.name, on: input.checked } });
+        renderFaults(res.faults);
+        logEvent(`fault ${f.name} ${input.checked ? 'on' : 'off'}`);
+      } catch (err) {
+        logEvent(`fault ${f.name}: ${err.message}`);
+      }
+    });
+    const text = document.createElement('span');
+    const name = document.createElement('code');
+    name.textContent = f.name;
+    const desc = document.createElement('small');
+    desc.textContent = f.description;
+    text.append(name, desc);
+    label.append(input, text);
+    return label;
+  }));
+}
+
+async function pollFaults() {
+  try {
+    renderFaults((await getJSON('/sim/api/faults')).faults);
+  } catch {
+    // The next poll retries.
+  }
+}
+
+async function main() {
+  const [users, config] = await Promise.all([getJSON('/sim/api/users'), getJSON('/sim/api/config')]);
+  state.users = users;
+  state.temporalUI = config.temporal_ui_url;
+  $('temporal-link').href = state.temporalUI || '#';
+  const select = $('user');
+  for (const u of users) select.append(new Option(u.label, String(u.id)));
+  select.append(new Option('Forged initData (claims to be Alice)', FORGED));
+  const params = new URLSearchParams(location.search);
+  state.userValue = params.get('user') ?? '1001';
+  state.theme = params.get('theme') === 'dark' ? 'dark' : 'light';
+  state.platform = params.get('platform') ?? 'web';
+  select.value = state.userValue;
+  $('platform').value = state.platform;
+  document.querySelector(`input[name="theme"][value="${state.theme}"]`).checked = true;
+  applyOwnTheme();
+
+  select.addEventListener('change', () => { state.userValue = select.value; launch(); });
+  $('platform').addEventListener('change', () => { state.platform = $('platform').value; launch(); });
+  $('relaunch').addEventListener('click', launch);
+  for (const radio of document.querySelectorAll('input[name="theme"]')) {
+    radio.addEventListener('change', () => {
+      state.theme = radio.value;
+      applyOwnTheme();
+      // Like Telegram: the running app gets theme_changed, no reload.
+      toApp('theme_changed', { theme_params: THEMES[state.theme] });
+    });
+  }
+  $('main-button').addEventListener('click', () => toApp('main_button_pressed'));
+  $('back-button').addEventListener('click', () => toApp('back_button_pressed'));
+
+  await launch();
+  pollFaults();
+  setInterval(pollChat, 1500);
+  setInterval(pollFaults, 3000);
+}
+
+main().catch((err) => logEvent(`simulator failed to start: ${err.message}`));

@@ -1,0 +1,48 @@
+import { lang, t } from './i18n.js';
+
+export function stars(n) {
+  return `${new Intl.NumberFormat(lang).format(n)} ⭐`;
+}
+
+// usd formats the API's decimal string ("8.97") without going through a
+// binary float; Intl accepts decimal strings exactly.
+export function usd(s) {
+  return new Intl.NumberFormat(lang, { style: 'currency', currency: 'USD' }).format(String(s));
+}
+
+export function data(plan) {
+  if (plan.unlimited) return t('unlimited');
+  const mb = Number(plan.data_mb);
+  // eSIM Go counts 1 GB as 1000 MB.
+  if (mb >= 1000) return t('gb', { n: new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(mb / 1000) });
+  return t('mb', { n: mb });
+}
+
+export function days(n) {
+  return t('days', { n });
+}
+
+export function flag(iso) {
+  if (!/^[A-Z]{2}$/.test(iso)) return '🌐';
+  return String.fromCodePoint(...[...iso].map((c) => 0x1f1e6 + c.charCodeAt(0) - 65));
+}
+
+let names;
+export function countryName(iso) {
+  try {
+    names ??= new Intl.DisplayNames([lang], { type: 'region' });
+    return names.of(iso) ?? iso;
+  } catch {
+    return iso;
+  }
+}
+
+export function date(s) {
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+export function shortId(id) {
+  return String(id).slice(0, 8);
+}

@@ -1,0 +1,192 @@
+// One order: opens the Stars invoice, then polls the server whatever the
+// invoiceClosed callback said (some clients report "failed" or nothing at all
+// for a payment that went through), and shows progress until the eSIM is
+// delivered, the Stars are refunded or the quote expires.
+import { api, errorText } from './api.js';
+import { h } from './dom.js';
+import { data, days, shortId, stars } from './format.js';
+import { t } from './i18n.js';
+import { canOpenInvoice, haptic, mainButton, openInvoice } from './tg.js';
+import * as nav from './nav.js';
+import { deliveredSection } from './delivered.js';
+
+const TERMINAL = new Set(['fulfilled', 'refunded', 'expired']);
+const STEPS = [
+  ['awaiting_payment', 'stepAwaiting'],
+  ['paid', 'stepPaid'],
+  ['fulfilling', 'stepFulfilling'],
+  ['fulfilled', 'stepDelivered'],
+];
+const STATUS_TEXT = {
+  awaiting_payment: 'statusAwaiting',
+  paid: 'statusPaid',
+  fulfilling: 'statusFulfilling',
+  fulfilled: 'statusFulfilled',
+  refunding: 'statusRefunding',
+  expired: 'statusExpired',
+};
+const INVOICE_NOTE = { paid: 'invoicePaid', pending: 'invoicePending', cancelled: 'invoiceCancelled', failed: 'invoiceFailed' };
+
+// Fast polls while the buyer is watching the payment land, slower after.
+const FAST_MS = 1000;
+const SLOW_MS = 4000;
+const FAST_FOR_MS = 90_000;
+
+export function orderView(orderId, { invoiceLink = '', plan = null, priceStars = 0, autoOpen = true } = {}) {
+  let order = null;
+  let alive = true;
+  let timer = 0;
+  let fastUntil = Date.now() + FAST_FOR_MS;
+  let invoiceOpen = false;
+  let invoiceStatus = '';
+  let mainState = '';
+  let delivered = null;
+
+  const steps = h('ol', { class: 'steps' }, STEPS.map(([status, key]) => h('li', { dataset: { step: status } }, t(key))));
+  const statusLine = h('p', { class: 'status', id: 'order-status', role: 'status' }, t('loading'));
+  const note = h('p', { class: 'note', hidden: true });
+  const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
+  const extra = h('div', {});
+  const summary = h('p', { class: 'muted' }, plan ? `${data(plan)} · ${days(plan.duration_days)}` : '');
+  const el = h('section', { class: 'order', dataset: { orderId } },
+    h('h1', { text: t('order', { id: shortId(orderId) }) }),
+    summary, steps, statusLine, note, error, extra);
+
+  function openPay() {
+    if (invoiceOpen || !invoiceLink) return;
+    if (!canOpenInvoice()) {
+      showError(t('errInvoice'));
+      return;
+    }
+    invoiceOpen = true;
+    invoiceStatus = '';
+    setMain('paying');
+    haptic.impact('medium');
+    try {
+      openInvoice(invoiceLink, onInvoiceClosed);
+    } catch (err) {
+      invoiceOpen = false;
+      showError(t('errInvoice'));
+      render();
+    }
+  }
+
+  function onInvoiceClosed(status) {
+    invoiceOpen = false;
+    invoiceStatus = status;
+    if (status === 'paid') haptic.notify('success');
+    else if (status === 'failed') haptic.notify('error');
+    fastUntil = Date.now() + FAST_FOR_MS;
+    render();
+    pollNow();
+  }
+
+  async function poll() {
+    timer = 0;
+    try {
+      const next = await api(`/api/orders/${encodeURIComponent(orderId)}`);
+      if (!alive) return;
+      const changed = next.status !== order?.status;
+      order = next;
+      error.hidden = true;
+      if (changed && order.status === 'fulfilled') haptic.notify('success');
+      if (changed && order.status === 'refunded') haptic.notify('warning');
+      render();
+    } catch (err) {
+      if (!alive) return;
+      showError(errorText(err));
+      // 401 and 404 will not heal by themselves; everything else might.
+      if (err.kind === 'unauthorized' || err.kind === 'not_found' || err.kind === 'no_telegram') return;
+    }
+    if (!TERMINAL.has(order?.status)) schedule();
+  }
+
+  function schedule() {
+    if (!alive || timer) return;
+    timer = setTimeout(poll, Date.now() < fastUntil ? FAST_MS : SLOW_MS);
+  }
+
+  function pollNow() {
+    clearTimeout(timer);
+    timer = 0;
+    poll();
+  }
+
+  function showError(text) {
+    error.replaceChildren(h('p', { text }));
+    error.hidden = false;
+  }
+
+  function render() {
+    if (!order) return;
+    const status = order.status;
+    el.dataset.status = status;
+    const amount = order.price_stars || priceStars;
+    if (plan === null && order.plan) summary.textContent = order.plan;
+    renderSteps(status);
+    if (status === 'refunded') {
+      statusLine.textContent = t('statusRefunded', { stars: stars(amount) });
+    } else {
+      statusLine.textContent = t(STATUS_TEXT[status] ?? 'loading');
+    }
+    const noteKey = status === 'awaiting_payment' && !invoiceOpen ? INVOICE_NOTE[invoiceStatus] : '';
+    note.hidden = !noteKey;
+    if (noteKey) note.textContent = t(noteKey);
+    note.dataset.invoice = invoiceStatus;
+
+    if (status === 'fulfilled' && order.esim && !delivered) {
+      delivered = deliveredSection(order);
+      extra.replaceChildren(delivered.el);
+      // The buyer watched the progress at the top; the QR is what they wait for.
+      delivered.el.scrollIntoView({ block: 'start' });
+    } else if ((status === 'refunded' || status === 'refunding') && order.refund?.reason) {
+      extra.replaceChildren(h('p', { class: 'refund-reason', text: t('refundReason', { reason: order.refund.reason }) }));
+    }
+
+    if (status === 'awaiting_payment' && invoiceLink) setMain(invoiceOpen ? 'paying' : 'pay', amount);
+    else if (status === 'expired' && plan) setMain('again');
+    else setMain('none');
+  }
+
+  function renderSteps(status) {
+    const at = STEPS.findIndex(([s]) => s === status);
+    const failed = status === 'refunding' || status === 'refunded' || status === 'expired';
+    // A refund follows a paid order whose eSIM could not be prepared; an
+    // expired order never got past payment.
+    const reached = at >= 0 ? at : status === 'expired' ? 0 : 2;
+    [...steps.children].forEach((li, i) => {
+      li.className = i < reached || (i === reached && status === 'fulfilled') ? 'done' : i === reached ? (failed ? 'failed' : 'current') : '';
+      if (i === reached) li.setAttribute('aria-current', 'step');
+      else li.removeAttribute('aria-current');
+    });
+  }
+
+  function setMain(state, amount = priceStars) {
+    const key = `${state}:${amount}`;
+    if (key === mainState) return;
+    mainState = key;
+    if (state === 'pay') mainButton.set({ text: t('payFor', { stars: stars(amount) }), onClick: openPay });
+    else if (state === 'paying') {
+      mainButton.set({ text: t('payFor', { stars: stars(amount) }), onClick: () => {} });
+      mainButton.progress(true);
+    } else if (state === 'again') {
+      mainButton.set({ text: t('buyAgain'), onClick: async () => {
+        const { planView } = await import('./plan.js');
+        nav.replace(() => planView(plan));
+      } });
+    } else mainButton.hide();
+  }
+
+  return {
+    el,
+    enter() {
+      if (autoOpen && invoiceLink) openPay();
+      poll();
+    },
+    leave() {
+      alive = false;
+      clearTimeout(timer);
+      delivered?.leave();
+    },
+  };
+}

@@ -1,0 +1,156 @@
+// Everything the app uses from Telegram.WebApp, behind functions that also
+// work when the page is opened outside Telegram (no script, or no initData):
+// the catalogue stays browsable and the MainButton falls back to an in-page
+// button, while buying explains that it needs Telegram.
+
+const WA = window.Telegram?.WebApp ?? null;
+
+export function webApp() {
+  return WA;
+}
+
+export function initData() {
+  return WA?.initData || '';
+}
+
+export function user() {
+  return WA?.initDataUnsafe?.user ?? null;
+}
+
+export function platform() {
+  return WA?.platform ?? 'unknown';
+}
+
+function atLeast(v) {
+  try {
+    return !!WA?.isVersionAtLeast?.(v);
+  } catch {
+    return false;
+  }
+}
+
+// applyTheme mirrors themeParams into --tg-theme-* CSS variables ourselves
+// (Telegram's script does too) so that the app looks the same in older
+// clients and in the simulator, and re-applies on themeChanged.
+export function applyTheme() {
+  const root = document.documentElement;
+  const params = WA?.themeParams ?? {};
+  for (const [key, value] of Object.entries(params)) {
+    if (typeof value === 'string' && /^#[0-9a-f]{3,8}$/i.test(value)) {
+      root.style.setProperty(`--tg-theme-${key.replace(/_/g, '-')}`, value);
+    }
+  }
+  const scheme = WA?.colorScheme ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
+  root.dataset.scheme = scheme;
+  if (atLeast('6.1')) {
+    try {
+      WA.setHeaderColor('secondary_bg_color');
+      WA.setBackgroundColor(params.secondary_bg_color ?? params.bg_color ?? (scheme === 'dark' ? '#000000' : '#ffffff'));
+    } catch {
+      // Cosmetic only.
+    }
+  }
+}
+
+export function init(onThemeChanged) {
+  applyTheme();
+  if (!WA) return;
+  WA.onEvent?.('themeChanged', () => {
+    applyTheme();
+    onThemeChanged?.();
+  });
+  WA.ready?.();
+  WA.expand?.();
+}
+
+export const haptic = {
+  impact(style = 'light') {
+    if (atLeast('6.1')) WA.HapticFeedback.impactOccurred(style);
+  },
+  notify(type) {
+    if (atLeast('6.1')) WA.HapticFeedback.notificationOccurred(type);
+  },
+  select() {
+    if (atLeast('6.1')) WA.HapticFeedback.selectionChanged();
+  },
+};
+
+export function canOpenInvoice() {
+  return atLeast('6.1') && typeof WA.openInvoice === 'function';
+}
+
+export function openInvoice(link, onClosed) {
+  WA.openInvoice(link, onClosed);
+}
+
+// openLink leaves Telegram for the install pages: the eSIM setup URLs are
+// handled by the phone's OS, not by an in-app browser.
+export function openLink(url) {
+  if (WA?.openLink) WA.openLink(url);
+  else window.open(url, '_blank', 'noopener');
+}
+
+// MainButton: one handler at a time; views call set() on show and hide() on leave.
+let mainHandler = null;
+const fallback = () => document.getElementById('fallback-main');
+const fallbackButton = () => document.getElementById('fallback-main-button');
+
+function onMainClick() {
+  mainHandler?.();
+}
+
+export const mainButton = {
+  set({ text, onClick, active = true }) {
+    mainHandler = onClick;
+    if (WA?.MainButton) {
+      WA.MainButton.offClick(onMainClick);
+      WA.MainButton.onClick(onMainClick);
+      WA.MainButton.hideProgress();
+      WA.MainButton.setParams({ text, is_visible: true, is_active: active });
+      return;
+    }
+    const btn = fallbackButton();
+    btn.textContent = text;
+    btn.disabled = !active;
+    btn.onclick = onMainClick;
+    btn.removeAttribute('aria-busy');
+    fallback().hidden = false;
+  },
+  progress(on) {
+    if (WA?.MainButton) {
+      if (on) {
+        WA.MainButton.showProgress(false);
+        WA.MainButton.disable();
+      } else {
+        WA.MainButton.hideProgress();
+        WA.MainButton.enable();
+      }
+      return;
+    }
+    const btn = fallbackButton();
+    btn.disabled = on;
+    if (on) btn.setAttribute('aria-busy', 'true');
+    else btn.removeAttribute('aria-busy');
+  },
+  hide() {
+    mainHandler = null;
+    if (WA?.MainButton) {
+      WA.MainButton.offClick(onMainClick);
+      WA.MainButton.hideProgress();
+      WA.MainButton.hide();
+      return;
+    }
+    fallback().hidden = true;
+  },
+};
+
+export const backButton = {
+  init(onBack) {
+    if (atLeast('6.1')) WA.BackButton.onClick(onBack);
+  },
+  show(visible) {
+    if (!atLeast('6.1')) return;
+    if (visible) WA.BackButton.show();
+    else WA.BackButton.hide();
+  },
+};
