@@ -187,11 +187,6 @@ func (a *Activities) FetchInstallDetails(ctx context.Context, in FetchInput) (or
 			return order.ESIM{}, err
 		}
 	}
-	// Tagging the eSIM with our order id lets support find it in eSIM Go's
-	// portal; failing to tag must not hold up the buyer.
-	if err := a.ESIM.SetCustomerRef(ctx, e.ICCID, in.OrderID); err != nil {
-		a.log().Warn("tag esim with order id", "order_id", in.OrderID, "err", err)
-	}
 	return *esimView(e), nil
 }
 

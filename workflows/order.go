@@ -306,6 +306,13 @@ func (w *orderRun) buyESIM(ctx workflow.Context) (order.ESIM, error) {
 	if err != nil {
 		return order.ESIM{}, err
 	}
+	// eSIM Go's order answer usually carries the install details already;
+	// skipping the second activity then saves a task round trip on the
+	// buyer's wait for the QR. Older runs replay with the extra step.
+	if workflow.GetVersion(ctx, "install-details-from-order", workflow.DefaultVersion, 1) == 1 &&
+		placed.MatchingID != "" && placed.SMDPAddress != "" {
+		return placed, nil
+	}
 	return w.installDetails(ctx, placed.Reference)
 }
 

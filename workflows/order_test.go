@@ -523,3 +523,19 @@ func TestCancelledDuringSupportWindowCompletes(t *testing.T) {
 		t.Fatalf("status = %s", v.Status)
 	}
 }
+
+func TestInstallDetailsFromTheOrderAnswerSkipTheLookup(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(
+		order.ESIM{Reference: "ref-9", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-9", LPA: "LPA:1$rsp.example.com$M-9"}, nil)
+	var fetched atomic.Int32
+	h.env.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(func(context.Context, activities.FetchInput) (order.ESIM, error) {
+		fetched.Add(1)
+		return order.ESIM{}, nil
+	})
+	h.pay(time.Second, payment("ch-1"))
+	v := h.run()
+	if v.Status != order.StatusFulfilled || v.ESIM.MatchingID != "M-9" || fetched.Load() != 0 {
+		t.Fatalf("status=%s esim=%+v fetched=%d", v.Status, v.ESIM, fetched.Load())
+	}
+}

@@ -21,7 +21,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "support_refund_after_delivery"}
+	want := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "paid_fulfilled_v0", "support_refund_after_delivery"}
 	for _, name := range want {
 		if _, err := os.Stat(filepath.Join("testdata", name+".json")); err != nil {
 			t.Errorf("missing replay fixture %s: %v", name, err)
