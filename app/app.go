@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -57,13 +58,15 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 		st.Close()
 		return nil, err
 	}
-	esim, err := esimgo.New(esimgo.Config{BaseURL: cfg.ESIMGoAPIURL, APIKey: cfg.ESIMGoAPIKey, RequestsPerSecond: esimRate})
+	esim, err := esimgo.New(esimgo.Config{BaseURL: cfg.ESIMGoAPIURL, APIKey: cfg.ESIMGoAPIKey, RequestsPerSecond: esimRate,
+		HTTPClient: pooledClient(30 * time.Second)})
 	if err != nil {
 		st.Close()
 		tc.Close()
 		return nil, fmt.Errorf("esim go client: %w", err)
 	}
-	bot, err := telegram.NewBot(telegram.Config{Token: cfg.TelegramBotToken, APIURL: cfg.TelegramAPIURL})
+	bot, err := telegram.NewBot(telegram.Config{Token: cfg.TelegramBotToken, APIURL: cfg.TelegramAPIURL,
+		HTTPClient: pooledClient(30 * time.Second)})
 	if err != nil {
 		st.Close()
 		tc.Close()
@@ -74,6 +77,16 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
 		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }}
 	return a, nil
+}
+
+// pooledClient keeps enough idle connections per host for concurrent
+// orders: the default of two makes busy moments pay a TLS handshake to
+// api.telegram.org or eSIM Go per call.
+func pooledClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConns = 256
+	return &http.Client{Transport: t, Timeout: timeout}
 }
 
 // DialTemporal connects with the configured credentials: an API key
