@@ -21,6 +21,29 @@ type createOrderBody struct {
 	IdempotencyKey string `json:"idempotency_key"`
 }
 
+// buyRequest reads {"plan_id"} and the idempotency key (header, or body)
+// for the signed-in buyer; ok is false once an error answer was written.
+func buyRequest(c echo.Context, source order.Source) (orders.CreateRequest, bool, error) {
+	var body createOrderBody
+	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil {
+		return orders.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", `The body must be JSON like {"plan_id":"…"}.`)
+	}
+	body.PlanID = strings.TrimSpace(body.PlanID)
+	if body.PlanID == "" || len(body.PlanID) > 200 {
+		return orders.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", "plan_id is required.")
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if key == "" {
+		key = body.IdempotencyKey
+	}
+	if len(key) > 200 {
+		return orders.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", "The idempotency key is too long.")
+	}
+	user := buyerOf(c)
+	return orders.CreateRequest{UserID: user.ID, ChatID: user.ID, LanguageCode: user.LanguageCode, PlanID: body.PlanID,
+		Source: source, IdempotencyKey: key}, true, nil
+}
+
 type orderCreated struct {
 	OrderID     string       `json:"order_id"`
 	Status      order.Status `json:"status"`
@@ -33,27 +56,11 @@ type orderCreated struct {
 // A repeated tap (same Idempotency-Key, or same plan within seconds) gets
 // the same order back.
 func (s *Server) createOrder(c echo.Context) error {
-	var body createOrderBody
-	dec := json.NewDecoder(c.Request().Body)
-	if err := dec.Decode(&body); err != nil {
-		return fail(c, http.StatusUnprocessableEntity, "invalid_body", `The body must be JSON like {"plan_id":"…"}.`)
+	req, ok, err := buyRequest(c, order.SourceMiniApp)
+	if !ok {
+		return err
 	}
-	body.PlanID = strings.TrimSpace(body.PlanID)
-	if body.PlanID == "" || len(body.PlanID) > 200 {
-		return fail(c, http.StatusUnprocessableEntity, "invalid_body", "plan_id is required.")
-	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	if key == "" {
-		key = body.IdempotencyKey
-	}
-	if len(key) > 200 {
-		return fail(c, http.StatusUnprocessableEntity, "invalid_body", "The idempotency key is too long.")
-	}
-	user := buyerOf(c)
-	inv, err := s.Orders.Create(c.Request().Context(), orders.CreateRequest{
-		UserID: user.ID, ChatID: user.ID, LanguageCode: user.LanguageCode, PlanID: body.PlanID,
-		Source: order.SourceMiniApp, IdempotencyKey: key,
-	})
+	inv, err := s.Orders.Create(c.Request().Context(), req)
 	switch {
 	case errors.Is(err, orders.ErrPlanNotFound):
 		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")

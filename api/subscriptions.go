@@ -1,10 +1,8 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,26 +33,11 @@ type subscriptionCreated struct {
 }
 
 func (s *Server) createSubscription(c echo.Context) error {
-	var body createOrderBody
-	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil {
-		return fail(c, http.StatusUnprocessableEntity, "invalid_body", `The body must be JSON like {"plan_id":"…"}.`)
+	req, ok, err := buyRequest(c, order.SourceSubscription)
+	if !ok {
+		return err
 	}
-	body.PlanID = strings.TrimSpace(body.PlanID)
-	if body.PlanID == "" || len(body.PlanID) > 200 {
-		return fail(c, http.StatusUnprocessableEntity, "invalid_body", "plan_id is required.")
-	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	if key == "" {
-		key = body.IdempotencyKey
-	}
-	if len(key) > 200 {
-		return fail(c, http.StatusUnprocessableEntity, "invalid_body", "The idempotency key is too long.")
-	}
-	user := buyerOf(c)
-	inv, err := s.Orders.CreateSubscription(c.Request().Context(), orders.CreateRequest{
-		UserID: user.ID, ChatID: user.ID, LanguageCode: user.LanguageCode, PlanID: body.PlanID,
-		Source: order.SourceSubscription, IdempotencyKey: key,
-	})
+	inv, err := s.Orders.CreateSubscription(c.Request().Context(), req)
 	switch {
 	case errors.Is(err, orders.ErrPlanNotFound):
 		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")

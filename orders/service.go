@@ -117,6 +117,13 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (order.Invoice,
 		),
 		StaticSummary: fmt.Sprintf("Order %s · %s · buyer %d", id, req.PlanID, req.UserID),
 	}, workflows.OrderWorkflow, in)
+	return s.startForInvoice(ctx, id, "order", start)
+}
+
+// startForInvoice runs update-with-start of the `invoice` update and
+// returns the invoice once the workflow has it. what names the workflow in
+// errors ("order", "subscription").
+func (s *Service) startForInvoice(ctx context.Context, id, what string, start client.WithStartWorkflowOperation) (order.Invoice, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
@@ -128,19 +135,19 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (order.Invoice,
 	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
-			// The same key was used for an order that has since closed.
+			// The same key was used for a workflow that has since closed.
 			if existing, gerr := s.Store.GetOrder(ctx, id); gerr == nil {
 				return invoiceOf(existing), nil
 			}
 		}
-		return order.Invoice{}, fmt.Errorf("start order %s: %w", id, err)
+		return order.Invoice{}, fmt.Errorf("start %s %s: %w", what, id, err)
 	}
 	var inv order.Invoice
 	if err := handle.Get(ctx, &inv); err != nil {
 		if hasType(err, order.ErrTypeInvoiceFailed) {
-			return order.Invoice{}, fmt.Errorf("order %s: %w", id, ErrInvoiceFailed)
+			return order.Invoice{}, fmt.Errorf("%s %s: %w", what, id, ErrInvoiceFailed)
 		}
-		return order.Invoice{}, fmt.Errorf("invoice of order %s: %w", id, err)
+		return order.Invoice{}, fmt.Errorf("invoice of %s %s: %w", what, id, err)
 	}
 	return inv, nil
 }

@@ -75,31 +75,7 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (or
 		),
 		StaticSummary: fmt.Sprintf("Subscription %s · %s · buyer %d", id, req.PlanID, req.UserID),
 	}, workflows.SubscriptionWorkflow, in)
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName: order.UpdateInvoice, UpdateID: "invoice", WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	if err != nil {
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &started) {
-			if existing, gerr := s.Store.GetOrder(ctx, id); gerr == nil {
-				return invoiceOf(existing), nil
-			}
-		}
-		return order.Invoice{}, fmt.Errorf("start subscription %s: %w", id, err)
-	}
-	var inv order.Invoice
-	if err := handle.Get(ctx, &inv); err != nil {
-		if hasType(err, order.ErrTypeInvoiceFailed) {
-			return order.Invoice{}, fmt.Errorf("subscription %s: %w", id, ErrInvoiceFailed)
-		}
-		return order.Invoice{}, fmt.Errorf("invoice of subscription %s: %w", id, err)
-	}
-	return inv, nil
+	return s.startForInvoice(ctx, id, "subscription", start)
 }
 
 // subscriptionPreCheckout asks the subscription's workflow about the first
