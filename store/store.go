@@ -101,33 +101,30 @@ func migrateDB(ctx context.Context, db *sql.DB) ([]string, error) {
 }
 
 // EnsureDatabase creates the database named in databaseURL when it does not
-// exist, by connecting to the server's maintenance database. The sandbox and
-// the tests use it; production databases are provisioned by their owners.
+// exist. The sandbox and the tests use it; production databases are
+// provisioned by their owners.
 func EnsureDatabase(ctx context.Context, databaseURL string) error {
-	cfg, err := pgx.ParseConfig(databaseURL)
-	if err != nil {
-		return fmt.Errorf("parse database url: %w", err)
-	}
-	name := cfg.Database
-	cfg.Database = "postgres"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connect to maintenance database: %w", err)
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("create database %s: %w", name, err)
-	}
-	return nil
+	return onServer(ctx, databaseURL, func(conn *pgx.Conn, name string) error {
+		_, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database
+			return nil
+		}
+		return err
+	})
 }
 
 // DropDatabase removes a database; tests use it to clean up after themselves.
 func DropDatabase(ctx context.Context, databaseURL string) error {
+	return onServer(ctx, databaseURL, func(conn *pgx.Conn, name string) error {
+		_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		return err
+	})
+}
+
+// onServer runs f on the server's maintenance database with the name of
+// the database databaseURL points at.
+func onServer(ctx context.Context, databaseURL string, f func(conn *pgx.Conn, name string) error) error {
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
 		return fmt.Errorf("parse database url: %w", err)
@@ -139,8 +136,8 @@ func DropDatabase(ctx context.Context, databaseURL string) error {
 		return fmt.Errorf("connect to maintenance database: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-		return fmt.Errorf("drop database %s: %w", name, err)
+	if err := f(conn, name); err != nil {
+		return fmt.Errorf("database %s: %w", name, err)
 	}
 	return nil
 }
