@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 
 export TEMPORAL_CLI
 
-.PHONY: run test unit-test tools postgres build vet browser-test fault-test bench histories clean
+.PHONY: run test unit-test tools postgres build vet browser-test fault-test fault-test-short bench histories clean
 
 ## run: the whole store in sandbox mode (Temporal dev server + UI, PostgreSQL, app, fakes, simulator)
 run: tools postgres build
@@ -17,8 +17,15 @@ run: tools postgres build
 
 ## test: every test — unit, integration (real dev server and PostgreSQL), browser
 test: tools postgres vet
-	go test $(GO_TEST_FLAGS) ./...
+	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /faultsuite)
+	$(MAKE) fault-test-short
 	$(MAKE) browser-test
+
+## fault-test-short: the fault-injection suite's default run (a few hundred orders). It runs
+## without the race detector: it kills and restarts processes to check the money rules, and
+## the code it drives is race-tested by the suites above.
+fault-test-short:
+	go test -count=1 -timeout 15m ./faultsuite/
 
 ## unit-test: the quick tests that need no services
 unit-test:
@@ -47,6 +54,10 @@ postgres:
 BENCH_FLAGS ?= --rate 20 --duration 60s --warmup 10s
 bench: tools postgres build
 	mkdir -p .run && ./bin/esimstore bench $(BENCH_FLAGS) --json .run/bench.json
+
+## fault-test: the fault-injection suite in its long mode (thousands of orders; `make test` runs the short one)
+fault-test: tools postgres
+	FAULT_LONG=1 go test -count=1 -v -timeout 60m -run TestFaultSuite ./faultsuite/
 
 browser-test:
 	@if [ -d web/e2e ]; then ./scripts/browser-test.sh; else echo "no browser tests yet"; fi

@@ -96,6 +96,7 @@ func (s *Server) Routes() *echo.Echo {
 	admin.GET("/orders", s.adminListOrders)
 	admin.GET("/orders/:id", s.adminGetOrder)
 	admin.POST("/orders/:id/refund", s.adminRefund)
+	admin.GET("/reconciliation", s.adminReconciliation)
 	return e
 }
 

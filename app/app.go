@@ -158,6 +158,7 @@ func (a *App) NewWorker() worker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.SyncPlansWorkflow, workflow.RegisterOptions{Name: workflows.PlanSyncWorkflowType})
 	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: order.SubscriptionWorkflowType})
 	w.RegisterActivity(a.Activities())
+	a.registerReconcile(w)
 	return w
 }
 

@@ -176,6 +176,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		if err := s.App.EnsurePlanSchedule(ctx); err != nil {
 			return nil, err
 		}
+		if err := s.App.EnsureReconcileSchedule(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.waitReady(ctx); err != nil {
 		return nil, err

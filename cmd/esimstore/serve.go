@@ -61,6 +61,9 @@ func runApp(ctx context.Context, a *app.App, r roles) error {
 		if err := a.EnsurePlanSchedule(ctx); err != nil {
 			a.Logger.Warn("plan sync schedule", "err", err)
 		}
+		if err := a.EnsureReconcileSchedule(ctx); err != nil {
+			a.Logger.Warn("reconcile schedule", "err", err)
+		}
 		if plans, err := a.Store.ListPlans(ctx, ""); err == nil && len(plans) == 0 {
 			if res, err := a.SyncPlansNow(ctx); err != nil {
 				a.Logger.Error("first plan sync failed; the schedule will retry", "err", err)

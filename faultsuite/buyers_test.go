@@ -1,0 +1,154 @@
+package faultsuite
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/telegram/telegramtest"
+)
+
+// scenario is what one buyer does.
+type scenario string
+
+const (
+	scNormal  scenario = "normal"
+	scDupes   scenario = "updates delivered 2-3 times"
+	scDouble  scenario = "two payments of one invoice"
+	scExpired scenario = "payment for an expired order"
+	scBlocked scenario = "buyer blocked the bot"
+)
+
+// mix: mostly normal buyers, with every Telegram-side fault represented.
+var mix = []scenario{scNormal, scNormal, scNormal, scDupes, scNormal, scDouble, scNormal, scBlocked, scDupes, scExpired}
+
+// ledger is what the buyers did, as the suite saw it.
+type ledger struct {
+	mu        sync.Mutex
+	charges   map[string]time.Time // charge id → when Telegram took the Stars
+	orders    map[string]int64     // order id → buyer
+	scenarios map[scenario]int
+	unpaid    int // buyers who gave up before paying (e.g. the app was down)
+}
+
+func newLedger() *ledger {
+	return &ledger{charges: map[string]time.Time{}, orders: map[string]int64{}, scenarios: map[scenario]int{}}
+}
+
+func (l *ledger) charge(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.charges[id] = time.Now()
+}
+
+// buy plays one buyer from the Mini App's Buy button to paying.
+func (w *world) buy(ctx context.Context, l *ledger, i int, plan string) {
+	sc := mix[i%len(mix)]
+	u := telegram.User{ID: userID(i), FirstName: "Buyer", LanguageCode: "en"}
+	l.mu.Lock()
+	l.scenarios[sc]++
+	l.mu.Unlock()
+	c, ok := w.createOrder(ctx, u, plan, fmt.Sprintf("fs-%d", i))
+	if !ok {
+		l.mu.Lock()
+		l.unpaid++
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Lock()
+	l.orders[c.OrderID] = u.ID
+	l.mu.Unlock()
+	switch sc {
+	case scBlocked:
+		w.tg.BlockUser(u.ID, true)
+	case scExpired:
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(invoiceTTL + 3*time.Second):
+		}
+		// The order is gone; the buyer's app pays anyway (an old invoice).
+		res, err := w.tg.Pay(ctx, c.InvoiceLink, u, telegramtest.PayOptions{SkipPreCheckout: true})
+		if err == nil && res.ChargeID != "" {
+			l.charge(res.ChargeID)
+		}
+		return
+	}
+	opts := telegramtest.PayOptions{}
+	if sc == scDupes {
+		opts.Duplicates = 1 + i%2
+	}
+	paid := false
+	for attempt := 0; attempt < 6 && !paid; attempt++ {
+		res, err := w.tg.Pay(ctx, c.InvoiceLink, u, opts)
+		if err == nil && res.ChargeID != "" {
+			l.charge(res.ChargeID)
+			paid = true
+			break
+		}
+		if strings.Contains(strings.ToLower(res.ErrorMessage), "expired") || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Second) // the buyer taps Pay again
+	}
+	if !paid {
+		l.mu.Lock()
+		l.unpaid++
+		l.mu.Unlock()
+		return
+	}
+	if sc == scDouble {
+		// A second payment of the same invoice (a second device, a replayed
+		// payment form): Telegram charges again without asking us.
+		res, err := w.tg.Pay(ctx, c.InvoiceLink, u, telegramtest.PayOptions{SkipPreCheckout: true})
+		if err == nil && res.ChargeID != "" {
+			l.charge(res.ChargeID)
+		}
+	}
+}
+
+type created struct {
+	OrderID     string `json:"order_id"`
+	InvoiceLink string `json:"invoice_link"`
+}
+
+// createOrder retries while the app is down, with the same idempotency key,
+// as the Mini App would.
+func (w *world) createOrder(ctx context.Context, u telegram.User, plan, key string) (created, bool) {
+	body, _ := json.Marshal(map[string]string{"plan_id": plan})
+	for attempt := 0; attempt < 60 && ctx.Err() == nil; attempt++ {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, w.app.url+"/api/orders", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "tma "+telegram.SignInitData(w.cfg.TelegramBotToken, u, time.Now(), nil))
+		req.Header.Set("Idempotency-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			var c created
+			_ = json.NewDecoder(resp.Body).Decode(&c)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusCreated && c.InvoiceLink != "" {
+				return c, true
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return created{}, false
+}
+
+// redeliver plays Telegram retrying updates the webhook did not accept.
+func (w *world) redeliver(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+			_ = w.tg.Flush(ctx)
+		}
+	}
+}

@@ -1,0 +1,302 @@
+package faultsuite
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/starsesim/esimstore/order"
+)
+
+// ledgers is one consistent look at all three records of the money.
+type ledgers struct {
+	tgCharges  map[string]int64 // Telegram: incoming charge → Stars
+	tgRefunds  map[string]int   // Telegram: charge → successful refunds
+	esimOrders map[string]bool  // eSIM Go: order references
+	payments   map[string]string
+	refundsDB  map[string]string // charge → status
+	esimByRef  map[string]string // ledger: reference → charge
+	fulfilled  map[string]bool   // charge → has an eSIM with install details
+	orders     map[string]order.Status
+	// held: unpaid orders whose checkout was approved; by design the
+	// workflow waits approvalGrace (1 h) for the payment Telegram may
+	// still send, e.g. when the approval reached Telegram too late.
+	held map[string]bool
+}
+
+func (w *world) snapshot(ctx context.Context) (ledgers, error) {
+	s := ledgers{tgCharges: map[string]int64{}, tgRefunds: w.tg.Refunds(), esimOrders: map[string]bool{},
+		payments: map[string]string{}, refundsDB: map[string]string{}, esimByRef: map[string]string{},
+		fulfilled: map[string]bool{}, orders: map[string]order.Status{}, held: map[string]bool{}}
+	for _, tx := range w.tg.Transactions() {
+		if tx.Source != nil {
+			s.tgCharges[tx.ID] = tx.Amount
+		}
+	}
+	for _, o := range w.esim.Orders() {
+		s.esimOrders[o.Reference] = true
+	}
+	pool := w.client.Store.Pool
+	collect := func(q string, f func(a, b string)) error {
+		rows, err := pool.Query(ctx, q)
+		if err != nil {
+			return err
+		}
+		pairs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ A, B string }])
+		for _, p := range pairs {
+			f(p.A, p.B)
+		}
+		return err
+	}
+	for _, c := range []struct {
+		q string
+		f func(a, b string)
+	}{
+		{`SELECT telegram_payment_charge_id, order_id FROM payments`, func(a, b string) { s.payments[a] = b }},
+		{`SELECT telegram_payment_charge_id, status FROM refunds`, func(a, b string) { s.refundsDB[a] = b }},
+		{`SELECT esimgo_reference, charge_id FROM esim_orders`, func(a, b string) { s.esimByRef[a] = b }},
+		{`SELECT charge_id, '' FROM esim_orders WHERE matching_id IS NOT NULL`, func(a, _ string) { s.fulfilled[a] = true }},
+		{`SELECT id, status FROM orders`, func(a, b string) { s.orders[a] = order.Status(b) }},
+		{`SELECT o.id, '' FROM orders o WHERE o.status = 'awaiting_payment'
+			AND exists (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.kind = 'checkout_approved')
+			AND NOT exists (SELECT 1 FROM payments p WHERE p.order_id = o.id)`, func(a, _ string) { s.held[a] = true }},
+	} {
+		if err := collect(c.q, c.f); err != nil {
+			return s, fmt.Errorf("snapshot: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// unresolved lists charges Telegram took that are neither fulfilled nor refunded.
+func (s ledgers) unresolved() []string {
+	var out []string
+	for id := range s.tgCharges {
+		if !s.fulfilled[id] && s.tgRefunds[id] == 0 {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// resolutions records when each charge was first seen resolved.
+type resolutions struct {
+	mu     sync.Mutex
+	at     map[string]time.Time
+	seenAt map[string]time.Time
+}
+
+func newResolutions() *resolutions {
+	return &resolutions{at: map[string]time.Time{}, seenAt: map[string]time.Time{}}
+}
+
+func (r *resolutions) watch(ctx context.Context, w *world) {
+	for ctx.Err() == nil {
+		if s, err := w.snapshot(ctx); err == nil {
+			r.observe(s)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (r *resolutions) observe(s ledgers) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	for id := range s.tgCharges {
+		if _, ok := r.seenAt[id]; !ok {
+			r.seenAt[id] = now
+		}
+		if _, done := r.at[id]; !done && (s.fulfilled[id] || s.tgRefunds[id] > 0) {
+			r.at[id] = now
+		}
+	}
+}
+
+// waitSettled polls until every charge is resolved, every order is final
+// and no update waits for delivery, within bound; it returns when.
+func (w *world) waitSettled(ctx context.Context, t *testing.T, l *ledger, bound time.Duration) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	var last string
+	for time.Now().Before(deadline) {
+		_ = w.tg.Flush(ctx)
+		s, err := w.snapshot(ctx)
+		if err == nil {
+			open := s.unresolved()
+			var notFinal []string
+			for id, st := range s.orders {
+				if !st.Final() && !s.held[id] {
+					notFinal = append(notFinal, id+"="+string(st))
+				}
+			}
+			if len(open) == 0 && len(notFinal) == 0 && w.tg.Pending() == 0 {
+				return time.Now()
+			}
+			last = fmt.Sprintf("%d charges unresolved %v, %d orders not final %v, %d updates pending",
+				len(open), head(open), len(notFinal), head(notFinal), w.tg.Pending())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Errorf("not settled within %s after the faults stopped: %s", bound, last)
+	if s, err := w.snapshot(ctx); err == nil {
+		for id, st := range s.orders {
+			if !st.Final() && !s.held[id] {
+				d, err := w.client.Temporal.DescribeWorkflowExecution(ctx, order.WorkflowID(id), "")
+				if err != nil {
+					t.Errorf("order %s (%s): describe workflow: %v", id, st, err)
+					continue
+				}
+				t.Errorf("order %s (%s): workflow %s, pending activities %d", id, st,
+					d.GetWorkflowExecutionInfo().GetStatus(), len(d.GetPendingActivities()))
+			}
+		}
+	}
+	return time.Now()
+}
+
+func head(xs []string) []string { return xs[:min(len(xs), 5)] }
+
+// report is the suite's summary table.
+type report struct {
+	orders, charges, fulfilled, refunded, lost, both, dupESIM, doubleRefunds int
+	faults                                                                   *faultLog
+	scenarios                                                                map[scenario]int
+	unpaid                                                                   int
+	held                                                                     int
+	longest                                                                  time.Duration
+	settleTime                                                               time.Duration
+}
+
+// check asserts the money rules on the settled ledgers.
+func (w *world) check(ctx context.Context, t *testing.T, l *ledger, res *resolutions, faults *faultLog) report {
+	t.Helper()
+	s, err := w.snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.observe(s)
+	rep := report{faults: faults, scenarios: l.scenarios, unpaid: l.unpaid, charges: len(s.tgCharges), held: len(s.held)}
+
+	for id := range s.tgCharges {
+		f, r := s.fulfilled[id], s.tgRefunds[id] > 0
+		switch {
+		case f && r:
+			rep.both++ // no support refunds in the suite, so never both
+			t.Errorf("charge %s both fulfilled and refunded", id)
+		case f:
+			rep.fulfilled++
+		case r:
+			rep.refunded++
+		default:
+			rep.lost++
+			t.Errorf("charge %s (order %s) neither fulfilled nor refunded", id, s.payments[id])
+		}
+		if _, ok := s.payments[id]; !ok {
+			t.Errorf("charge %s taken by Telegram is not in payments", id)
+		}
+		if r && s.refundsDB[id] != "done" {
+			t.Errorf("charge %s refunded by Telegram, ledger says %q", id, s.refundsDB[id])
+		}
+		if d, ok := res.at[id]; ok {
+			rep.longest = max(rep.longest, d.Sub(res.seenAt[id]))
+		}
+	}
+	for id, n := range s.tgRefunds {
+		if n > 1 {
+			rep.doubleRefunds++
+			t.Errorf("charge %s refunded %d times", id, n)
+		}
+	}
+	for id := range s.payments {
+		if _, ok := s.tgCharges[id]; !ok {
+			t.Errorf("payments holds %s, which Telegram never charged (forged?)", id)
+		}
+	}
+	for id, st := range s.refundsDB {
+		if st == "done" && s.tgRefunds[id] == 0 {
+			t.Errorf("ledger marks %s refunded; Telegram did not refund it", id)
+		}
+	}
+	// eSIM Go orders the ledger does not own were bought twice for some
+	// charge (or for none): money rule 2.
+	charges := map[string]int{}
+	for ref, ch := range s.esimByRef {
+		charges[ch]++
+		if !s.esimOrders[ref] {
+			t.Errorf("ledger eSIM order %s does not exist at eSIM Go", ref)
+		}
+	}
+	for ref := range s.esimOrders {
+		if _, ok := s.esimByRef[ref]; !ok {
+			rep.dupESIM++
+			t.Errorf("eSIM Go order %s belongs to no charge in the ledger", ref)
+		}
+	}
+	for ch, n := range charges {
+		if n > 1 {
+			rep.dupESIM += n - 1
+			t.Errorf("charge %s has %d eSIM orders", ch, n)
+		}
+	}
+	w.checkWorkflows(ctx, t, s)
+	return rep
+}
+
+// checkWorkflows asks every order's workflow for its status: it must agree
+// with the read model.
+func (w *world) checkWorkflows(ctx context.Context, t *testing.T, s ledgers) {
+	t.Helper()
+	mismatches := 0
+	for id, st := range s.orders {
+		val, err := w.client.Temporal.QueryWorkflow(ctx, order.WorkflowID(id), "", order.QueryStatus)
+		if err != nil {
+			t.Errorf("query workflow of order %s: %v", id, err)
+			continue
+		}
+		var v order.View
+		if err := val.Get(&v); err != nil {
+			t.Errorf("decode status of %s: %v", id, err)
+			continue
+		}
+		if v.Status != st && mismatches < 10 {
+			mismatches++
+			t.Errorf("order %s: workflow says %s, ledger says %s", id, v.Status, st)
+		}
+	}
+}
+
+func (r report) print(t *testing.T) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nfault suite summary\n")
+	row := func(k string, v any) { fmt.Fprintf(&b, "  %-52s %v\n", k, v) }
+	row("orders", r.orders)
+	row("charges (Telegram ledger)", r.charges)
+	row("buyers who never paid (app down, gave up)", r.unpaid)
+	for _, sc := range []scenario{scNormal, scDupes, scDouble, scExpired, scBlocked} {
+		row("buyers: "+string(sc), r.scenarios[sc])
+	}
+	for _, k := range r.faults.order {
+		row("fault: "+k, r.faults.counts[k])
+	}
+	row("unpaid orders held open after a late approval", r.held)
+	row("fulfilled", r.fulfilled)
+	row("refunded", r.refunded)
+	row("lost (must be 0)", r.lost)
+	row("fulfilled and refunded (must be 0)", r.both)
+	row("duplicate eSIM Go orders (must be 0)", r.dupESIM)
+	row("double refunds (must be 0)", r.doubleRefunds)
+	row("longest time to resolution", r.longest.Round(100*time.Millisecond))
+	row("settled after faults stopped in", r.settleTime.Round(100*time.Millisecond))
+	t.Log(b.String())
+}
