@@ -135,7 +135,7 @@ func (s *Store) AddEvent(ctx context.Context, orderID, key, kind, actor string, 
 	if err != nil {
 		return fmt.Errorf("encode event detail: %w", err)
 	}
-	if detail == nil {
+	if string(raw) == "null" { // a nil map or pointer: no detail
 		raw = []byte("{}")
 	}
 	_, err = s.Pool.Exec(ctx, `INSERT INTO order_events (order_id, event_key, kind, actor, detail)

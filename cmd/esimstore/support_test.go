@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/starsesim/esimstore/internal/testenv"
+	"github.com/starsesim/esimstore/orders"
+	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/sandbox"
+	"github.com/starsesim/esimstore/telegram"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func captureStdout(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	f()
+	os.Stdout = old
+	w.Close()
+	out, _ := io.ReadAll(r)
+	return string(out)
+}
+
+// The support commands work on the same services as the store: list,
+// inspect and refund a real paid order.
+func TestSupportCommands(t *testing.T) {
+	dbURL := testenv.Database(t)
+	queue := testenv.TaskQueue(t)
+	env := map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0"}
+	ctx := context.Background()
+	s, err := sandbox.Start(ctx, sandbox.Options{Getenv: func(k string) string { return env[k] },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), TemporalAddress: testenv.Temporal(t).Address(), TaskQueue: queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	buyer := telegram.User{ID: 4242, FirstName: "Dana", LanguageCode: "en"}
+	inv, err := s.App.Orders.Create(ctx, orders.CreateRequest{UserID: buyer.ID, ChatID: buyer.ID, PlanID: "esim_1GB_7D_GB_V2",
+		Source: order.SourceMiniApp, IdempotencyKey: "cli"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Telegram.Pay(ctx, inv.InvoiceLink, buyer); err != nil || !res.Approved {
+		t.Fatalf("pay: %+v %v", res, err)
+	}
+	waitStatus := func(want order.Status) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if o, err := s.App.Store.GetOrder(ctx, inv.OrderID); err == nil && o.Status == want {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("order never reached %s", want)
+	}
+	waitStatus(order.StatusFulfilled)
+
+	t.Setenv("DATABASE_URL", dbURL)
+	t.Setenv("TEMPORAL_ADDRESS", s.Cfg.TemporalAddress)
+	t.Setenv("TEMPORAL_TASK_QUEUE", queue)
+	t.Setenv("TELEGRAM_BOT_TOKEN", s.Cfg.TelegramBotToken)
+
+	var code int
+	out := captureStdout(t, func() { code = run(ctx, []string{"orders", "--status", "fulfilled", "--user", "4242"}) })
+	if code != 0 || !strings.Contains(out, inv.OrderID) || !strings.Contains(out, "fulfilled") {
+		t.Fatalf("orders: code %d\n%s", code, out)
+	}
+	out = captureStdout(t, func() { code = run(ctx, []string{"order", inv.OrderID}) })
+	for _, want := range []string{"status   fulfilled", "payment  ", "esim     ", "timeline", "paid", "delivered"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("order output lacks %q:\n%s", want, out)
+		}
+	}
+	out = captureStdout(t, func() {
+		code = run(ctx, []string{"refund", inv.OrderID, "--reason", "buyer cancelled the trip", "--by", "dana-support"})
+	})
+	if code != 0 || !strings.Contains(out, "accepted") {
+		t.Fatalf("refund: code %d\n%s", code, out)
+	}
+	waitStatus(order.StatusRefunded)
+	events, _ := s.App.Store.Events(ctx, inv.OrderID)
+	by := ""
+	for _, e := range events {
+		if e.Kind == "refund_requested" {
+			by = e.Actor
+		}
+	}
+	if by != "cli:dana-support" {
+		t.Errorf("refund requested by %q", by)
+	}
+	// A second refund is refused with a clear message and a failing exit code.
+	stderr := captureStderr(t, func() {
+		code = run(ctx, []string{"refund", inv.OrderID, "--reason", "again", "--by", "dana-support"})
+	})
+	if code == 0 || !strings.Contains(stderr, "already refunded") {
+		t.Fatalf("second refund: code %d, stderr %q", code, stderr)
+	}
+	// Usage errors exit 2.
+	captureStderr(t, func() { code = run(ctx, []string{"refund", inv.OrderID}) })
+	if code != exitConfig {
+		t.Errorf("refund without reason: code %d", code)
+	}
+}
