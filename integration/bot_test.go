@@ -252,10 +252,13 @@ func TestSubscriptionRenewals(t *testing.T) {
 	s.ESIM.SetCompatible(iccid, planGB, true)
 	// Four charges: the subscription's workflow has continued as new once,
 	// carrying its state, so its history stays small over the years.
+	var firstRun string
 	waitFor(t, 10*time.Second, "continue-as-new", func() bool {
 		d, err := s.App.Temporal.DescribeWorkflowExecution(ctx, order.SubscriptionWorkflowID(c.SubscriptionID), "")
-		return err == nil && d.WorkflowExecutionInfo.GetExecution().GetRunId() != d.WorkflowExecutionInfo.GetFirstRunId()
+		firstRun = d.GetWorkflowExecutionInfo().GetFirstRunId()
+		return err == nil && d.WorkflowExecutionInfo.GetExecution().GetRunId() != firstRun
 	})
+	s.recordRun(order.SubscriptionWorkflowID(c.SubscriptionID), firstRun, "subscription_first_run")
 
 	// Cancelling in the Mini App stops the next renewal at Telegram.
 	var out map[string]any

@@ -23,7 +23,16 @@ func (s *shop) recordHistory(orderID, name string) {
 	if err := s.App.Temporal.GetWorkflow(ctx, "order-"+orderID, "").Get(ctx, nil); err != nil {
 		s.t.Fatalf("wait for %s: %v", orderID, err)
 	}
-	iter := s.App.Temporal.GetWorkflowHistory(ctx, "order-"+orderID, "", false, 0)
+	s.recordRun("order-"+orderID, "", name)
+}
+
+// recordRun saves one closed run's history as a replay fixture.
+func (s *shop) recordRun(workflowID, runID, name string) {
+	s.t.Helper()
+	if os.Getenv("RECORD_HISTORIES") == "" {
+		return
+	}
+	iter := s.App.Temporal.GetWorkflowHistory(context.Background(), workflowID, runID, false, 0)
 	h := &historypb.History{}
 	for iter.HasNext() {
 		ev, err := iter.Next()

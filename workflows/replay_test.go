@@ -21,7 +21,8 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "paid_fulfilled_v0", "support_refund_after_delivery"}
+	want := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "paid_fulfilled_v0", "support_refund_after_delivery",
+		"subscription_first_run"}
 	for _, name := range want {
 		if _, err := os.Stat(filepath.Join("testdata", name+".json")); err != nil {
 			t.Errorf("missing replay fixture %s: %v", name, err)
@@ -31,6 +32,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: order.WorkflowType})
+			r.RegisterWorkflowWithOptions(SubscriptionWorkflow, workflow.RegisterOptions{Name: order.SubscriptionWorkflowType})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nopLogger{}, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
