@@ -17,6 +17,11 @@
 //	GET  /sim/api/chat/photo/{user_id}/{message_id} → the photo's bytes (image/png)
 //	GET  /sim/api/faults               → {"faults":[{"name":"esim_down","on":false,"description":"…"}, …]}
 //	POST /sim/api/faults               {"name":"esim_down","on":true} → same as GET
+//	GET  /sim/api/subscriptions?user_id=1001
+//	                                   → {"subscriptions":[{"subscription_id","first_charge_id","amount","charges","canceled"}]}
+//	POST /sim/api/renew                {"subscription_id":"sub-…"} or {"charge_id":"<first charge>"}
+//	                                   → {"subscription_id","first_charge_id","charge_id","delivered"}; Telegram's
+//	                                      30-day renewal, now (409 subscription_stopped once the bot cancelled it)
 //
 // Pages: /sim/ (simulator), /sim/telegram-sim.js (the fake client), and
 // /sim/app/ (the Mini App's own files, loading the fake client instead of
@@ -116,6 +121,8 @@ func Register(e *echo.Echo, d Deps) {
 	g.GET("/chat/photo/:user/:message", s.photo)
 	g.GET("/faults", s.faults)
 	g.POST("/faults", s.setFault)
+	g.GET("/subscriptions", s.subscriptions)
+	g.POST("/renew", s.renew)
 }
 
 func apiError(c echo.Context, status int, code, msg string) error {

@@ -65,13 +65,17 @@ async function launch() {
   $('app').src = `/sim/app/?launch=${state.launch}#${hash}`;
   $('chat-user').textContent = `as ${user.first_name} (${user.id})${forged ? ' — forged initData' : ''}`;
   state.chatKey = '';
+  subsKey = '';
   pollChat();
+  pollSubscriptions();
   logEvent(`launched Mini App as ${user.first_name}${forged ? ' (forged)' : ''}`);
 }
 
 function resetButtons() {
   $('main-button').hidden = true;
   $('back-button').hidden = true;
+  // A popup of the previous launch has nobody left to answer.
+  if ($('popup').open) $('popup').close();
 }
 
 function toApp(eventType, eventData = {}) {
@@ -105,6 +109,9 @@ window.addEventListener('message', (ev) => {
     case 'web_app_open_invoice':
       openSheet(eventData.url, true);
       break;
+    case 'web_app_open_popup':
+      openPopup(eventData);
+      break;
     case 'web_app_open_link':
       logEvent(`openLink ${eventData.url}`);
       break;
@@ -122,6 +129,95 @@ function haptic(data) {
   void el.offsetWidth; // restart the animation
   el.classList.add('buzz');
   logEvent(`haptic ${data.type} ${data.impact_style ?? data.notification_type ?? ''}`.trim());
+}
+
+// Popups (showPopup, showConfirm, showAlert), drawn over the client like
+// Telegram does; closing without a button answers an empty button_id.
+const POPUP_TEXT = { ok: 'OK', close: 'Close', cancel: 'Cancel' };
+function openPopup({ title = '', message = '', buttons = [] }) {
+  const dialog = $('popup');
+  if (dialog.open) return;
+  $('popup-title').textContent = title;
+  $('popup-title').hidden = !title;
+  $('popup-message').textContent = message;
+  $('popup-buttons').replaceChildren(...buttons.map((b) => {
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = `popup-button type-${b.type}`;
+    btn.dataset.buttonId = b.id;
+    btn.dataset.type = b.type;
+    btn.textContent = b.text || POPUP_TEXT[b.type] || b.id;
+    btn.addEventListener('click', () => closePopup(b.id));
+    return btn;
+  }));
+  dialog.showModal();
+  logEvent(`popup: ${message.slice(0, 60)}${message.length > 60 ? '…' : ''}`);
+}
+
+function closePopup(buttonId) {
+  if ($('popup').open) $('popup').close();
+  toApp('popup_closed', { button_id: buttonId });
+  logEvent(`popup closed: ${buttonId || '(no button)'}`);
+}
+
+$('popup').addEventListener('cancel', (ev) => {
+  ev.preventDefault();
+  closePopup('');
+});
+
+// Subscriptions of the current user as the fake Telegram knows them, with
+// the renewal Telegram would charge 30 days after the last one.
+let subsKey = '';
+async function pollSubscriptions() {
+  const user = currentUser();
+  if (!user) return;
+  try {
+    const { subscriptions } = await getJSON(`/sim/api/subscriptions?user_id=${user.id}`);
+    const key = JSON.stringify([user.id, subscriptions]);
+    if (key === subsKey) return;
+    subsKey = key;
+    if (!subscriptions.length) {
+      const li = document.createElement('li');
+      li.className = 'muted';
+      li.textContent = 'None yet: subscribe to a plan in the Mini App.';
+      $('subscriptions').replaceChildren(li);
+      return;
+    }
+    $('subscriptions').replaceChildren(...subscriptions.map(subscriptionItem));
+  } catch (err) {
+    logEvent(`subscriptions: ${err.message}`);
+  }
+}
+
+function subscriptionItem(sub) {
+  const li = document.createElement('li');
+  li.className = 'sub';
+  li.dataset.subscriptionId = sub.subscription_id;
+  const name = document.createElement('code');
+  name.textContent = `${sub.subscription_id.slice(0, 12)}…`;
+  name.title = sub.subscription_id;
+  const info = document.createElement('small');
+  info.textContent = `${sub.amount} ⭐ · ${sub.charges} charge${sub.charges === 1 ? '' : 's'}${sub.canceled ? ' · cancelled by the bot' : ''}`;
+  const btn = document.createElement('button');
+  btn.type = 'button';
+  btn.className = 'renew';
+  btn.textContent = sub.canceled ? 'Renewals stopped' : `Renew now (${sub.amount} ⭐)`;
+  btn.disabled = sub.canceled;
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    btn.textContent = 'Renewing…';
+    try {
+      const res = await getJSON('/sim/api/renew', { method: 'POST', body: { subscription_id: sub.subscription_id } });
+      logEvent(`renewal charged (${res.charge_id.slice(0, 14)}…)`);
+    } catch (err) {
+      logEvent(`renewal: ${err.message}`);
+    }
+    subsKey = '';
+    pollSubscriptions();
+    pollChat();
+  });
+  li.append(name, info, btn);
+  return li;
 }
 
 // The Stars payment sheet.
@@ -166,6 +262,7 @@ $('pay-confirm').addEventListener('click', async () => {
     if (res.approved) {
       closeSheet('paid');
       pollChat();
+      pollSubscriptions();
       return;
     }
     showSheetError(res.error_message || 'Payment declined.');
@@ -209,14 +306,20 @@ async function pollChat() {
   }
 }
 
+// workflowID names the workflow behind an invoice payload: a subscription
+// ("sub-…") has its own workflow, every other payload is an order.
+function workflowID(orderId) {
+  return orderId.startsWith('sub-') ? `subscription-${orderId}` : `order-${orderId}`;
+}
+
 function temporalLink(orderId) {
   const a = document.createElement('a');
-  a.href = `${state.temporalUI}/namespaces/default/workflows/order-${encodeURIComponent(orderId)}`;
+  a.href = `${state.temporalUI}/namespaces/default/workflows/${encodeURIComponent(workflowID(orderId))}`;
   a.target = '_blank';
   a.rel = 'noopener';
   a.className = 'temporal';
   a.textContent = 'Temporal UI ↗';
-  a.title = `Workflow order-${orderId}`;
+  a.title = `Workflow ${workflowID(orderId)}`;
   return a;
 }
 
@@ -224,10 +327,11 @@ function showLastOrder(orderId) {
   if (state.lastOrder === orderId) return;
   state.lastOrder = orderId;
   const p = $('last-order');
-  p.replaceChildren(`Order ${orderId} · `, temporalLink(orderId));
+  const wf = workflowID(orderId);
+  p.replaceChildren(`${orderId.startsWith('sub-') ? 'Subscription' : 'Order'} ${orderId} · `, temporalLink(orderId));
   p.hidden = false;
-  $('temporal-link').href = `${state.temporalUI}/namespaces/default/workflows/order-${encodeURIComponent(orderId)}`;
-  $('temporal-link').textContent = `Temporal UI: order-${orderId.slice(0, 8)}…`;
+  $('temporal-link').href = `${state.temporalUI}/namespaces/default/workflows/${encodeURIComponent(wf)}`;
+  $('temporal-link').textContent = `Temporal UI: ${wf.slice(0, wf.indexOf('-') + 9)}…`;
 }
 
 function chatItem(it) {
@@ -368,6 +472,7 @@ async function main() {
   pollFaults();
   setInterval(pollChat, 1500);
   setInterval(pollFaults, 3000);
+  setInterval(pollSubscriptions, 3000);
 }
 
 main().catch((err) => logEvent(`simulator failed to start: ${err.message}`));

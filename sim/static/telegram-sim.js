@@ -125,6 +125,7 @@
   };
 
   let openInvoice = null; // {url, callback}
+  let popup = null; // {callback}
 
   const WebApp = {
     initData,
@@ -160,8 +161,33 @@
       openInvoice = { url, callback };
       post('web_app_open_invoice', { url });
     },
-    showAlert(message, callback) { window.alert(message); if (callback) callback(); },
-    showConfirm(message, callback) { const ok = window.confirm(message); if (callback) callback(ok); },
+    // Popups are drawn by the simulator page (web_app_open_popup), like
+    // Telegram draws them outside the webview; the answer comes back as
+    // popup_closed. The checks are Telegram's own.
+    showPopup(params, callback) {
+      if (!versionAtLeast('6.2')) throw new Error('WebAppMethodUnsupported');
+      if (popup) throw new Error('WebAppPopupOpened');
+      const title = String((params && params.title) || '').trim();
+      const message = String((params && params.message) || '').trim();
+      const buttons = (params && params.buttons) || [{ type: 'close' }];
+      if (title.length > 64 || !message || message.length > 256 || !buttons.length || buttons.length > 3) {
+        throw new Error('WebAppPopupParamInvalid');
+      }
+      popup = { callback };
+      post('web_app_open_popup', {
+        title,
+        message,
+        buttons: buttons.map((b) => ({ id: String(b.id || ''), type: b.type || 'default', text: String(b.text || '').trim() })),
+      });
+    },
+    showAlert(message, callback) {
+      WebApp.showPopup({ message, buttons: [{ type: 'close' }] }, () => { if (callback) callback(); });
+    },
+    showConfirm(message, callback) {
+      WebApp.showPopup({ message, buttons: [{ id: 'ok', type: 'ok' }, { type: 'cancel' }] }, (id) => {
+        if (callback) callback(id === 'ok');
+      });
+    },
     sendData() { throw new Error('WebAppMethodUnsupported'); },
   };
 
@@ -174,6 +200,14 @@
         openInvoice = null;
         if (pending && pending.callback) pending.callback(eventData.status);
         emit('invoiceClosed', { url: eventData.url, status: eventData.status });
+        break;
+      }
+      case 'popup_closed': {
+        const pending = popup;
+        popup = null;
+        const id = eventData.button_id || '';
+        if (pending && pending.callback) pending.callback(id);
+        emit('popupClosed', { button_id: id });
         break;
       }
       case 'theme_changed':

@@ -43,6 +43,13 @@ export function date(s) {
   return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
+// day is a date without the time, for subscription periods.
+export function day(s) {
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'medium' }).format(d);
+}
+
 export function shortId(id) {
   return String(id).slice(0, 8);
 }

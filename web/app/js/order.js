@@ -32,7 +32,9 @@ const FAST_MS = 1000;
 const SLOW_MS = 4000;
 const FAST_FOR_MS = 90_000;
 
-export function orderView(orderId, { invoiceLink = '', plan = null, priceStars = 0, autoOpen = true } = {}) {
+// subscription: the order is the first period of a monthly subscription
+// (same id); the page says so, the rest is the same as for a purchase.
+export function orderView(orderId, { invoiceLink = '', plan = null, priceStars = 0, autoOpen = true, subscription = false } = {}) {
   let order = null;
   let alive = true;
   let timer = 0;
@@ -48,9 +50,11 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const extra = h('div', {});
   const summary = h('p', { class: 'muted' }, plan ? `${data(plan)} · ${days(plan.duration_days)}` : '');
-  const el = h('section', { class: 'order', dataset: { orderId } },
-    h('h1', { text: t('order', { id: shortId(orderId) }) }),
-    summary, steps, statusLine, note, error, extra);
+  const el = h('section', { class: 'order', dataset: subscription ? { orderId, subscription: 'true' } : { orderId } },
+    h('h1', { text: t(subscription ? 'subscription' : 'order', { id: shortId(orderId) }) }),
+    summary,
+    subscription && h('p', { class: 'hint subscription-note', text: t('subscriptionNote') }),
+    steps, statusLine, note, error, extra);
 
   function openPay() {
     if (invoiceOpen || !invoiceLink) return;

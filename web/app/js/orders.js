@@ -1,30 +1,63 @@
-// "My eSIMs": the caller's orders, newest first, each opening its order view
-// (status, QR again).
+// "My eSIMs": the caller's monthly subscriptions (state, next renewal, the
+// QR again, cancel), then their one-time orders, newest first, each opening
+// its order view (status, QR again). A subscription's first period is also
+// an order with the same id; it is listed once, as the subscription.
 import { api } from './api.js';
 import { h } from './dom.js';
-import { data, date, days, shortId, stars } from './format.js';
+import { date, shortId, stars } from './format.js';
 import { t } from './i18n.js';
 import { haptic } from './tg.js';
 import * as nav from './nav.js';
 import { errorBox, loadPlans } from './catalogue.js';
 import { orderView } from './order.js';
+import { planLabel, shown, subscriptionCard } from './subscriptions.js';
 
 export function ordersView() {
   const list = h('div', {}, h('p', { class: 'muted', text: t('loading') }));
   const el = h('section', { class: 'orders' }, h('h1', { text: t('tabOrders') }), list);
   let alive = true;
+  // Cards survive a reload (after a cancel), so their QR is not fetched again.
+  const cards = new Map();
 
   async function load() {
     try {
-      const [orders, plans] = await Promise.all([api('/api/orders'), loadPlans().catch(() => [])]);
+      const [orders, subs, plans] = await Promise.all([
+        api('/api/orders'),
+        // Without the subscription list the orders still show.
+        api('/api/subscriptions').catch(() => null),
+        loadPlans().catch(() => []),
+      ]);
       if (!alive) return;
       const byId = new Map(plans.map((p) => [p.id, p]));
-      if (!orders.length) {
+      const orderById = new Map(orders.map((o) => [o.order_id, o]));
+      const subIds = new Set((subs ?? []).map((s) => s.subscription_id));
+      const visible = (subs ?? []).filter(shown);
+      const shownIds = new Set(visible.map((s) => s.subscription_id));
+      const oneTime = orders.filter((o) => !shownIds.has(o.order_id));
+
+      if (!visible.length && !oneTime.length) {
         list.replaceChildren(h('p', { class: 'muted', text: t('noOrders') }),
           h('button', { type: 'button', class: 'secondary', onclick: () => document.getElementById('tab-catalogue').click() }, t('browse')));
         return;
       }
-      list.replaceChildren(h('ul', { class: 'rows' }, orders.map((o) => orderRow(o, byId.get(o.plan_id)))));
+      const out = [];
+      if (visible.length) {
+        const items = visible.map((s) => {
+          let card = cards.get(s.subscription_id);
+          if (card) card.update(s);
+          else {
+            card = subscriptionCard(s, { order: orderById.get(s.subscription_id), plan: byId.get(s.plan_id), onChanged: load });
+            cards.set(s.subscription_id, card);
+          }
+          return h('li', {}, card.el);
+        });
+        out.push(h('h2', { text: t('subscriptions') }), h('ul', { class: 'subscriptions' }, items));
+      }
+      if (oneTime.length) {
+        if (visible.length) out.push(h('h2', { text: t('purchases') }));
+        out.push(h('ul', { class: 'rows' }, oneTime.map((o) => orderRow(o, byId.get(o.plan_id), subIds.has(o.order_id)))));
+      }
+      list.replaceChildren(...out);
     } catch (err) {
       if (alive) list.replaceChildren(errorBox(err, () => nav.refresh()));
     }
@@ -33,21 +66,25 @@ export function ordersView() {
   return {
     el,
     enter() { load(); },
-    leave() { alive = false; },
+    leave() {
+      alive = false;
+      for (const card of cards.values()) card.leave();
+    },
   };
 }
 
-function orderRow(o, plan) {
-  const label = plan ? `${data(plan)} · ${days(plan.duration_days)}` : o.plan_id;
+function orderRow(o, plan, subscription) {
+  const label = planLabel(plan, o.plan_id);
   return h('li', {},
     h('button', {
       type: 'button', class: 'row', dataset: { orderId: o.order_id, status: o.status },
       onclick: () => {
         haptic.select();
-        nav.push(() => orderView(o.order_id, { plan, priceStars: o.price_stars, invoiceLink: o.invoice_link ?? '', autoOpen: false }));
+        nav.push(() => orderView(o.order_id, { plan, priceStars: o.price_stars, invoiceLink: o.invoice_link ?? '', autoOpen: false, subscription }));
       },
     },
-    h('span', { class: 'name' }, label, h('small', { text: `${t('createdAt', { date: date(o.created_at) })} · #${shortId(o.order_id)}` })),
+    h('span', { class: 'name' }, label,
+      h('small', { text: `${subscription ? `${t('monthly')} · ` : ''}${t('createdAt', { date: date(o.created_at) })} · #${shortId(o.order_id)}` })),
     h('span', { class: `badge status-${o.status}`, text: t(`status_${o.status}`) }),
     h('span', { class: 'price', text: stars(o.price_stars) })));
 }

@@ -83,6 +83,21 @@ export function openInvoice(link, onClosed) {
   WA.openInvoice(link, onClosed);
 }
 
+// confirm asks a yes/no question in Telegram's own popup (showConfirm,
+// Bot API 6.2). It resolves true or false, or null when Telegram cannot
+// show the popup (outside Telegram, an old client, or another popup is
+// already open), and the caller then asks in the page instead.
+export function confirm(message) {
+  if (!atLeast('6.2') || typeof WA.showConfirm !== 'function') return Promise.resolve(null);
+  return new Promise((resolve) => {
+    try {
+      WA.showConfirm(message, (ok) => resolve(!!ok));
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
 // openLink leaves Telegram for the install pages: the eSIM setup URLs are
 // handled by the phone's OS, not by an in-app browser.
 export function openLink(url) {
