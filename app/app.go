@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -179,11 +180,37 @@ func (a *App) API() *api.Server {
 	}
 }
 
-// HTTP is the store's router: the API and the Mini App.
-func (a *App) HTTP() *echo.Echo {
-	e := a.API().Routes()
+// WorkerPolling is a readiness check for processes that run a worker: the
+// order task queue must have a poller, or paid orders would wait unseen.
+func (a *App) WorkerPolling(ctx context.Context) error {
+	resp, err := a.Temporal.DescribeTaskQueue(ctx, a.Cfg.TemporalTaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return err
+	}
+	if len(resp.GetPollers()) == 0 {
+		return fmt.Errorf("no worker is polling task queue %s", a.Cfg.TemporalTaskQueue)
+	}
+	return nil
+}
+
+// HTTP is the store's router: the API and the Mini App. withWorker says
+// the process also runs a worker, which /readyz then checks is polling.
+func (a *App) HTTP(withWorker bool) *echo.Echo {
+	s := a.API()
+	if withWorker {
+		s.Ready["worker"] = a.WorkerPolling
+	}
+	e := s.Routes()
 	web.Register(e)
 	return e
+}
+
+// WorkerHTTP is a worker-only process's router: health, readiness (with
+// the worker's polling) and metrics.
+func (a *App) WorkerHTTP() *echo.Echo {
+	s := a.API()
+	s.Ready["worker"] = a.WorkerPolling
+	return s.HealthRoutes()
 }
 
 // SetUpBot points Telegram at our webhook and publishes the bot's commands

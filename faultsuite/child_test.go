@@ -60,7 +60,7 @@ func runChild() error {
 			return fmt.Errorf("sync plans: %w", err)
 		}
 	}
-	srv := api.NewHTTPServer(cfg.HTTPAddr, a.HTTP())
+	srv := api.NewHTTPServer(cfg.HTTPAddr, a.HTTP(true))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	if err := a.SetUpBot(ctx); err != nil {

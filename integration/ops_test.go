@@ -167,3 +167,27 @@ func TestPlanSyncScheduleIsVisibleToOperators(t *testing.T) {
 		t.Errorf("plan %s not synced", planGB)
 	}
 }
+
+func TestReadinessChecksDatabaseTemporalAndWorker(t *testing.T) {
+	s := startStore(t, nil)
+	var ready struct {
+		Ready  bool              `json:"ready"`
+		Checks map[string]string `json:"checks"`
+	}
+	if code := s.call("GET", "/readyz", nil, nil, &ready); code != 200 || !ready.Ready {
+		t.Fatalf("readyz %d %+v", code, ready)
+	}
+	for _, name := range []string{"postgresql", "temporal", "worker"} {
+		if ready.Checks[name] != "ok" {
+			t.Errorf("check %s = %q", name, ready.Checks[name])
+		}
+	}
+	// With the database gone, the store says it is not ready.
+	if _, err := s.App.Store.Pool.Exec(context.Background(), "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	s.App.Store.Close()
+	if code := s.call("GET", "/readyz", nil, nil, &ready); code != 503 || ready.Checks["postgresql"] == "ok" {
+		t.Fatalf("readyz after the database closed: %d %+v", code, ready)
+	}
+}

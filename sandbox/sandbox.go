@@ -158,7 +158,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
 	}
-	e := s.App.HTTP()
+	e := s.App.HTTP(!opts.NoWorker)
 	if opts.Mount != nil {
 		opts.Mount(e, s)
 	}

@@ -73,9 +73,9 @@ func runApp(ctx context.Context, a *app.App, r roles) error {
 		}
 	}
 	// A worker-only process still serves health and metrics.
-	h := a.API().HealthRoutes()
+	h := a.WorkerHTTP()
 	if r.api {
-		h = a.HTTP()
+		h = a.HTTP(r.worker)
 	}
 	srv := api.NewHTTPServer(a.Cfg.HTTPAddr, h)
 	g.Go(func() error {
