@@ -44,6 +44,24 @@ func buyRequest(c echo.Context, source order.Source) (orders.CreateRequest, bool
 		Source: source, IdempotencyKey: key}, true, nil
 }
 
+// buyFailed answers a failed order or subscription start.
+func (s *Server) buyFailed(c echo.Context, err error) error {
+	switch {
+	case errors.Is(err, orders.ErrPlanNotFound):
+		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")
+	case errors.Is(err, orders.ErrKeyReused):
+		return fail(c, http.StatusUnprocessableEntity, "idempotency_key_reused", "This idempotency key was used for another plan.")
+	case errors.Is(err, orders.ErrNotSubscribable):
+		return fail(c, http.StatusUnprocessableEntity, "not_subscribable", "This plan costs more than a Telegram subscription allows.")
+	case errors.Is(err, orders.ErrInvoiceFailed):
+		return fail(c, http.StatusBadGateway, "invoice_failed", "Telegram could not create the invoice. Please try again.")
+	case errors.Is(err, orders.ErrBusy):
+		s.log().Error("order start timed out", "err", err)
+		return fail(c, http.StatusServiceUnavailable, "busy", "We are busy right now. Nothing was charged; please try again in a minute.")
+	}
+	return err
+}
+
 type orderCreated struct {
 	OrderID     string       `json:"order_id"`
 	Status      order.Status `json:"status"`
@@ -61,15 +79,8 @@ func (s *Server) createOrder(c echo.Context) error {
 		return err
 	}
 	inv, err := s.Orders.Create(c.Request().Context(), req)
-	switch {
-	case errors.Is(err, orders.ErrPlanNotFound):
-		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")
-	case errors.Is(err, orders.ErrKeyReused):
-		return fail(c, http.StatusUnprocessableEntity, "idempotency_key_reused", "This idempotency key was used for another plan.")
-	case errors.Is(err, orders.ErrInvoiceFailed):
-		return fail(c, http.StatusBadGateway, "invoice_failed", "Telegram could not create the invoice. Please try again.")
-	case err != nil:
-		return err
+	if err != nil {
+		return s.buyFailed(c, err)
 	}
 	return c.JSON(http.StatusCreated, orderCreated{OrderID: inv.OrderID, Status: inv.Status, InvoiceLink: inv.InvoiceLink,
 		PriceStars: inv.PriceStars, PriceUSD: inv.PriceUSD})

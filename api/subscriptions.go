@@ -38,15 +38,8 @@ func (s *Server) createSubscription(c echo.Context) error {
 		return err
 	}
 	inv, err := s.Orders.CreateSubscription(c.Request().Context(), req)
-	switch {
-	case errors.Is(err, orders.ErrPlanNotFound):
-		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")
-	case errors.Is(err, orders.ErrNotSubscribable):
-		return fail(c, http.StatusUnprocessableEntity, "not_subscribable", "This plan costs more than a Telegram subscription allows.")
-	case errors.Is(err, orders.ErrInvoiceFailed):
-		return fail(c, http.StatusBadGateway, "invoice_failed", "Telegram could not create the invoice. Please try again.")
-	case err != nil:
-		return err
+	if err != nil {
+		return s.buyFailed(c, err)
 	}
 	return c.JSON(http.StatusCreated, subscriptionCreated{SubscriptionID: inv.OrderID, OrderID: inv.OrderID, Status: inv.Status,
 		InvoiceLink: inv.InvoiceLink, PriceStars: inv.PriceStars, PriceUSD: inv.PriceUSD,

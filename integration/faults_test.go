@@ -66,3 +66,26 @@ func TestTransientESIMOutageIsRidden(t *testing.T) {
 		t.Fatalf("orders=%d refunds=%v", len(s.ESIM.Orders()), s.Telegram.Refunds())
 	}
 }
+
+// With no worker polling, nothing is charged and buyers get clear answers:
+// the Buy button says "busy", a pre-checkout is refused in time.
+func TestNoWorkerMeansClearRefusalsNotCharges(t *testing.T) {
+	s := startStore(t, nil)
+	c := s.buy(alice, planGB)
+	s.StopWorker()
+	var out map[string]any
+	start := time.Now()
+	if code := s.call("POST", "/api/orders", s.as(boris), map[string]string{"plan_id": planGB}, &out); code != 503 || out["error"] != "busy" {
+		t.Fatalf("create with no worker: %d %v", code, out)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the buyer waited %s", took)
+	}
+	res, err := s.Telegram.Pay(context.Background(), c.InvoiceLink, alice)
+	if err != nil || res.Approved || res.ErrorMessage == "" {
+		t.Fatalf("pre-checkout with no worker: %+v %v", res, err)
+	}
+	if len(s.Telegram.Transactions()) != 0 {
+		t.Fatal("a charge happened while no worker could take it")
+	}
+}

@@ -47,6 +47,9 @@ var (
 	ErrNotPaid         = errors.New("order not paid")
 	ErrInvoiceFailed   = errors.New("invoice could not be created")
 	ErrKeyReused       = errors.New("idempotency key already used for another plan")
+	// ErrBusy: Temporal did not answer in time (no worker, or overloaded).
+	// Nothing was charged; the buyer can simply try again.
+	ErrBusy = errors.New("the order service is busy")
 )
 
 func (s *Service) now() time.Time {
@@ -140,12 +143,18 @@ func (s *Service) startForInvoice(ctx context.Context, id, what string, start cl
 				return invoiceOf(existing), nil
 			}
 		}
+		if timedOut(ctx, err) {
+			return order.Invoice{}, fmt.Errorf("start %s %s: %w: %v", what, id, ErrBusy, err)
+		}
 		return order.Invoice{}, fmt.Errorf("start %s %s: %w", what, id, err)
 	}
 	var inv order.Invoice
 	if err := handle.Get(ctx, &inv); err != nil {
 		if hasType(err, order.ErrTypeInvoiceFailed) {
 			return order.Invoice{}, fmt.Errorf("%s %s: %w", what, id, ErrInvoiceFailed)
+		}
+		if timedOut(ctx, err) {
+			return order.Invoice{}, fmt.Errorf("invoice of %s %s: %w: %v", what, id, ErrBusy, err)
 		}
 		return order.Invoice{}, fmt.Errorf("invoice of %s %s: %w", what, id, err)
 	}
@@ -290,6 +299,13 @@ func (s *Service) Status(ctx context.Context, orderID string) (order.View, error
 	}
 	var v order.View
 	return v, val.Get(&v)
+}
+
+// timedOut reports whether a Temporal call failed because our deadline
+// passed (the gRPC status or the context says so).
+func timedOut(ctx context.Context, err error) bool {
+	var dl *serviceerror.DeadlineExceeded
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &dl)
 }
 
 func hasType(err error, typ string) bool {
