@@ -94,7 +94,7 @@ type RefundInput struct {
 func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 	defer keepAlive(ctx)()
 	if err := a.Store.RequestRefund(ctx, store.RefundRow{ChargeID: in.ChargeID, OrderID: in.OrderID, UserID: in.UserID,
-		Stars: in.Stars, Reason: in.Reason, RequestedBy: in.By}); err != nil {
+		Stars: in.Stars, Reason: in.Reason, ReasonCode: in.ReasonCode, RequestedBy: in.By}); err != nil {
 		return err
 	}
 	err := a.Bot.RefundStarPayment(ctx, in.UserID, in.ChargeID)

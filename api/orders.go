@@ -97,6 +97,7 @@ type esimJSON struct {
 
 type refundJSON struct {
 	Reason string    `json:"reason"`
+	Code   string    `json:"code,omitempty"` // e.g. refund_reason_esim, for the buyer's language
 	At     time.Time `json:"at"`
 }
 
@@ -134,7 +135,7 @@ func orderOut(d store.Detail) orderJSON {
 			if r.CompletedAt != nil {
 				at = *r.CompletedAt
 			}
-			out.Refund = &refundJSON{Reason: r.Reason, At: at}
+			out.Refund = &refundJSON{Reason: r.Reason, Code: r.ReasonCode, At: at}
 		}
 	}
 	return out

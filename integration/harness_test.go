@@ -147,6 +147,7 @@ type orderView struct {
 	} `json:"esim"`
 	Refund *struct {
 		Reason string `json:"reason"`
+		Code   string `json:"code"`
 	} `json:"refund"`
 }
 

@@ -70,7 +70,7 @@ func TestESIMRefusalRefundsTheBuyer(t *testing.T) {
 		t.Fatalf("pay: %+v %v", res, err)
 	}
 	v := s.waitStatus(boris, c.OrderID, "refunded", 30*time.Second)
-	if v.Refund == nil || v.Refund.Reason == "" || v.ESIM != nil {
+	if v.Refund == nil || v.Refund.Reason == "" || v.Refund.Code != "refund_reason_esim" || v.ESIM != nil {
 		t.Fatalf("refunded order view: %+v", v)
 	}
 	if code := s.call("GET", "/api/orders/"+c.OrderID+"/qr.png", s.as(boris), nil, nil); code != 409 {

@@ -217,6 +217,7 @@ type RefundRow struct {
 	UserID      int64      `json:"user_id"`
 	Stars       int64      `json:"stars"`
 	Reason      string     `json:"reason"`
+	ReasonCode  string     `json:"reason_code"`
 	RequestedBy string     `json:"requested_by"`
 	Status      string     `json:"status"`
 	External    bool       `json:"external"`
@@ -229,9 +230,9 @@ type RefundRow struct {
 // for the same charge keeps the first.
 func (s *Store) RequestRefund(ctx context.Context, r RefundRow) error {
 	_, err := s.Pool.Exec(ctx, `INSERT INTO refunds (telegram_payment_charge_id, order_id, user_id, stars, reason,
-			requested_by, status, external)
-		VALUES ($1,$2,$3,$4,$5,$6,'pending',$7) ON CONFLICT (telegram_payment_charge_id) DO NOTHING`,
-		r.ChargeID, r.OrderID, r.UserID, r.Stars, r.Reason, r.RequestedBy, r.External)
+			reason_code, requested_by, status, external)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,'pending',$8) ON CONFLICT (telegram_payment_charge_id) DO NOTHING`,
+		r.ChargeID, r.OrderID, r.UserID, r.Stars, r.Reason, r.ReasonCode, r.RequestedBy, r.External)
 	if err != nil {
 		return fmt.Errorf("request refund of %s: %w", r.ChargeID, err)
 	}
@@ -248,13 +249,13 @@ func (s *Store) CompleteRefund(ctx context.Context, chargeID string) error {
 	return nil
 }
 
-const refundColumns = `telegram_payment_charge_id, order_id, user_id, stars, reason, requested_by, status, external,
-	requested_at, completed_at`
+const refundColumns = `telegram_payment_charge_id, order_id, user_id, stars, reason, reason_code, requested_by, status,
+	external, requested_at, completed_at`
 
 func scanRefund(row pgx.Row) (RefundRow, error) {
 	var r RefundRow
-	err := row.Scan(&r.ChargeID, &r.OrderID, &r.UserID, &r.Stars, &r.Reason, &r.RequestedBy, &r.Status, &r.External,
-		&r.RequestedAt, &r.CompletedAt)
+	err := row.Scan(&r.ChargeID, &r.OrderID, &r.UserID, &r.Stars, &r.Reason, &r.ReasonCode, &r.RequestedBy, &r.Status,
+		&r.External, &r.RequestedAt, &r.CompletedAt)
 	return r, err
 }
 

@@ -35,6 +35,9 @@ test('a refused eSIM order is refunded and the Mini App says so (ru)', { timeout
     assert.ok(body.refund?.reason, 'refund reason missing');
     assert.equal(body.esim, undefined);
     await app.locator('.refund-reason').waitFor();
+    // The reason is shown in the buyer's language, from its code.
+    assert.equal(body.refund.code, 'refund_reason_esim');
+    assert.match(await app.locator('.refund-reason').textContent(), /не удалось выпустить eSIM/);
 
     // The chat shows the refund service message, linked to the order's workflow.
     const refund = page.locator(`#chat-log li[data-kind="refund"][data-order-id="${orderId}"]`);

@@ -144,7 +144,7 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
       // The buyer watched the progress at the top; the QR is what they wait for.
       delivered.el.scrollIntoView({ block: 'start' });
     } else if ((status === 'refunded' || status === 'refunding') && order.refund?.reason) {
-      extra.replaceChildren(h('p', { class: 'refund-reason', text: t('refundReason', { reason: order.refund.reason }) }));
+      extra.replaceChildren(h('p', { class: 'refund-reason', text: t('refundReason', { reason: refundReasonText(order.refund) }) }));
     }
 
     if (status === 'awaiting_payment' && invoiceLink) setMain(invoiceOpen ? 'paying' : 'pay', amount);
@@ -193,4 +193,11 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
       delivered?.leave();
     },
   };
+}
+
+// refundReasonText shows a known reason in the buyer's language; a support
+// note (free text) is shown as support wrote it.
+function refundReasonText(refund) {
+  const known = ['refund_reason_esim', 'refund_reason_duplicate', 'refund_reason_late', 'refund_reason_amount', 'refund_reason_unknown'];
+  return known.includes(refund.code) ? t(refund.code) : refund.reason;
 }
