@@ -31,9 +31,6 @@ type topUpRig struct {
 }
 
 func newTopUpRig(t *testing.T) topUpRig {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, testenv.Database(t))
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/starsesim/esimstore/internal/testenv"
-	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/sandbox"
 	"github.com/starsesim/esimstore/telegram"
 )
