@@ -8,21 +8,25 @@ import (
 	"testing"
 )
 
-// captureStderr runs f with os.Stderr redirected and returns what it wrote.
-func captureStderr(t *testing.T, f func()) string {
+// capture runs f with *stream (os.Stdout or os.Stderr) redirected and
+// returns what it wrote.
+func capture(t *testing.T, stream **os.File, f func()) string {
 	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := os.Stderr
-	os.Stderr = w
+	old := *stream
+	*stream = w
 	f()
-	os.Stderr = old
+	*stream = old
 	w.Close()
 	out, _ := io.ReadAll(r)
 	return string(out)
 }
+
+func captureStderr(t *testing.T, f func()) string { return capture(t, &os.Stderr, f) }
+func captureStdout(t *testing.T, f func()) string { return capture(t, &os.Stdout, f) }
 
 func TestServeWithoutSecretsExitsTwoNamingEachMissing(t *testing.T) {
 	for _, name := range []string{"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ESIMGO_API_KEY", "ADMIN_TOKENS"} {
