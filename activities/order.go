@@ -186,10 +186,8 @@ func (a *Activities) LoadOrder(ctx context.Context, orderID string) (Loaded, err
 	if err != nil {
 		return Loaded{}, err
 	}
-	refunded := map[string]bool{}
 	for _, r := range refunds {
 		if r.Status == "done" {
-			refunded[r.ChargeID] = true
 			l.Refunded = append(l.Refunded, order.Refund{ChargeID: r.ChargeID, Reason: r.Reason, By: r.RequestedBy,
 				At: derefTime(r.CompletedAt, r.RequestedAt)})
 		}
@@ -209,18 +207,20 @@ func (a *Activities) LoadOrder(ctx context.Context, orderID string) (Loaded, err
 			l.ESIM = esimView(e)
 		}
 	}
-	if l.PaidCharge == nil && (o.Status == order.StatusRefunded || o.Status == order.StatusRefunding) {
-		// Refunded before an eSIM was bought: the accepted charge is the one refunded first.
-		payments, err := a.Store.PaymentsForOrder(ctx, orderID)
-		if err != nil {
+	if l.PaidCharge == nil {
+		// Accepted but no eSIM bought yet (or refunded before one was): the
+		// workflow recorded the accepted charge with the "paid" event.
+		charge, err := a.Store.AcceptedCharge(ctx, orderID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return Loaded{}, err
 		}
-		for _, p := range payments {
-			if refunded[p.ChargeID] && p.TotalAmount == o.PriceStars {
-				l.PaidCharge = &order.Payment{ChargeID: p.ChargeID, UserID: p.UserID, Currency: p.Currency,
-					TotalAmount: p.TotalAmount, InvoicePayload: p.InvoicePayload}
-				break
+		if charge != "" {
+			p, err := a.Store.GetPayment(ctx, charge)
+			if err != nil {
+				return Loaded{}, err
 			}
+			l.PaidCharge = &order.Payment{ChargeID: p.ChargeID, UserID: p.UserID, Currency: p.Currency,
+				TotalAmount: p.TotalAmount, InvoicePayload: p.InvoicePayload}
 		}
 	}
 	return l, nil

@@ -89,3 +89,26 @@ func TestNoWorkerMeansClearRefusalsNotCharges(t *testing.T) {
 		t.Fatal("a charge happened while no worker could take it")
 	}
 }
+
+// An operator terminates a paid order's workflow while eSIM Go is down
+// (termination skips all compensation). Support's refund then resumes the
+// order from the ledger, which knows the accepted charge, and refunds it.
+func TestTerminatedOrderIsSettledByAResumedRun(t *testing.T) {
+	s := startStore(t, nil)
+	s.ESIM.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: 503})
+	c := s.buy(alice, planGB)
+	charge := s.mustPay(c, alice)
+	s.waitStatus(alice, c.OrderID, "fulfilling", 30*time.Second)
+	ctx := context.Background()
+	if err := s.App.Temporal.TerminateWorkflow(ctx, "order-"+c.OrderID, "", "operator test"); err != nil {
+		t.Fatal(err)
+	}
+	s.ESIM.ClearFaults()
+	if code := s.call("POST", "/admin/orders/"+c.OrderID+"/refund", s.admin(), map[string]string{"reason": "stuck order"}, nil); code != 202 {
+		t.Fatalf("refund after termination: %d", code)
+	}
+	s.waitStatus(alice, c.OrderID, "refunded", 30*time.Second)
+	if s.Telegram.Refunds()[charge] != 1 || len(s.ESIM.Orders()) != 0 {
+		t.Fatalf("refunds %v, eSIM orders %d", s.Telegram.Refunds(), len(s.ESIM.Orders()))
+	}
+}

@@ -146,6 +146,18 @@ func (s *Store) AddEvent(ctx context.Context, orderID, key, kind, actor string, 
 	return nil
 }
 
+// AcceptedCharge is the charge the order's workflow accepted as its
+// payment (its "paid" event), or ErrNotFound.
+func (s *Store) AcceptedCharge(ctx context.Context, orderID string) (string, error) {
+	var charge string
+	err := s.Pool.QueryRow(ctx, `SELECT coalesce(detail->>'charge_id', '') FROM order_events
+		WHERE order_id = $1 AND kind = 'paid' ORDER BY id LIMIT 1`, orderID).Scan(&charge)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return charge, err
+}
+
 // Events returns an order's timeline, oldest first.
 func (s *Store) Events(ctx context.Context, orderID string) ([]Event, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT id, order_id, kind, actor, detail, created_at FROM order_events

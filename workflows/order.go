@@ -34,13 +34,16 @@ func OrderWorkflow(ctx workflow.Context, in order.Input) (order.View, error) {
 
 	if in.Resume {
 		w.load(ctx)
+		// A resumed run may have been started by support's refund: let that
+		// request land before deciding to buy anything.
+		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	} else {
 		w.open(ctx)
 	}
 	if w.view.Status == order.StatusAwaitingPayment {
 		w.awaitPayment(ctx)
 	}
-	if w.view.Status == order.StatusPaid {
+	if w.view.Status == order.StatusPaid && w.supportRefund == nil {
 		w.fulfil(ctx)
 	}
 	w.settle(durable(ctx))
@@ -183,6 +186,10 @@ func (w *orderRun) load(ctx workflow.Context) {
 		order.AttrUserID.ValueSet(w.in.UserID), order.AttrPlanID.ValueSet(w.in.PlanID),
 		order.AttrStarsAmount.ValueSet(w.view.Stars))
 	switch {
+	case w.paid == nil && (w.view.Status == order.StatusPaid || w.view.Status == order.StatusFulfilling):
+		// The ledger cannot name the accepted charge (a run terminated
+		// mid-write): take payments afresh; the first valid one is accepted.
+		w.view.Status = order.StatusAwaitingPayment
 	case w.view.Status == order.StatusFulfilling && w.paid != nil:
 		// The earlier run stopped mid-fulfilment; the purchase activity
 		// finds any eSIM already bought in the ledger.
