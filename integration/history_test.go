@@ -8,6 +8,8 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
+
+	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
 
 // recordHistory saves a finished order's history as a replay fixture in
@@ -75,6 +77,17 @@ func TestRecordHistories(t *testing.T) {
 		c := s.buy(alice, planGB)
 		s.waitStatus(alice, c.OrderID, "expired", 20e9)
 		s.recordHistory(c.OrderID, "expired")
+	})
+	t.Run("late_payment_resumed_refunded", func(t *testing.T) {
+		s := startStore(t, func(c *configT) { c.InvoiceTTL = 2e9 })
+		c := s.buy(alice, planGB)
+		s.waitStatus(alice, c.OrderID, "expired", 20e9)
+		res, err := s.Telegram.Pay(context.Background(), c.InvoiceLink, alice, telegramtest.PayOptions{SkipPreCheckout: true})
+		if err != nil || !res.Delivered {
+			t.Fatalf("late pay: %+v %v", res, err)
+		}
+		s.waitStatus(alice, c.OrderID, "refunded", 30e9)
+		s.recordHistory(c.OrderID, "late_payment_resumed_refunded")
 	})
 	t.Run("support_refund_after_delivery", func(t *testing.T) {
 		s := startStore(t, nil)

@@ -22,7 +22,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "paid_fulfilled_v0", "support_refund_after_delivery",
-		"subscription_first_run"}
+		"subscription_first_run", "late_payment_resumed_refunded"}
 	for _, name := range want {
 		if _, err := os.Stat(filepath.Join("testdata", name+".json")); err != nil {
 			t.Errorf("missing replay fixture %s: %v", name, err)
