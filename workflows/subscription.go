@@ -203,7 +203,8 @@ func (w *subRun) awaitFirstPayment(ctx workflow.Context) {
 			deadline = w.approvedAt.Add(approvalGrace)
 		}
 		left := deadline.Sub(workflow.Now(ctx))
-		if left <= 0 {
+		if left <= 0 || ctx.Err() != nil {
+			ctx = durable(ctx)
 			w.setStatus(ctx, order.SubExpired)
 			w.recordOrder(ctx, order.StatusExpired, "expired", nil)
 			return
@@ -361,7 +362,13 @@ func (w *subRun) renew(ctx workflow.Context, p order.Payment) {
 // refunds and state updates, until it has ended or the run has decided
 // enough charges and continues as new.
 func (w *subRun) serve(ctx workflow.Context) (order.SubscriptionView, error) {
+	cancelled := false
 	for {
+		if ctx.Err() != nil && !cancelled {
+			// An operator cancelled the run: settle what is owed, then close.
+			// A later charge resumes the subscription from the ledger.
+			ctx, cancelled = durable(ctx), true
+		}
 		w.takePayments(ctx)
 		w.takeStates(ctx)
 		switch {
@@ -380,7 +387,7 @@ func (w *subRun) serve(ctx workflow.Context) (order.SubscriptionView, error) {
 			continue
 		}
 		end := w.endsAt()
-		done := !end.IsZero() && !workflow.Now(ctx).Before(end)
+		done := cancelled || (!end.IsZero() && !workflow.Now(ctx).Before(end))
 		if done || w.charges >= chargesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			// Drain: no handler may be mid-flight and no signal unread when
 			// the run closes, or it would be lost.
@@ -395,7 +402,7 @@ func (w *subRun) serve(ctx workflow.Context) (order.SubscriptionView, error) {
 				next.Resume, next.Carry = false, &carry
 				return order.SubscriptionView{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
 			}
-			if w.st.Status == order.SubActive {
+			if w.st.Status == order.SubActive && !cancelled {
 				// No renewal came: Telegram has stopped charging.
 				w.setStatus(ctx, order.SubExpired)
 			}

@@ -216,6 +216,16 @@ func TestSubscriptionLife(t *testing.T) {
 			script: func(*subHarness, *error) {},
 			status: order.SubExpired,
 		},
+		{
+			name: "an operator's cancel closes the run after settling what is owed",
+			script: func(h *subHarness, _ *error) {
+				h.failTopUp["c2"] = true
+				h.pay(time.Minute, "c1", true)
+				h.pay(month, "c2", false)
+				h.at(month+time.Second, func() { h.env.CancelWorkflow() })
+			},
+			refunds: []string{"c2"}, status: order.SubActive, periods: 1,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
