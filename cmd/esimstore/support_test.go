@@ -51,6 +51,18 @@ func TestSupportCommands(t *testing.T) {
 		t.Fatalf("order never reached %s", want)
 	}
 	waitStatus(order.StatusFulfilled)
+	// The QR is sent right after the status turns fulfilled.
+	deadline := time.Now().Add(30 * time.Second)
+	for delivered := false; !delivered; {
+		events, _ := s.App.Store.Events(ctx, inv.OrderID)
+		for _, e := range events {
+			delivered = delivered || e.Kind == "delivered"
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the QR was never delivered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	t.Setenv("DATABASE_URL", dbURL)
 	t.Setenv("TEMPORAL_ADDRESS", s.Cfg.TemporalAddress)
