@@ -25,7 +25,7 @@ test: tools postgres vet
 ## without the race detector: it kills and restarts processes to check the money rules, and
 ## the code it drives is race-tested by the suites above.
 fault-test-short:
-	go test -count=1 -timeout 15m ./faultsuite/
+	go test -count=1 -v -timeout 15m ./faultsuite/
 
 ## unit-test: the quick tests that need no services
 unit-test:
