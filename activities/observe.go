@@ -17,12 +17,6 @@ func (a *Activities) countStatus(st order.Status) {
 	}
 }
 
-func (a *Activities) countPaid(stars int64) {
-	if a.Metrics != nil {
-		a.Metrics.StarsTaken.Add(float64(stars))
-	}
-}
-
 func (a *Activities) countRefund(stars int64, reason string) {
 	if a.Metrics != nil {
 		a.Metrics.StarsRefunded.Add(float64(stars))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -166,5 +165,3 @@ func newTransport() *http.Transport {
 	tr.MaxIdleConnsPerHost = 1024
 	return tr
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

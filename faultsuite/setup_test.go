@@ -33,7 +33,6 @@ type world struct {
 	app      *appProc
 	client   *app.App // PostgreSQL + Temporal client; runs no worker
 	cfg      config.Config
-	dbName   string
 }
 
 const invoiceTTL = 20 * time.Second
