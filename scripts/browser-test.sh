@@ -36,12 +36,12 @@ fi
 
 run_tests() {
   # One test file at a time: the fault switches are global to the sandbox.
-  E2E_BASE_URL="$1" node --test --test-concurrency=1 "$E2E/"
+  E2E_BASE_URL="$1" E2E_SHORT_TTL_URL="$2" node --test --test-concurrency=1 "$E2E/"
 }
 
 if [ -n "${E2E_BASE_URL:-}" ]; then
-  echo "using the sandbox at $E2E_BASE_URL"
-  run_tests "$E2E_BASE_URL"
+  echo "using the sandbox at $E2E_BASE_URL (and ${E2E_SHORT_TTL_URL:-no short-TTL sandbox} for the expiry test)"
+  run_tests "$E2E_BASE_URL" "${E2E_SHORT_TTL_URL:-}"
   exit
 fi
 
@@ -55,52 +55,70 @@ fi
 free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
-http_port=$(free_port)
-temporal_port=$(free_port)
-temporal_ui_port=$(free_port)
-db="esimstore_e2e_$(date +%s)_$$"
-log="$ARTIFACTS/browser-test-sandbox.log"
-
-sandbox_pid=""
+sandbox_pids=()
+dbs=()
 cleanup() {
-  if [ -n "$sandbox_pid" ] && kill -0 "$sandbox_pid" 2>/dev/null; then
-    # The sandbox leads its own process group (setsid), which holds the
-    # Temporal dev server it started: stop them together.
-    kill -TERM -- "-$sandbox_pid" 2>/dev/null || true
+  for pid in "${sandbox_pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      # Each sandbox leads its own process group (setsid), which holds the
+      # Temporal dev server it started: stop them together.
+      kill -TERM -- "-$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${sandbox_pids[@]}"; do
     for _ in $(seq 1 50); do
-      kill -0 "$sandbox_pid" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
-    kill -KILL -- "-$sandbox_pid" 2>/dev/null || true
-  fi
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
   if [ -z "${E2E_KEEP_DB:-}" ] && command -v psql >/dev/null; then
-    psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    for d in "${dbs[@]}"; do
+      psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
+    done
   fi
 }
 trap cleanup EXIT INT TERM HUP
 
-echo "starting the sandbox on 127.0.0.1:$http_port (database $db)"
-HTTP_ADDR="127.0.0.1:$http_port" \
-DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" \
-  setsid "$bin" sandbox --temporal-port "$temporal_port" --temporal-ui-port "$temporal_ui_port" --temporal-db "" \
-  >"$log" 2>&1 &
-sandbox_pid=$!
-
-base=""
-for _ in $(seq 1 360); do
-  if ! kill -0 "$sandbox_pid" 2>/dev/null; then
-    echo "the sandbox exited before it was ready; last lines of $log:" >&2
+# start_sandbox NAME [ENV=VALUE…]: starts a sandbox with its own ports and
+# database and sets sandbox_url once it is ready (no subshell, so cleanup
+# knows every process and database).
+start_sandbox() {
+  local name=$1; shift
+  local http_port temporal_port temporal_ui_port db log pid url=""
+  http_port=$(free_port); temporal_port=$(free_port); temporal_ui_port=$(free_port)
+  db="esimstore_e2e_${name}_$(date +%s)_$$"
+  log="$ARTIFACTS/browser-test-sandbox-$name.log"
+  dbs+=("$db")
+  echo "starting the $name sandbox on 127.0.0.1:$http_port (database $db)"
+  env "$@" HTTP_ADDR="127.0.0.1:$http_port" \
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable" \
+    setsid "$bin" sandbox --temporal-port "$temporal_port" --temporal-ui-port "$temporal_ui_port" --temporal-db "" \
+    >"$log" 2>&1 &
+  pid=$!
+  sandbox_pids+=("$pid")
+  for _ in $(seq 1 360); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the $name sandbox exited before it was ready; last lines of $log:" >&2
+      tail -n 40 "$log" >&2
+      return 1
+    fi
+    url=$(grep -o 'sandbox ready: http://[^ ]*' "$log" | head -n1 | sed 's/^sandbox ready: //') || true
+    [ -n "$url" ] && break
+    sleep 0.5
+  done
+  if [ -z "$url" ]; then
+    echo "the $name sandbox was not ready after 180 s; last lines of $log:" >&2
     tail -n 40 "$log" >&2
-    exit 1
+    return 1
   fi
-  base=$(grep -o 'sandbox ready: http://[^ ]*' "$log" | head -n1 | sed 's/^sandbox ready: //') || true
-  [ -n "$base" ] && break
-  sleep 0.5
-done
-if [ -z "$base" ]; then
-  echo "the sandbox was not ready after 180 s; last lines of $log:" >&2
-  tail -n 40 "$log" >&2
-  exit 1
-fi
-echo "sandbox ready at $base"
-run_tests "$base"
+  sandbox_url=$url
+}
+
+start_sandbox main
+base=$sandbox_url
+# Quotes that expire within seconds, for the expiry test only.
+start_sandbox short_ttl INVOICE_TTL=6s
+short=$sandbox_url
+echo "sandboxes ready at $base and $short"
+run_tests "$base" "$short"

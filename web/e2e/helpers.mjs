@@ -28,7 +28,7 @@ export async function launchBrowser() {
 
 // openSim opens the simulator for a test user ("1001", "1002", … or "forged")
 // and waits until the Mini App inside has rendered its catalogue.
-export async function openSim(browser, { user = '1001', theme = 'light', platform = 'web' } = {}) {
+export async function openSim(browser, { user = '1001', theme = 'light', platform = 'web', base = BASE } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   const page = await context.newPage();
   const problems = [];
@@ -41,7 +41,7 @@ export async function openSim(browser, { user = '1001', theme = 'light', platfor
       problems.push(`external request: ${req.url()}`);
     }
   });
-  await page.goto(`${BASE}/sim/?user=${user}&theme=${theme}&platform=${platform}`);
+  await page.goto(`${base}/sim/?user=${user}&theme=${theme}&platform=${platform}`);
   const app = page.frameLocator('#app');
   await app.locator('.catalogue .rows').first().waitFor({ timeout: 30_000 });
   return { context, page, app, problems };
