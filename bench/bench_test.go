@@ -19,9 +19,7 @@ import (
 // field of the report filled — never timings: those depend on the machine
 // and are what `make bench` is for.
 func TestSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL, the Temporal CLI and a build of esimstore")
-	}
+	testenv.Integration(t)
 	bin := esimstoreBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/starsesim/esimstore/internal/testenv"
 )
 
 var long = flag.Bool("long", false, "long mode: thousands of orders and more fault rounds (also FAULT_LONG=1)")
@@ -21,9 +23,7 @@ func runSize(t *testing.T) size {
 	if *long || os.Getenv("FAULT_LONG") == "1" {
 		return size{orders: 2000, concurrency: 24, minRounds: 3, settle: 6 * time.Minute}
 	}
-	if testing.Short() {
-		t.Skip("fault suite: not in -short mode")
-	}
+	testenv.Integration(t)
 	return size{orders: 200, concurrency: 24, minRounds: 1, settle: 3 * time.Minute}
 }
 

@@ -49,9 +49,9 @@ func BaseDatabaseURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
-// integration marks a test that needs the real services; `go test -short`
+// Integration marks a test that needs the real services; `go test -short`
 // (make unit-test) leaves those to `make test`.
-func integration(t testing.TB) {
+func Integration(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs PostgreSQL and the Temporal dev server (make test)")
@@ -74,7 +74,7 @@ func Database(t testing.TB) string {
 // DatabaseURL creates an empty database without migrating it.
 func DatabaseURL(t testing.TB) string {
 	t.Helper()
-	integration(t)
+	Integration(t)
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "esimstore_test_" + hex.EncodeToString(b[:])
@@ -119,7 +119,7 @@ func Store(t testing.TB) (*store.Store, string) {
 // Temporal returns the shared dev server, starting it on first use.
 func Temporal(t testing.TB) *devserver.Server {
 	t.Helper()
-	integration(t)
+	Integration(t)
 	mu.Lock()
 	defer mu.Unlock()
 	if server == nil && startErr == nil {
