@@ -164,9 +164,6 @@ func (c *Client) Catalogue(ctx context.Context) ([]Bundle, error) {
 	return c.CatalogueQuery(ctx, CatalogueQuery{})
 }
 
-// maxPages guards against a server that ignores the page parameter.
-const maxPages = 10000
-
 // CatalogueQuery returns every bundle matching q, following all pages.
 func (c *Client) CatalogueQuery(ctx context.Context, q CatalogueQuery) ([]Bundle, error) {
 	perPage := q.PerPage
@@ -182,44 +179,31 @@ func (c *Client) CatalogueQuery(ctx context.Context, q CatalogueQuery) ([]Bundle
 			base.Set(k, v)
 		}
 	}
-	var all []Bundle
-	seen := map[string]bool{}
-	for page := 1; page <= maxPages; page++ {
-		query := url.Values{}
-		for k, v := range base {
-			query[k] = v
-		}
-		query.Set("page", strconv.Itoa(page))
-		query.Set("perPage", strconv.Itoa(perPage))
-		cl := call{op: "get catalogue", method: http.MethodGet, path: []string{"catalogue"}, query: query}
-		r, err := c.do(ctx, cl)
-		if err != nil {
-			return nil, fmt.Errorf("catalogue page %d: %w", page, err)
-		}
-		p, err := decodeCataloguePage(r.body)
-		if err != nil {
-			return nil, fmt.Errorf("catalogue page %d: %w", page, decodeErr(cl, r, err))
-		}
-		added := 0
-		for _, w := range p.bundles {
-			if seen[w.Name] {
-				continue
+	wires, err := collectPages("catalogue", perPage, func(w wireBundle) string { return w.Name },
+		func(page int) (listing[wireBundle], error) {
+			query := url.Values{}
+			for k, v := range base {
+				query[k] = v
 			}
-			seen[w.Name] = true
-			all = append(all, w.bundle())
-			added++
-		}
-		if p.paged {
-			if len(p.bundles) == 0 || page >= p.pageCount {
-				break
+			query.Set("page", strconv.Itoa(page))
+			query.Set("perPage", strconv.Itoa(perPage))
+			cl := call{op: "get catalogue", method: http.MethodGet, path: []string{"catalogue"}, query: query}
+			r, err := c.do(ctx, cl)
+			if err != nil {
+				return listing[wireBundle]{}, err
 			}
-			continue
-		}
-		// The bare-array form carries no page count: stop on a short page, or
-		// when a page repeats (a server that ignores "page").
-		if len(p.bundles) < perPage || added == 0 {
-			break
-		}
+			p, err := decodeCataloguePage(r.body)
+			if err != nil {
+				return listing[wireBundle]{}, decodeErr(cl, r, err)
+			}
+			return listing[wireBundle]{items: p.bundles, counted: p.paged, pageCount: p.pageCount}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	all := make([]Bundle, 0, len(wires))
+	for _, w := range wires {
+		all = append(all, w.bundle())
 	}
 	return all, nil
 }

@@ -260,34 +260,11 @@ func (c *Client) ListOrders(ctx context.Context, q ListOrdersQuery) ([]Order, er
 		p, err := c.listOrdersPage(ctx, q, q.Page, perPage)
 		return p.orders, err
 	}
-	var all []Order
-	seen := map[string]bool{}
-	for page := 1; page <= maxPages; page++ {
-		p, err := c.listOrdersPage(ctx, q, page, perPage)
-		if err != nil {
-			return nil, fmt.Errorf("orders page %d: %w", page, err)
-		}
-		added := 0
-		for _, o := range p.orders {
-			// New orders arriving while we page shift later pages; skip repeats.
-			if o.Reference != "" && seen[o.Reference] {
-				continue
-			}
-			seen[o.Reference] = true
-			all = append(all, o)
-			added++
-		}
-		if p.pageCount > 0 {
-			if page >= p.pageCount || len(p.orders) == 0 {
-				break
-			}
-			continue
-		}
-		if len(p.orders) < perPage || added == 0 {
-			break
-		}
-	}
-	return all, nil
+	return collectPages("orders", perPage, func(o Order) string { return o.Reference },
+		func(page int) (listing[Order], error) {
+			p, err := c.listOrdersPage(ctx, q, page, perPage)
+			return listing[Order]{items: p.orders, counted: p.pageCount > 0, pageCount: p.pageCount}, err
+		})
 }
 
 type ordersPage struct {
