@@ -186,19 +186,9 @@ func (s *Service) PreCheckout(ctx context.Context, pc order.PreCheckout) string 
 	}
 	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
 	defer cancel()
-	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: order.WorkflowID(pc.Payload), UpdateName: order.UpdatePreCheckout, UpdateID: "pc-" + pc.QueryID,
-		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{pc},
-	})
+	refusal, err := s.askCheckout(ctx, order.WorkflowID(pc.Payload), pc)
 	if err == nil {
-		err = handle.Get(ctx, nil)
-	}
-	if err == nil {
-		return ""
-	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == order.ErrTypeCheckoutRefused {
-		return app.Message()
+		return refusal
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
@@ -217,37 +207,62 @@ func (s *Service) PreCheckout(ctx context.Context, pc order.PreCheckout) string 
 	return order.RefuseBusy
 }
 
+// askCheckout sends the preCheckout update to a workflow and returns its
+// refusal code ("" approves). An error means the workflow did not decide:
+// it is not running (serviceerror.NotFound) or could not be reached.
+func (s *Service) askCheckout(ctx context.Context, workflowID string, pc order.PreCheckout) (string, error) {
+	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: order.UpdatePreCheckout, UpdateID: "pc-" + pc.QueryID,
+		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{pc},
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == order.ErrTypeCheckoutRefused {
+		return app.Message(), nil
+	}
+	return "", err
+}
+
 // Payment makes one successful_payment durable: the ledger row first, then
 // the workflow's signal. Signal-with-start reaches a running workflow, or
 // starts a resumed one when the order's run has closed or never existed,
 // so a payment is never dropped (money rules 3 and 4).
 func (s *Service) Payment(ctx context.Context, p order.Payment) error {
-	if order.IsSubscriptionID(p.InvoicePayload) {
-		// Every charge of a subscription, renewals included, belongs to its
-		// SubscriptionWorkflow, never to an order's duplicate-payment path.
-		return s.subscriptionPayment(ctx, p) // orders/subscriptions.go
-	}
-	orderID := p.InvoicePayload
-	fresh, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, orderID))
+	id := p.InvoicePayload
+	fresh, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, id))
 	if err != nil {
 		return err
 	}
 	if fresh && s.OnNewPayment != nil {
 		s.OnNewPayment(p.TotalAmount)
 	}
-	in := s.input(orderID)
-	in.Resume, in.Source, in.UserID = true, order.SourcePayment, p.UserID
-	_, err = s.Temporal.SignalWithStartWorkflow(ctx, order.WorkflowID(orderID), order.SignalPayment, p,
+	what, workflowID := "order", order.WorkflowID(id)
+	var wf, in any
+	if order.IsSubscriptionID(id) {
+		// Every charge of a subscription, renewals included, belongs to its
+		// SubscriptionWorkflow, never to an order's duplicate-payment path.
+		sin := s.subscriptionInput(id)
+		sin.Resume, sin.UserID = true, p.UserID
+		what, workflowID, wf, in = "subscription", order.SubscriptionWorkflowID(id), workflows.SubscriptionWorkflow, sin
+	} else {
+		oin := s.input(id)
+		oin.Resume, oin.Source, oin.UserID = true, order.SourcePayment, p.UserID
+		wf, in = workflows.OrderWorkflow, oin
+	}
+	_, err = s.Temporal.SignalWithStartWorkflow(ctx, workflowID, order.SignalPayment, p,
 		client.StartWorkflowOptions{
-			ID: order.WorkflowID(orderID), TaskQueue: s.TaskQueue,
+			ID: workflowID, TaskQueue: s.TaskQueue,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 			TypedSearchAttributes: temporal.NewSearchAttributes(order.AttrUserID.ValueSet(p.UserID)),
-			StaticSummary:         fmt.Sprintf("Payment %s for order %s", p.ChargeID, orderID),
-		}, workflows.OrderWorkflow, in)
+			StaticSummary:         fmt.Sprintf("Payment %s for %s %s", p.ChargeID, what, id),
+		}, wf, in)
 	if err != nil {
-		return fmt.Errorf("signal payment %s to order %s: %w", p.ChargeID, orderID, err)
+		return fmt.Errorf("signal payment %s to %s %s: %w", p.ChargeID, what, id, err)
 	}
-	s.log().Info("payment recorded", "order_id", orderID, "charge_id", p.ChargeID, "update_id", p.UpdateID, "stars", p.TotalAmount)
+	s.log().Info("payment recorded", what+"_id", id, "charge_id", p.ChargeID, "update_id", p.UpdateID,
+		"stars", p.TotalAmount, "recurring", p.IsRecurring)
 	return nil
 }
 

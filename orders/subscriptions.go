@@ -83,19 +83,9 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (or
 func (s *Service) subscriptionPreCheckout(ctx context.Context, pc order.PreCheckout) string {
 	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
 	defer cancel()
-	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: order.SubscriptionWorkflowID(pc.Payload), UpdateName: order.UpdatePreCheckout, UpdateID: "pc-" + pc.QueryID,
-		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{pc},
-	})
+	refusal, err := s.askCheckout(ctx, order.SubscriptionWorkflowID(pc.Payload), pc)
 	if err == nil {
-		err = handle.Get(ctx, nil)
-	}
-	if err == nil {
-		return ""
-	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == order.ErrTypeCheckoutRefused {
-		return app.Message()
+		return refusal
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
@@ -106,34 +96,6 @@ func (s *Service) subscriptionPreCheckout(ctx context.Context, pc order.PreCheck
 	}
 	s.log().Error("subscription pre-checkout undecided; refusing", "subscription_id", pc.Payload, "err", err)
 	return order.RefuseBusy
-}
-
-// subscriptionPayment makes one charge of a subscription durable: ledger
-// row, then signal-with-start, like Payment does for orders.
-func (s *Service) subscriptionPayment(ctx context.Context, p order.Payment) error {
-	id := p.InvoicePayload
-	fresh, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, id))
-	if err != nil {
-		return err
-	}
-	if fresh && s.OnNewPayment != nil {
-		s.OnNewPayment(p.TotalAmount)
-	}
-	in := s.subscriptionInput(id)
-	in.Resume, in.UserID = true, p.UserID
-	_, err = s.Temporal.SignalWithStartWorkflow(ctx, order.SubscriptionWorkflowID(id), order.SignalPayment, p,
-		client.StartWorkflowOptions{
-			ID: order.SubscriptionWorkflowID(id), TaskQueue: s.TaskQueue,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(order.AttrUserID.ValueSet(p.UserID)),
-			StaticSummary:         fmt.Sprintf("Payment %s for subscription %s", p.ChargeID, id),
-		}, workflows.SubscriptionWorkflow, in)
-	if err != nil {
-		return fmt.Errorf("signal payment %s to subscription %s: %w", p.ChargeID, id, err)
-	}
-	s.log().Info("subscription payment recorded", "subscription_id", id, "charge_id", p.ChargeID,
-		"recurring", p.IsRecurring, "first", p.IsFirstRecurring, "stars", p.TotalAmount)
-	return nil
 }
 
 // CancelSubscription stops the renewals of a buyer's subscription (Mini App
