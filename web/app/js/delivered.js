@@ -7,6 +7,31 @@ import { t } from './i18n.js';
 import { haptic, openLink, platform } from './tg.js';
 import { toast } from './banner.js';
 
+// showQR fetches an order's QR into img and returns its blob: URL, or ''
+// after showing the error in statusEl. The server answers 409 for a moment
+// after the status turns fulfilled, so that is retried a few times.
+export async function showQR(orderId, img, statusEl, isAlive) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const blob = await api(`/api/orders/${encodeURIComponent(orderId)}/qr.png`, { as: 'blob' });
+      if (!isAlive()) return '';
+      const url = URL.createObjectURL(blob);
+      img.src = url;
+      img.hidden = false;
+      statusEl.hidden = true;
+      return url;
+    } catch (err) {
+      if (!isAlive()) return '';
+      if (err.kind === 'conflict' && attempt < 5) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      statusEl.textContent = errorText(err);
+      return '';
+    }
+  }
+}
+
 export function iosInstallURL(lpa) {
   return `https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=${encodeURIComponent(lpa)}`;
 }
@@ -47,25 +72,10 @@ export function deliveredSection(order) {
       codeRow(t('activationCode'), esim.matching_id, 'activation'),
       esim.iccid && [h('dt', { text: t('iccid') }), h('dd', {}, h('code', { text: esim.iccid }))]));
 
-  async function loadQR(attempt = 0) {
-    try {
-      const blob = await api(`/api/orders/${encodeURIComponent(order.order_id)}/qr.png`, { as: 'blob' });
-      if (!alive) return;
-      blobURL = URL.createObjectURL(blob);
-      img.src = blobURL;
-      img.hidden = false;
-      qrStatus.hidden = true;
-    } catch (err) {
-      if (!alive) return;
-      // 409 means the image is not stored yet; it follows the status closely.
-      if (err.kind === 'conflict' && attempt < 5) {
-        setTimeout(() => loadQR(attempt + 1), 1000);
-        return;
-      }
-      qrStatus.textContent = errorText(err);
-    }
-  }
-  loadQR();
+  showQR(order.order_id, img, qrStatus, () => alive).then((url) => {
+    if (alive) blobURL = url;
+    else if (url) URL.revokeObjectURL(url);
+  });
 
   return {
     el,

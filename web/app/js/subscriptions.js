@@ -10,6 +10,7 @@ import { data, day, days, shortId, stars } from './format.js';
 import { t } from './i18n.js';
 import { confirm, haptic } from './tg.js';
 import * as nav from './nav.js';
+import { showQR } from './delivered.js';
 import { orderView } from './order.js';
 import { toast } from './banner.js';
 
@@ -93,24 +94,12 @@ export function subscriptionCard(sub, { order = null, plan = null, onChanged = (
     }));
   }
 
-  async function loadQR(attempt = 0) {
+  async function loadQR() {
     qrFor = state.subscription_id;
-    try {
-      const blob = await api(`/api/orders/${encodeURIComponent(state.subscription_id)}/qr.png`, { as: 'blob' });
-      if (!alive) return;
+    const url = await showQR(state.subscription_id, img, qrStatus, () => alive);
+    if (url) {
       if (blobURL) URL.revokeObjectURL(blobURL);
-      blobURL = URL.createObjectURL(blob);
-      img.src = blobURL;
-      img.hidden = false;
-      qrStatus.hidden = true;
-    } catch (err) {
-      if (!alive) return;
-      // 409: the image follows the status closely.
-      if (err.kind === 'conflict' && attempt < 5) {
-        setTimeout(() => loadQR(attempt + 1), 1000);
-        return;
-      }
-      qrStatus.textContent = errorText(err);
+      blobURL = url;
     }
   }
 
