@@ -165,16 +165,12 @@ func (s *Server) getMyOrder(c echo.Context) error {
 
 func (s *Server) listMyOrders(c echo.Context) error {
 	ctx := c.Request().Context()
-	list, err := s.Store.ListOrders(ctx, store.OrderFilter{UserID: buyerOf(c).ID, Limit: 100})
+	details, err := s.Store.OrderDetails(ctx, store.OrderFilter{UserID: buyerOf(c).ID, Limit: 100})
 	if err != nil {
 		return err
 	}
-	out := make([]orderJSON, 0, len(list))
-	for _, o := range list {
-		d, err := s.Store.OrderDetail(ctx, o.ID)
-		if err != nil {
-			return err
-		}
+	out := make([]orderJSON, 0, len(details))
+	for _, d := range details {
 		out = append(out, orderOut(d))
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

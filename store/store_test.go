@@ -2,8 +2,11 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -122,5 +125,52 @@ func TestWorkflowWritesThroughPgx(t *testing.T) {
 	}
 	if kind != "wired" {
 		t.Fatalf("kind = %q", kind)
+	}
+}
+
+func TestOrderDetailsGroupsRowsByOrder(t *testing.T) {
+	s, _ := testenv.Store(t)
+	ctx := context.Background()
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO plans (id, name, data_mb, duration_days, wholesale_usd, price_usd, price_stars)
+		VALUES ('p1', 'Plan', 1024, 7, 1.36, 1.77, 137)`); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"o1", "o2", "o3"} {
+		if err := s.CreateOrder(ctx, store.Order{ID: id, UserID: 9, ChatID: 9, PlanID: "p1", Status: "awaiting_payment",
+			PriceUSD: decimal.RequireFromString("1.77"), PriceStars: 137, QuoteExpiresAt: time.Now(), Source: "miniapp"}); err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; j <= i; j++ { // o1 gets one payment, o2 two, o3 three
+			if _, err := s.RecordPayment(ctx, store.Payment{ChargeID: fmt.Sprintf("%s-ch%d", id, j), OrderID: id, UserID: 9,
+				Currency: "XTR", TotalAmount: 137, InvoicePayload: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.RequestRefund(ctx, store.RefundRow{ChargeID: "o2-ch1", OrderID: "o2", UserID: 9, Stars: 137, Reason: "dup", RequestedBy: "system"}); err != nil {
+		t.Fatal(err)
+	}
+	details, err := s.OrderDetails(ctx, store.OrderFilter{UserID: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]int{}
+	for _, d := range details {
+		for _, p := range d.Payments {
+			if p.OrderID != d.Order.ID {
+				t.Errorf("payment %s attached to %s", p.ChargeID, d.Order.ID)
+			}
+		}
+		got[d.Order.ID] = [2]int{len(d.Payments), len(d.Refunds)}
+	}
+	want := map[string][2]int{"o1": {1, 0}, "o2": {2, 1}, "o3": {3, 0}}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: payments/refunds = %v, want %v", id, got[id], w)
+		}
+	}
+	one, err := s.OrderDetail(ctx, "o3")
+	if err != nil || len(one.Payments) != 3 {
+		t.Fatalf("OrderDetail(o3) = %d payments, %v", len(one.Payments), err)
 	}
 }
