@@ -87,6 +87,9 @@ func (s *Server) adminRefund(c echo.Context) error {
 		return fail(c, http.StatusNotFound, "order_not_found", "Order not found.")
 	case errors.Is(err, orders.ErrAlreadyRefunded):
 		return fail(c, http.StatusConflict, "already_refunded", "This order is already refunded or being refunded.")
+	case errors.Is(err, orders.ErrSubscriptionRefund):
+		return fail(c, http.StatusConflict, "is_subscription",
+			"This is a subscription: cancel it instead; failed renewals are refunded automatically.")
 	case errors.Is(err, orders.ErrNotPaid):
 		return fail(c, http.StatusConflict, "not_paid", "This order has not been paid, so there is nothing to refund.")
 	case err != nil:

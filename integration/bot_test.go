@@ -260,6 +260,13 @@ func TestSubscriptionRenewals(t *testing.T) {
 	})
 	s.recordRun(order.SubscriptionWorkflowID(c.SubscriptionID), firstRun, "subscription_first_run")
 
+	// Support cannot refund a subscription as if it were an order: a
+	// second workflow would own its charges.
+	var refused map[string]any
+	if code := s.call("POST", "/admin/orders/"+c.SubscriptionID+"/refund", s.admin(), map[string]string{"reason": "x"}, &refused); code != http.StatusConflict || refused["error"] != "is_subscription" {
+		t.Errorf("support refund of a subscription: %d %v", code, refused)
+	}
+
 	// Cancelling in the Mini App stops the next renewal at Telegram.
 	var out map[string]any
 	if code := s.call("POST", "/api/subscriptions/"+c.SubscriptionID+"/cancel", s.as(boris), nil, nil); code != http.StatusNotFound {

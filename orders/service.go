@@ -47,6 +47,9 @@ var (
 	ErrNotPaid         = errors.New("order not paid")
 	ErrInvoiceFailed   = errors.New("invoice could not be created")
 	ErrKeyReused       = errors.New("idempotency key already used for another plan")
+	// ErrSubscriptionRefund: support refunds are for orders; a subscription
+	// is cancelled instead (its failed renewals are refunded automatically).
+	ErrSubscriptionRefund = errors.New("subscriptions are cancelled, not refunded as orders")
 	// ErrBusy: Temporal did not answer in time (no worker, or overloaded).
 	// Nothing was charged; the buyer can simply try again.
 	ErrBusy = errors.New("the order service is busy")
@@ -269,6 +272,11 @@ func (s *Service) Payment(ctx context.Context, p order.Payment) error {
 // Refund asks the order's workflow to refund on behalf of support. A closed
 // workflow is resumed from the ledger to carry it out.
 func (s *Service) Refund(ctx context.Context, orderID, reason, by string) error {
+	if order.IsSubscriptionID(orderID) {
+		// A subscription's charges belong to its SubscriptionWorkflow; an
+		// order workflow resumed for them would be a second owner.
+		return ErrSubscriptionRefund
+	}
 	if _, err := s.Store.GetOrder(ctx, orderID); errors.Is(err, store.ErrNotFound) {
 		return ErrOrderNotFound
 	} else if err != nil {

@@ -79,6 +79,8 @@ func runRefund(ctx context.Context, args []string) error {
 		return fmt.Errorf("order %s not found", pos[0])
 	case errors.Is(err, orders.ErrAlreadyRefunded):
 		return fmt.Errorf("order %s is already refunded", pos[0])
+	case errors.Is(err, orders.ErrSubscriptionRefund):
+		return fmt.Errorf("%s is a subscription: cancel it instead (failed renewals are refunded automatically)", pos[0])
 	case errors.Is(err, orders.ErrNotPaid):
 		return fmt.Errorf("order %s is not paid; nothing to refund", pos[0])
 	case err != nil:
