@@ -226,3 +226,32 @@ func TestClaimSkipsTopUpsOfSoldESIMs(t *testing.T) {
 		t.Fatalf("claimed %q; eSIM Go orders %d, the new one is %q", second.Reference, len(orders), orders[len(orders)-1].Reference)
 	}
 }
+
+// A worker that dies after eSIM Go committed the order but before the
+// ledger row leaves only the attempt note behind. The re-run starts at
+// Temporal attempt 1 (a local activity re-executed after a restart), so
+// only the ledger's attempt count can tell it to look before buying.
+func TestRerunAfterCrashClaimsInsteadOfRebuying(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	p := r.paidOrder(t, "o-crash")
+	since := time.Now()
+	if _, err := r.st.BeginESIMAttempt(ctx, "o-crash", p.ChargeID); err != nil {
+		t.Fatal(err)
+	}
+	lost, err := r.acts.ESIM.CreateOrder(ctx, esimgo.OrderRequest{Type: esimgo.OrderTransaction, Assign: true,
+		Order: []esimgo.OrderItem{{Type: "bundle", Item: "esim_1GB_7D_GB_V2", Quantity: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, activities.PlaceInput{OrderID: "o-crash", ChargeID: p.ChargeID,
+		Bundle: "esim_1GB_7D_GB_V2", Since: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e order.ESIM
+	_ = val.Get(&e)
+	if n := len(r.esim.Orders()); n != 1 || e.Reference != lost.Reference {
+		t.Fatalf("got %q, want the committed %q; eSIM Go holds %d orders", e.Reference, lost.Reference, n)
+	}
+}

@@ -32,9 +32,12 @@ const lookupSkew = 2 * time.Minute
 // where money rule 2 lives:
 //   - the ledger is checked first: a charge that already has an eSIM order
 //     is never ordered again;
-//   - a retry (attempt > 1) may follow an attempt whose request reached
-//     eSIM Go and then died, so it first looks for an order placed since the
-//     payment that no other charge has claimed, and claims it;
+//   - any attempt after the first may follow one whose request reached eSIM
+//     Go and then died, so it first looks for an order placed since the
+//     payment that no other charge has claimed, and claims it. "After the
+//     first" is counted in the ledger (BeginESIMAttempt), not only by
+//     Temporal: a local activity re-run after a worker restart starts again
+//     at attempt 1;
 //   - an order whose outcome is unknown is looked up after a settle time,
 //     and only reported as failed (to be retried, which looks up again)
 //     when nothing is found.
@@ -45,7 +48,11 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (order.E
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return order.ESIM{}, err
 	}
-	if activity.GetInfo(ctx).Attempt > 1 {
+	prior, err := a.Store.BeginESIMAttempt(ctx, in.OrderID, in.ChargeID)
+	if err != nil {
+		return order.ESIM{}, err
+	}
+	if prior > 0 || activity.GetInfo(ctx).Attempt > 1 {
 		if e, ok, err := a.claim(ctx, in); err != nil || ok {
 			return e, err
 		}

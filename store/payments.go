@@ -267,3 +267,17 @@ func (s *Store) RefundsForOrder(ctx context.Context, orderID string) ([]RefundRo
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (RefundRow, error) { return scanRefund(r) })
 }
+
+// BeginESIMAttempt notes that the store is about to ask eSIM Go for the
+// charge's eSIM and returns how many attempts came before this one. It is
+// written before the request leaves, so any earlier attempt, finished or
+// not, is known to the next.
+func (s *Store) BeginESIMAttempt(ctx context.Context, orderID, chargeID string) (prior int, err error) {
+	err = s.Pool.QueryRow(ctx, `INSERT INTO esim_attempts (charge_id, order_id, attempts) VALUES ($1, $2, 1)
+		ON CONFLICT (charge_id) DO UPDATE SET attempts = esim_attempts.attempts + 1, last_at = now()
+		RETURNING attempts - 1`, chargeID, orderID).Scan(&prior)
+	if err != nil {
+		return 0, fmt.Errorf("note esim attempt for charge %s: %w", chargeID, err)
+	}
+	return prior, nil
+}

@@ -174,3 +174,20 @@ func TestOrderDetailsGroupsRowsByOrder(t *testing.T) {
 		t.Fatalf("OrderDetail(o3) = %d payments, %v", len(one.Payments), err)
 	}
 }
+
+func TestBeginESIMAttemptCountsEarlierAttempts(t *testing.T) {
+	s, _ := testenv.Store(t)
+	ctx := context.Background()
+	for want := 0; want < 3; want++ {
+		prior, err := s.BeginESIMAttempt(ctx, "o1", "ch1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prior != want {
+			t.Fatalf("attempt %d: prior = %d, want %d", want+1, prior, want)
+		}
+	}
+	if prior, err := s.BeginESIMAttempt(ctx, "o2", "ch2"); err != nil || prior != 0 {
+		t.Fatalf("another charge: prior = %d (%v), want 0", prior, err)
+	}
+}
