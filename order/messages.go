@@ -34,7 +34,28 @@ type Input struct {
 	// after the original run closed. The run loads the order from
 	// PostgreSQL instead of quoting a new one.
 	Resume bool
+
+	// Process is the shape of the run's steps, chosen when the run starts
+	// (order.CurrentProcess). Runs recorded before the field existed carry
+	// 0 and replay their original steps. Versioning by input rather than
+	// workflow.GetVersion costs no marker and no TemporalChangeVersion
+	// search-attribute write per order, which the server pays for.
+	Process int
 }
+
+// Process shapes of OrderWorkflow.
+const (
+	// ProcessFirst: every eSIM Go and Telegram call after the payment is a
+	// regular activity.
+	ProcessFirst = 0
+	// ProcessFastPath: the purchase and the delivery are tried once as
+	// local activities inside the payment's workflow task, falling back to
+	// regular activities with the full retry policies; intermediate
+	// statuses do not touch the OrderStatus search attribute.
+	ProcessFastPath = 1
+
+	CurrentProcess = ProcessFastPath
+)
 
 // Payment is the `payment` signal: one Telegram successful_payment.
 type Payment struct {

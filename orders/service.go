@@ -171,7 +171,7 @@ func invoiceOf(o store.Order) order.Invoice {
 
 func (s *Service) input(orderID string) order.Input {
 	return order.Input{OrderID: orderID, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
-		SupportWindow: s.SupportWindow}
+		SupportWindow: s.SupportWindow, Process: order.CurrentProcess}
 }
 
 // preCheckoutBudget leaves Telegram's 10 s limit ample room for the answer.

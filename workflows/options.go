@@ -91,3 +91,23 @@ func withBestEffort(ctx workflow.Context) workflow.Context {
 		},
 	})
 }
+
+// withESIMFirstTry: one purchase attempt inside the payment's workflow
+// task. Its timeout covers a slow eSIM Go answer plus the outcome-unknown
+// lookup; anything longer goes to withESIM's regular activity, which
+// heartbeats and retries until the fulfilment deadline.
+func withESIMFirstTry(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+}
+
+// withDeliveryFirstTry: one sendPhoto attempt inside the workflow task;
+// withDelivery retries it for an hour if it fails.
+func withDeliveryFirstTry(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 20 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+}

@@ -89,6 +89,7 @@ type orderRun struct {
 
 	approvedAt       time.Time
 	approvalRecorded bool
+	published        order.Status // the OrderStatus search attribute's value
 
 	paid     *order.Payment
 	paidAt   time.Time
@@ -111,6 +112,7 @@ func newOrderRun(ctx workflow.Context, in order.Input) *orderRun {
 		lang:      i18n.Lang(in.LanguageCode),
 		exists:    true,
 		view:      order.View{OrderID: in.OrderID, PlanID: in.PlanID, UserID: in.UserID, Status: order.StatusAwaitingPayment},
+		published: order.StatusAwaitingPayment, // set by the start request (orders.Service)
 		seen:      map[string]bool{},
 		refunded:  map[string]bool{},
 		payments:  workflow.GetSignalChannel(ctx, order.SignalPayment),
@@ -182,6 +184,7 @@ func (w *orderRun) load(ctx workflow.Context) {
 		w.seen[l.PaidCharge.ChargeID] = true
 		w.view.ChargeID = l.PaidCharge.ChargeID
 	}
+	w.published = w.view.Status
 	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(w.view.Status)),
 		order.AttrUserID.ValueSet(w.in.UserID), order.AttrPlanID.ValueSet(w.in.PlanID),
 		order.AttrStarsAmount.ValueSet(w.view.Stars))
@@ -208,9 +211,8 @@ func (w *orderRun) awaitPayment(ctx workflow.Context) {
 		if w.paid != nil {
 			return
 		}
-		if !w.approvedAt.IsZero() && !w.approvalRecorded {
-			w.approvalRecorded = true
-			w.record(ctx, "", "checkout_approved", "checkout_approved", "buyer", nil)
+		if !w.fast() {
+			w.noteApproval(ctx)
 		}
 		deadline := w.quoteExpiresAt
 		if !w.approvedAt.IsZero() && w.approvedAt.Add(approvalGrace).After(deadline) {
@@ -218,14 +220,47 @@ func (w *orderRun) awaitPayment(ctx workflow.Context) {
 		}
 		left := deadline.Sub(workflow.Now(ctx))
 		if left <= 0 || ctx.Err() != nil {
+			w.noteApproval(ctx)
 			w.setStatus(ctx, order.StatusExpired, "expired", nil)
 			return
 		}
-		_, _ = workflow.AwaitWithTimeout(ctx, left, func() bool {
-			return w.payments.Len() > 0 || (!w.approvedAt.IsZero() && !w.approvalRecorded)
+		// The fast path does not wake for an approval: the running timer
+		// stays (when it fires, the deadline above includes the grace) and
+		// the approval reaches the timeline with the payment, so the
+		// preCheckout update's task carries nothing else.
+		w.awaitWithTimeout(ctx, left, func() bool {
+			return w.payments.Len() > 0 || (!w.fast() && !w.approvedAt.IsZero() && !w.approvalRecorded)
 		})
 	}
 }
+
+// noteApproval puts Telegram's pre-checkout approval on the timeline once.
+func (w *orderRun) noteApproval(ctx workflow.Context) {
+	if w.approvedAt.IsZero() || w.approvalRecorded {
+		return
+	}
+	w.approvalRecorded = true
+	w.record(ctx, "", "checkout_approved", "checkout_approved", "buyer", nil)
+}
+
+// awaitWithTimeout waits for cond or the timeout. In the fast path it
+// cancels its timer when cond wins: the SDK's AwaitWithTimeout leaves the
+// timer running (its cancel-on-condition flag is off by default), and a
+// forgotten 30-minute quote timer would later cost the server a timer task
+// and an empty workflow task for every paid order.
+func (w *orderRun) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond func() bool) {
+	if !w.fast() {
+		_, _ = workflow.AwaitWithTimeout(ctx, d, cond)
+		return
+	}
+	tctx, cancel := workflow.WithCancel(ctx)
+	timer := workflow.NewTimer(tctx, d)
+	_ = workflow.Await(ctx, func() bool { return cond() || timer.IsReady() })
+	cancel()
+}
+
+// fast says whether this run uses order.ProcessFastPath.
+func (w *orderRun) fast() bool { return w.in.Process >= order.ProcessFastPath }
 
 // takePayments classifies every payment signal received so far: the first
 // valid one pays the order, every other one is queued for a refund
@@ -253,7 +288,15 @@ func (w *orderRun) takePayments(ctx workflow.Context) {
 		}
 		w.paid, w.paidAt = &p, workflow.Now(ctx)
 		w.view.ChargeID = p.ChargeID
-		w.setStatus(ctx, order.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
+		detail := map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount}
+		if w.fast() {
+			// Fulfilment follows in this same task; its status is the one
+			// worth a search-attribute write.
+			w.noteApproval(ctx)
+			w.setStatusQuietly(ctx, order.StatusPaid, "paid:"+p.ChargeID, detail)
+		} else {
+			w.setStatus(ctx, order.StatusPaid, "paid:"+p.ChargeID, detail)
+		}
 	}
 }
 
@@ -275,11 +318,21 @@ func (w *orderRun) refusal(p order.Payment) i18n.Key {
 // fulfil buys the eSIM and delivers it. A permanent refusal or the
 // fulfilment deadline turns into a refund; a support refund cancels it.
 func (w *orderRun) fulfil(ctx workflow.Context) {
-	w.setStatus(ctx, order.StatusFulfilling, "fulfilling", nil)
+	if w.fast() {
+		w.setStatusQuietly(ctx, order.StatusFulfilling, "fulfilling", nil)
+	} else {
+		w.setStatus(ctx, order.StatusFulfilling, "fulfilling", nil)
+	}
 	fctx, cancel := workflow.WithCancel(ctx)
 	w.cancelFulfil = cancel
 	esim, err := w.buyESIM(fctx)
 	w.cancelFulfil = nil
+	if err == nil && w.fast() && w.supportRefund != nil {
+		// Support asked for a refund while the purchase ran to its end:
+		// refundForSupport revokes what was bought; nothing is delivered.
+		w.view.ESIM = &esim
+		return
+	}
 	if err != nil && (w.supportRefund != nil || ctx.Err() != nil) {
 		// Stopped mid-purchase (support refund or operator cancel): keep
 		// whatever was bought, buy nothing new.
@@ -307,19 +360,29 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 
 func (w *orderRun) buyESIM(ctx workflow.Context) (order.ESIM, error) {
 	var placed order.ESIM
-	err := workflow.ExecuteActivity(withESIM(ctx, w.fulfilmentBudget(ctx)), a.PlaceESIMOrder, activities.PlaceInput{
-		OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.paidAt,
-	}).Get(ctx, &placed)
+	in := activities.PlaceInput{OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.paidAt}
+	var err error
+	if w.fast() {
+		// The first try runs to its end even if support's refund or an
+		// operator's cancel arrives meanwhile, so what it bought is in the
+		// ledger before anyone decides what to revoke.
+		first, _ := workflow.NewDisconnectedContext(ctx)
+		err = tryLocalFirst(withESIMFirstTry(first), withESIM(ctx, w.fulfilmentBudget(ctx)),
+			func() { w.publishStatus(ctx) }, a.PlaceESIMOrder, in, &placed, activities.ErrTypePermanentESIM)
+	} else {
+		err = workflow.ExecuteActivity(withESIM(ctx, w.fulfilmentBudget(ctx)), a.PlaceESIMOrder, in).Get(ctx, &placed)
+	}
 	if err != nil {
 		return order.ESIM{}, err
 	}
 	// eSIM Go's order answer usually carries the install details already;
 	// skipping the second activity then saves a task round trip on the
 	// buyer's wait for the QR. Older runs replay with the extra step.
-	if workflow.GetVersion(ctx, "install-details-from-order", workflow.DefaultVersion, 1) == 1 &&
+	if (w.fast() || workflow.GetVersion(ctx, "install-details-from-order", workflow.DefaultVersion, 1) == 1) &&
 		placed.MatchingID != "" && placed.SMDPAddress != "" {
 		return placed, nil
 	}
+	w.publishStatus(ctx)
 	return w.installDetails(ctx, placed.Reference)
 }
 
@@ -346,10 +409,17 @@ func (w *orderRun) fulfilmentBudget(ctx workflow.Context) time.Duration {
 // send the retryDelivery signal.
 func (w *orderRun) deliver(ctx workflow.Context, attempt string) {
 	var res activities.DeliverResult
-	err := workflow.ExecuteActivity(withDelivery(ctx), a.DeliverESIM, activities.DeliverInput{
+	in := activities.DeliverInput{
 		OrderID: w.in.OrderID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: w.planName, ESIM: *w.view.ESIM, Attempt: attempt,
 		PaidAt: w.firstDeliveryPaidAt(attempt),
-	}).Get(ctx, &res)
+	}
+	var err error
+	if w.fast() {
+		err = tryLocalFirst(withDeliveryFirstTry(ctx), withDelivery(ctx), func() {}, a.DeliverESIM, in, &res,
+			activities.ErrTypeBotBlocked, activities.ErrTypePermanentTG)
+	} else {
+		err = workflow.ExecuteActivity(withDelivery(ctx), a.DeliverESIM, in).Get(ctx, &res)
+	}
 	switch {
 	case err != nil:
 		w.view.LastError = "delivery: " + err.Error()
@@ -403,7 +473,7 @@ func (w *orderRun) settle(ctx workflow.Context) {
 			continue
 		}
 		if left := windowEnd.Sub(workflow.Now(ctx)); left > 0 && w.view.Status == order.StatusFulfilled {
-			_, _ = workflow.AwaitWithTimeout(ctx, left, w.hasWork)
+			w.awaitWithTimeout(ctx, left, w.hasWork)
 			continue
 		}
 		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
@@ -481,15 +551,33 @@ func (w *orderRun) recordPayment(ctx workflow.Context, p order.Payment) {
 // setStatus changes the state everywhere operators and buyers look: the
 // search attribute, the workflow's details and the read model.
 func (w *orderRun) setStatus(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
+	w.published = st
+	_ = workflow.UpsertTypedSearchAttributes(durable(ctx), order.AttrStatus.ValueSet(string(st)))
+	w.setStatusQuietly(ctx, st, eventKey, detail)
+}
+
+// setStatusQuietly is setStatus without the search attribute, for a status
+// the run leaves within the same workflow task: every upsert is a
+// visibility write on the server, and nobody could have seen this one.
+// publishStatus catches up before anything slow.
+func (w *orderRun) setStatusQuietly(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
 	ctx = durable(ctx)
 	w.view.Status = st
-	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(st)))
 	w.setDetails(ctx)
 	event := ""
 	if eventKey != "" {
 		event = string(st)
 	}
 	w.record(ctx, st, eventKey, event, "system", detail)
+}
+
+// publishStatus brings the OrderStatus search attribute up to date before
+// the run waits on something slow (a retried purchase or delivery).
+func (w *orderRun) publishStatus(ctx workflow.Context) {
+	if w.published != w.view.Status {
+		w.published = w.view.Status
+		_ = workflow.UpsertTypedSearchAttributes(durable(ctx), order.AttrStatus.ValueSet(string(w.view.Status)))
+	}
 }
 
 func (w *orderRun) record(ctx workflow.Context, st order.Status, eventKey, event, actor string, detail map[string]any) {

@@ -40,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, env: env, in: order.Input{
 		OrderID: orderID, UserID: buyer, ChatID: buyer, LanguageCode: "en", PlanID: "esim_1GB_7D_GB_V2",
 		Source: order.SourceMiniApp, InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute,
-		SupportWindow: time.Hour,
+		SupportWindow: time.Hour, Process: order.CurrentProcess,
 	}}
 }
 

@@ -21,8 +21,15 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "paid_fulfilled_v0", "support_refund_after_delivery",
-		"subscription_first_run", "late_payment_resumed_refunded"}
+	// Each path in the current shape, the same paths as order.ProcessFirst
+	// recorded them (*_process0), and the first run before its
+	// install-details change (paid_fulfilled_v0).
+	paths := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "support_refund_after_delivery",
+		"late_payment_resumed_refunded"}
+	want := []string{"paid_fulfilled_v0", "subscription_first_run"}
+	for _, p := range paths {
+		want = append(want, p, p+"_process0")
+	}
 	for _, name := range want {
 		if _, err := os.Stat(filepath.Join("testdata", name+".json")); err != nil {
 			t.Errorf("missing replay fixture %s: %v", name, err)
