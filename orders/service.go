@@ -120,6 +120,9 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (order.Invoice,
 			order.AttrStatus.ValueSet(string(order.StatusAwaitingPayment)),
 			order.AttrUserID.ValueSet(req.UserID),
 			order.AttrPlanID.ValueSet(req.PlanID),
+			// The listed price; the workflow corrects it only if its quote
+			// differs, which saves the server a visibility write per order.
+			order.AttrStarsAmount.ValueSet(plan.PriceStars),
 		),
 		StaticSummary: fmt.Sprintf("Order %s · %s · buyer %d", id, req.PlanID, req.UserID),
 	}, workflows.OrderWorkflow, in)

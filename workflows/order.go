@@ -132,7 +132,9 @@ func (w *orderRun) open(ctx workflow.Context) {
 		return
 	}
 	w.planName, w.view.Stars, w.view.PriceUSD = q.PlanName, q.Stars, q.PriceUSD
-	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStarsAmount.ValueSet(q.Stars))
+	if listed, ok := workflow.GetTypedSearchAttributes(ctx).GetInt64(order.AttrStarsAmount); !w.fast() || !ok || listed != q.Stars {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStarsAmount.ValueSet(q.Stars))
+	}
 
 	var link string
 	err = workflow.ExecuteLocalActivity(withInvoice(ctx), a.CreateInvoice, activities.InvoiceInput{
@@ -211,23 +213,22 @@ func (w *orderRun) awaitPayment(ctx workflow.Context) {
 		if w.paid != nil {
 			return
 		}
-		if !w.fast() {
-			w.noteApproval(ctx)
-		}
+		// The fast path does not wake for an approval (see below), so it
+		// notes it at the next wake: a payment, or the quote timer that now
+		// extends the wait.
+		w.noteApproval(ctx)
 		deadline := w.quoteExpiresAt
 		if !w.approvedAt.IsZero() && w.approvedAt.Add(approvalGrace).After(deadline) {
 			deadline = w.approvedAt.Add(approvalGrace)
 		}
 		left := deadline.Sub(workflow.Now(ctx))
 		if left <= 0 || ctx.Err() != nil {
-			w.noteApproval(ctx)
 			w.setStatus(ctx, order.StatusExpired, "expired", nil)
 			return
 		}
 		// The fast path does not wake for an approval: the running timer
-		// stays (when it fires, the deadline above includes the grace) and
-		// the approval reaches the timeline with the payment, so the
-		// preCheckout update's task carries nothing else.
+		// stays (when it fires, the deadline above includes the grace), so
+		// the preCheckout update's task carries nothing but the update.
 		w.awaitWithTimeout(ctx, left, func() bool {
 			return w.payments.Len() > 0 || (!w.fast() && !w.approvedAt.IsZero() && !w.approvalRecorded)
 		})
@@ -240,7 +241,7 @@ func (w *orderRun) noteApproval(ctx workflow.Context) {
 		return
 	}
 	w.approvalRecorded = true
-	w.record(ctx, "", "checkout_approved", "checkout_approved", "buyer", nil)
+	w.record(ctx, "", "checkout_approved", "checkout_approved", "buyer", map[string]any{"approved_at": w.approvedAt})
 }
 
 // awaitWithTimeout waits for cond or the timeout. In the fast path it
