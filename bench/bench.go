@@ -25,7 +25,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer s.close()
 	if s.temporal == nil {
-		rep.Load.TemporalDB, rep.Load.TemporalArgs = "external "+o.TemporalAddress, nil
+		rep.Load.TemporalDB, rep.Load.TemporalArgs, rep.Load.TemporalEnv = "external "+o.TemporalAddress, nil, nil
 	}
 
 	l := newLoader(s)
@@ -187,9 +187,12 @@ func loadOf(o Options) Load {
 	l := Load{Mode: "concurrency", Concurrency: o.Concurrency, DurationSec: o.Duration.Seconds(),
 		WarmUpSec: o.WarmUp.Seconds(), TelegramLatencyMS: float64(o.TelegramLatency.Milliseconds()),
 		ESIMLatencyMS: float64(o.ESIMLatency.Milliseconds()), TemporalDB: o.TemporalDBFile, TemporalArgs: o.TemporalArgs,
-		AppEnv: o.AppEnv}
+		TemporalEnv: o.TemporalEnv, AppEnv: o.AppEnv}
 	if l.TemporalArgs == nil {
 		l.TemporalArgs = devserver.TunedArgs
+	}
+	if l.TemporalEnv == nil {
+		l.TemporalEnv = devserver.TunedEnv
 	}
 	if o.Rate > 0 {
 		l.Mode, l.Rate, l.Concurrency = "rate", o.Rate, 0

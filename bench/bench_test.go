@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/starsesim/esimstore/bench"
+	"github.com/starsesim/esimstore/internal/devserver"
 	"github.com/starsesim/esimstore/internal/testenv"
 )
 
@@ -52,6 +54,9 @@ func TestSmoke(t *testing.T) {
 	}
 	if rep.ThroughputPerSec <= 0 {
 		t.Errorf("throughput %v", rep.ThroughputPerSec)
+	}
+	if !slices.Equal(rep.Load.TemporalEnv, devserver.TunedEnv) || !slices.Equal(rep.Load.TemporalArgs, devserver.TunedArgs) {
+		t.Errorf("report says the dev server ran with args %v, env %v; want the tuned ones", rep.Load.TemporalArgs, rep.Load.TemporalEnv)
 	}
 	for name, p := range map[string]*bench.ProcStats{"app": rep.App, "temporal": rep.Temporal, "load gen": rep.LoadGen} {
 		if p == nil || p.PeakRSSMB <= 0 || p.CPUSeconds < 0 {

@@ -55,6 +55,9 @@ type Options struct {
 	// TemporalArgs are extra `temporal server start-dev` arguments; nil
 	// means devserver.TunedArgs, an empty non-nil slice means none.
 	TemporalArgs []string
+	// TemporalEnv is added to the dev server's environment; nil means
+	// devserver.TunedEnv, an empty non-nil slice means none.
+	TemporalEnv []string
 
 	Plan string // default esim_1GB_7D_GB_V2
 	// Dir receives the app's and dev server's logs and the app's /metrics

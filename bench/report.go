@@ -56,6 +56,7 @@ type Load struct {
 	ESIMLatencyMS     float64  `json:"esim_latency_ms"`
 	TemporalDB        string   `json:"temporal_db"`
 	TemporalArgs      []string `json:"temporal_args"`
+	TemporalEnv       []string `json:"temporal_env,omitempty"`
 	AppEnv            []string `json:"app_env,omitempty"`
 }
 

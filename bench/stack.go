@@ -146,16 +146,19 @@ func (s *stack) startTemporal(ctx context.Context) error {
 	if db == "file" {
 		db = filepath.Join(s.dir, "temporal.db")
 	}
-	args := s.opts.TemporalArgs
+	args, env := s.opts.TemporalArgs, s.opts.TemporalEnv
 	if args == nil {
 		args = devserver.TunedArgs
+	}
+	if env == nil {
+		env = devserver.TunedEnv
 	}
 	log, err := os.Create(filepath.Join(s.dir, "temporal.log"))
 	if err != nil {
 		return err
 	}
 	s.temporal, err = devserver.Start(ctx, devserver.Options{Binary: bin, Headless: true, DBFile: db,
-		SearchAttributes: order.SearchAttributeTypes, Log: log, ExtraArgs: args})
+		SearchAttributes: order.SearchAttributeTypes, Log: log, ExtraArgs: args, Env: env})
 	return err
 }
 

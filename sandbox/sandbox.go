@@ -114,7 +114,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		s.temporal, err = devserver.Start(ctx, devserver.Options{Binary: bin, Port: opts.TemporalPort,
 			UIPort: opts.TemporalUIPort, Headless: opts.TemporalHeadless, DBFile: opts.TemporalDBFile,
 			Namespace: cfg.TemporalNamespace, SearchAttributes: order.SearchAttributeTypes,
-			ExtraArgs: devserver.TunedArgs})
+			ExtraArgs: devserver.TunedArgs, Env: devserver.TunedEnv})
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	_ "net/http/pprof" // served only by `bench --serve-app` with BENCH_PPROF_ADDR
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/starsesim/esimstore/app"
 	"github.com/starsesim/esimstore/bench"
 	"github.com/starsesim/esimstore/config"
+	"github.com/starsesim/esimstore/internal/devserver"
 )
 
 // runBench is `esimstore bench`: the load generator (see package bench and
@@ -35,9 +37,10 @@ func runBench(ctx context.Context, args []string) error {
 	keepDB := fs.Bool("keep-db", false, "keep the run's database")
 	temporalAddr := fs.String("temporal-address", "", "use this Temporal server instead of starting the dev server")
 	temporalDB := fs.String("temporal-db", "", `dev server database: "" in memory, "file" in the run directory, or a path`)
-	untuned := fs.Bool("temporal-untuned", false, "start the dev server without devserver.TunedArgs")
-	var temporalArgs, appEnv multiFlag
+	untuned := fs.Bool("temporal-untuned", false, "start the dev server without devserver.TunedArgs and TunedEnv")
+	var temporalArgs, temporalEnv, appEnv multiFlag
 	fs.Var(&temporalArgs, "temporal-arg", "extra dev server argument (repeatable)")
+	fs.Var(&temporalEnv, "temporal-env", "extra KEY=VALUE for the dev server's environment, overriding the tuned one (repeatable)")
 	fs.Var(&appEnv, "app-env", "extra KEY=VALUE for the app's environment (repeatable)")
 	plan := fs.String("plan", bench.DefaultPlan, "plan every order buys")
 	dir := fs.String("dir", "", "keep logs and the app's /metrics here (default: a temporary directory)")
@@ -72,12 +75,12 @@ func runBench(ctx context.Context, args []string) error {
 	if *warm == 0 {
 		o.WarmUp = -1 // explicitly none
 	}
+	o.TemporalArgs, o.TemporalEnv = devserver.TunedArgs, devserver.TunedEnv
 	if *untuned {
-		o.TemporalArgs = []string{}
+		o.TemporalArgs, o.TemporalEnv = []string{}, []string{}
 	}
-	if len(temporalArgs) > 0 {
-		o.TemporalArgs = append(o.TemporalArgs, temporalArgs...)
-	}
+	o.TemporalArgs = append(slices.Clone(o.TemporalArgs), temporalArgs...)
+	o.TemporalEnv = append(slices.Clone(o.TemporalEnv), temporalEnv...)
 	if !*quiet {
 		o.Progress = os.Stderr
 	}

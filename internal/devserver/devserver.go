@@ -34,6 +34,8 @@ type Options struct {
 	// ExtraArgs are appended to `temporal server start-dev` (the benchmark
 	// passes --sqlite-pragma and --dynamic-config-value tuning).
 	ExtraArgs []string
+	// Env is added to the inherited environment (devserver.TunedEnv).
+	Env []string
 }
 
 // Server is a running dev server.
@@ -118,6 +120,9 @@ func (s *Server) start(ctx context.Context) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if o.Log != nil {
 		cmd.Stdout, cmd.Stderr = o.Log, o.Log
+	}
+	if len(o.Env) > 0 {
+		cmd.Env = append(os.Environ(), o.Env...)
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start temporal dev server: %w", err)
