@@ -38,6 +38,9 @@ func (s *Server) webhook(c echo.Context) error {
 	if s.Observe != nil {
 		s.Observe.WebhookUpdate(kind)
 	}
+	if u.PreCheckoutQuery != nil {
+		return s.preCheckoutUpdate(c, log, u, body)
+	}
 	handled, err := s.Store.SaveUpdate(ctx, u.UpdateID, kind, body)
 	if err != nil {
 		log.Error("webhook inbox unavailable; Telegram will re-deliver", "err", err)
@@ -53,6 +56,32 @@ func (s *Server) webhook(c echo.Context) error {
 	if err := s.Store.MarkUpdateHandled(ctx, u.UpdateID); err != nil {
 		// The effect is durable already; a re-delivery repeats idempotent steps.
 		log.Warn("mark update handled", "err", err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"ok": true})
+}
+
+// preCheckoutUpdate answers a pre_checkout_query while its inbox row is
+// written, not after: Telegram's 10-second clock is running, the query moves
+// no money, and asking the workflow again for a re-delivered query is
+// harmless (the update id is the query id, so Temporal returns the first
+// decision).
+func (s *Server) preCheckoutUpdate(c echo.Context, log *slog.Logger, u telegram.Update, body []byte) error {
+	ctx := c.Request().Context()
+	saved := make(chan error, 1)
+	go func() {
+		_, err := s.Store.SaveUpdate(context.WithoutCancel(ctx), u.UpdateID, "pre_checkout_query", body)
+		saved <- err
+	}()
+	err := s.preCheckout(ctx, log, u.PreCheckoutQuery)
+	if serr := <-saved; serr != nil {
+		log.Warn("pre-checkout answered but not kept in the inbox", "err", serr)
+		return c.JSON(http.StatusOK, map[string]any{"ok": true})
+	}
+	if err == nil {
+		err = s.Store.MarkUpdateHandled(ctx, u.UpdateID)
+	}
+	if err != nil {
+		log.Warn("mark pre-checkout handled", "err", err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"ok": true})
 }

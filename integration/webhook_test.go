@@ -144,3 +144,26 @@ func TestRefundedPaymentUpdateIsRecorded(t *testing.T) {
 		t.Error("no refund_confirmed event")
 	}
 }
+
+// A pre-checkout query is answered and kept in the inbox, marked handled;
+// with the inbox failing it is still answered (it moves no money, and
+// Telegram's 10-second clock does not wait for our database).
+func TestPreCheckoutIsAnsweredAndKept(t *testing.T) {
+	s := startStore(t, nil)
+	ctx := context.Background()
+	c := s.buy(alice, planGB)
+	s.checkoutApproved(c)
+	if n := s.count(`SELECT count(*) FROM telegram_updates WHERE kind = 'pre_checkout_query' AND processed_at IS NOT NULL`); n != 1 {
+		t.Fatalf("handled pre-checkout rows in the inbox = %d, want 1", n)
+	}
+	if _, err := s.db().Pool.Exec(ctx, `
+		CREATE FUNCTION refuse_updates() RETURNS trigger AS $$
+		BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql;
+		CREATE TRIGGER refuse_updates BEFORE INSERT ON telegram_updates FOR EACH ROW EXECUTE FUNCTION refuse_updates();`); err != nil {
+		t.Fatal(err)
+	}
+	s.checkoutApproved(c)
+	if n := len(s.Telegram.Calls("answerPreCheckoutQuery")); n != 2 {
+		t.Fatalf("answers = %d, want 2", n)
+	}
+}
