@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"sync"
 
 	qrcode "github.com/skip2/go-qrcode"
 )
@@ -15,7 +16,17 @@ import (
 // Encode uses default deflate, which made PNG encoding a quarter of the
 // app's CPU per order under load (docs/performance.md). A two-colour QR
 // compresses well either way.
-var encoder = png.Encoder{CompressionLevel: png.BestSpeed}
+// Its buffer pool reuses the deflate state and row buffers between QRs.
+var encoder = png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &bufferPool{}}
+
+type bufferPool struct{ pool sync.Pool }
+
+func (p *bufferPool) Get() *png.EncoderBuffer {
+	b, _ := p.pool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *bufferPool) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
 
 // PNG encodes the LPA activation string. Medium error correction keeps the
 // code small enough for phone cameras to read off another screen.
