@@ -65,6 +65,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("the app exited during the run: %v", err)
 	}
 	tally(rep, l, s.tracker, warmEnd, stopAt)
+	rep.Goals = rep.Targets()
 	return rep, nil
 }
 

@@ -35,6 +35,9 @@ type Report struct {
 	// Postgres is the CPU of the backends serving the run's database
 	// (memory is shared buffers, not theirs: not reported).
 	Postgres *ProcStats `json:"postgresql"`
+
+	// Goals is Targets() at the time of the run, for tools reading the JSON.
+	Goals []Target `json:"targets,omitempty"`
 }
 
 // Machine is where the figures were taken.
@@ -181,7 +184,8 @@ func (r *Report) Print(w io.Writer) {
 	for reason, n := range o.Failures {
 		fmt.Fprintf(w, "  %5d × %s\n", n, reason)
 	}
-	fmt.Fprintf(w, "\n%-22s %9s %7s %9s %9s\n", "process (window)", "cpu s", "cores", "peak MB", "end MB")
+	fmt.Fprintf(w, "\n%-22s %9s %7s %11s %9s %9s\n", "process (window)", "cpu s", "cores", "cpu ms/order", "peak MB", "end MB")
+	var total float64
 	for _, p := range []struct {
 		name string
 		s    *ProcStats
@@ -189,8 +193,15 @@ func (r *Report) Print(w io.Writer) {
 		if p.s == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%-22s %9.2f %7.2f %9.1f %9.1f\n", p.name, p.s.CPUSeconds, p.s.CPUCores, p.s.PeakRSSMB, p.s.EndRSSMB)
+		perOrder := r.cpuPerOrder(p.s)
+		total += perOrder
+		fmt.Fprintf(w, "%-22s %9.2f %7.2f %12.1f %9.1f %9.1f\n", p.name, p.s.CPUSeconds, p.s.CPUCores, perOrder, p.s.PeakRSSMB, p.s.EndRSSMB)
 	}
+	if total > 0 {
+		fmt.Fprintf(w, "%-22s %9s %7s %12.1f   → at most ~%.0f orders/s on %d CPUs\n", "all", "", "", total,
+			float64(r.Machine.CPUs)*1000/total, r.Machine.CPUs)
+	}
+	printTargets(w, r.Targets())
 }
 
 // Compare prints new/old ratios (below 1 is better for latencies, CPU and
