@@ -64,7 +64,7 @@ browser-test:
 
 ## histories: re-record the workflow replay fixtures after a deliberate workflow change
 histories: tools postgres
-	RECORD_HISTORIES=1 go test -count=1 -run TestRecordHistories ./integration/
+	RECORD_HISTORIES=1 go test -count=1 -run 'TestRecordHistories|TestSubscriptionRenewals' ./integration/
 
 clean:
 	rm -rf bin .run

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
+
 	"github.com/starsesim/esimstore/i18n"
 	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/telegram"
@@ -259,6 +261,17 @@ func TestSubscriptionRenewals(t *testing.T) {
 		return err == nil && d.WorkflowExecutionInfo.GetExecution().GetRunId() != firstRun
 	})
 	s.recordRun(order.SubscriptionWorkflowID(c.SubscriptionID), firstRun, "subscription_first_run")
+	// Operators find it with the same search as orders, across continue-as-new.
+	d, err := s.App.Temporal.DescribeWorkflowExecution(ctx, order.SubscriptionWorkflowID(c.SubscriptionID), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status string
+	if p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[order.AttrStatus.GetName()]; p == nil {
+		t.Error("the subscription's run has no OrderStatus search attribute")
+	} else if err := converter.GetDefaultDataConverter().FromPayload(p, &status); err != nil || status != "active" {
+		t.Errorf("OrderStatus = %q (%v), want active", status, err)
+	}
 
 	// Support cannot refund a subscription as if it were an order: a
 	// second workflow would own its charges.

@@ -44,7 +44,8 @@ func (s *Service) SubscriptionID(req CreateRequest) string {
 }
 
 func (s *Service) subscriptionInput(id string) order.SubscriptionInput {
-	return order.SubscriptionInput{SubscriptionID: id, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline}
+	return order.SubscriptionInput{SubscriptionID: id, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
+		Process: order.CurrentSubscriptionProcess}
 }
 
 // CreateSubscription starts the subscription's workflow and returns its
@@ -70,6 +71,7 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (or
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
+			order.AttrStatus.ValueSet(string(order.SubAwaitingPayment)),
 			order.AttrUserID.ValueSet(req.UserID),
 			order.AttrPlanID.ValueSet(req.PlanID),
 		),

@@ -21,12 +21,12 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Each path in the current shape, the same paths as order.ProcessFirst
-	// recorded them (*_process0), and the first run before its
+	// Each path in the current shape, the same paths as the first process
+	// shape recorded them (*_process0), and the first run before its
 	// install-details change (paid_fulfilled_v0).
 	paths := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "support_refund_after_delivery",
-		"late_payment_resumed_refunded"}
-	want := []string{"paid_fulfilled_v0", "subscription_first_run"}
+		"late_payment_resumed_refunded", "subscription_first_run"}
+	want := []string{"paid_fulfilled_v0"}
 	for _, p := range paths {
 		want = append(want, p, p+"_process0")
 	}

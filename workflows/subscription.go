@@ -166,10 +166,9 @@ func (w *subRun) load(ctx workflow.Context) {
 		w.invoiceErr = temporal.NewNonRetryableApplicationError("unknown subscription", order.ErrTypeUnknownOrder, nil)
 		return
 	}
-	fin := w.in.FulfilmentDeadline
-	ttl := w.in.InvoiceTTL
+	fin, ttl, process := w.in.FulfilmentDeadline, w.in.InvoiceTTL, w.in.Process
 	w.in = l.Sub
-	w.in.FulfilmentDeadline, w.in.InvoiceTTL = fin, ttl
+	w.in.FulfilmentDeadline, w.in.InvoiceTTL, w.in.Process = fin, ttl, process
 	w.lang = i18n.Lang(l.Sub.LanguageCode)
 	w.st = l.State
 	// Seen holds only charges that already have an outcome (an eSIM, a
@@ -179,6 +178,7 @@ func (w *subRun) load(ctx workflow.Context) {
 		w.seen[id] = true
 	}
 	w.restoreFirst(ctx)
+	w.publishStatus(ctx)
 	w.details(ctx)
 }
 
@@ -648,6 +648,18 @@ func (w *subRun) recordSub(ctx workflow.Context, canceledBy string) {
 		u.ICCID = w.st.ESIM.ICCID
 	}
 	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordSubscription, u).Get(ctx, nil)
+	w.publishStatus(ctx)
+}
+
+// publishStatus mirrors the status into the OrderStatus search attribute
+// (order.SubscriptionProcessStatusAttribute) when it changed.
+func (w *subRun) publishStatus(ctx workflow.Context) {
+	if w.in.Process < order.SubscriptionProcessStatusAttribute {
+		return
+	}
+	if cur, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(order.AttrStatus); cur != string(w.st.Status) {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(w.st.Status)))
+	}
 }
 
 // recordOrder mirrors the first period into the subscription's order row

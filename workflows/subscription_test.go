@@ -42,7 +42,7 @@ func newSubHarness(t *testing.T) *subHarness {
 	env.SetStartTime(subStart)
 	return &subHarness{t: t, env: env, failTopUp: map[string]bool{}, in: order.SubscriptionInput{
 		SubscriptionID: subID, UserID: buyer, ChatID: buyer, LanguageCode: "ru", PlanID: "esim_1GB_7D_GB_V2",
-		InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute,
+		InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute, Process: order.CurrentSubscriptionProcess,
 	}}
 }
 
@@ -345,6 +345,45 @@ func TestSubscriptionCheckout(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("refusal = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// The OrderStatus search attribute follows the subscription, so operators
+// find subscriptions with the same searches as orders; runs recorded
+// before that (process 0) never write it.
+func TestSubscriptionStatusIsSearchable(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		process int
+		want    []string
+	}{
+		{"current process", order.CurrentSubscriptionProcess, []string{"active", "canceled"}},
+		{"first process", order.SubscriptionProcessFirst, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newSubHarness(t)
+			h.in.Process = tc.process
+			if err := h.env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
+				order.AttrStatus.ValueSet(string(order.SubAwaitingPayment)))); err != nil {
+				t.Fatal(err)
+			}
+			var published []string
+			h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+				if v, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(order.AttrStatus); ok {
+					published = append(published, v)
+				}
+			}).Return(nil)
+			var cancelErr error
+			h.pay(time.Minute, "c1", true)
+			h.cancel(time.Hour, buyer, &cancelErr)
+			v, err := h.run()
+			if err != nil || v.Status != order.SubCanceled {
+				t.Fatalf("status %s, err %v", v.Status, err)
+			}
+			if !slices.Equal(published, tc.want) {
+				t.Errorf("OrderStatus written %v, want %v", published, tc.want)
 			}
 		})
 	}
