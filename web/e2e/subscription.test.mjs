@@ -88,6 +88,13 @@ test('Alice subscribes monthly, a renewal tops up the same eSIM, and she cancels
     assert.ok(sub.expires_at, 'an active subscription has its paid-until date');
     await screenshot(page.locator('.phone'), 'subscription-delivered');
 
+    // My eSIMs is open when Telegram's monthly charge comes: it follows by
+    // itself, without the buyer reopening the tab.
+    await app.locator('#tab-orders').click();
+    const card = app.locator(`article.subscription[data-subscription-id="${subId}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    assert.match(await card.locator('.sub-meta').textContent(), /1 month paid/);
+
     // The simulator renews it (Telegram's charge 30 days later): the same
     // eSIM is topped up and the bot says so in the chat.
     const renew = page.locator(`#subscriptions li[data-subscription-id="${subId}"] button.renew`);
@@ -105,11 +112,10 @@ test('Alice subscribes monthly, a renewal tops up the same eSIM, and she cancels
     await page.locator(`#subscriptions li[data-subscription-id="${subId}"]`, { hasText: '2 charges' }).waitFor({ timeout: 10_000 });
     await screenshot(page, 'subscription-renewed');
 
-    // My eSIMs: the subscription, its renewal date and the QR again; its
-    // first period is not listed a second time among the purchases.
-    await app.locator('#tab-orders').click();
-    const card = app.locator(`article.subscription[data-subscription-id="${subId}"]`);
-    await card.waitFor({ timeout: 30_000 });
+    // My eSIMs, still open: the renewal shows, with its renewal date and the
+    // QR again; its first period is not listed a second time among the
+    // purchases.
+    await card.locator('.sub-meta', { hasText: /2 months paid/ }).waitFor({ timeout: 40_000 });
     assert.equal(await card.getAttribute('data-status'), 'active');
     assert.match(await card.locator('.badge').textContent(), /Active/);
     assert.match(await card.locator('.sub-when').textContent(), /Next renewal: .+/);

@@ -6,11 +6,16 @@ import { api } from './api.js';
 import { h } from './dom.js';
 import { date, shortId, stars } from './format.js';
 import { t } from './i18n.js';
-import { haptic } from './tg.js';
+import { haptic, onReturn } from './tg.js';
 import * as nav from './nav.js';
 import { errorBox, loadPlans } from './catalogue.js';
 import { orderView } from './order.js';
 import { planLabel, shown, subscriptionCard } from './subscriptions.js';
+
+// The list follows what happens elsewhere — Telegram's monthly charge, a
+// cancel from the chat — so a buyer who keeps the app open or comes back to
+// it sees the renewal without reopening the tab.
+const REFRESH_MS = 15_000;
 
 export function ordersView() {
   const list = h('div', {}, h('p', { class: 'muted', text: t('loading') }));
@@ -18,8 +23,19 @@ export function ordersView() {
   let alive = true;
   // Cards survive a reload (after a cancel), so their QR is not fetched again.
   const cards = new Map();
+  let loading = false;
+  let again = false; // a reload asked for while one was running
+  let timer = 0;
+  let stopReturn = () => {};
 
-  async function load() {
+  // A background refresh keeps what is shown when it fails; only the first
+  // load shows the error.
+  async function load({ background = false } = {}) {
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
     try {
       const [orders, subs, plans] = await Promise.all([
         api('/api/orders'),
@@ -59,15 +75,30 @@ export function ordersView() {
       }
       list.replaceChildren(...out);
     } catch (err) {
-      if (alive) list.replaceChildren(errorBox(err, () => nav.refresh()));
+      if (alive && !background) list.replaceChildren(errorBox(err, () => nav.refresh()));
+    } finally {
+      loading = false;
+      if (again && alive) {
+        again = false;
+        load({ background: true });
+      }
     }
   }
 
+  const refresh = () => load({ background: true });
   return {
     el,
-    enter() { load(); },
+    enter() {
+      load();
+      stopReturn = onReturn(refresh);
+      timer = setInterval(() => {
+        if (document.visibilityState === 'visible') refresh();
+      }, REFRESH_MS);
+    },
     leave() {
       alive = false;
+      clearInterval(timer);
+      stopReturn();
       for (const card of cards.values()) card.leave();
     },
   };

@@ -63,6 +63,22 @@ export function init(onThemeChanged) {
   WA.expand?.();
 }
 
+// onReturn calls fn when the buyer comes back to the app: Telegram's
+// `activated` event (the Mini App restored from the minimised bar, Bot API
+// 8.0) or the page becoming visible again. It returns a function that stops
+// listening.
+export function onReturn(fn) {
+  const visible = () => {
+    if (document.visibilityState === 'visible') fn();
+  };
+  document.addEventListener('visibilitychange', visible);
+  WA?.onEvent?.('activated', fn);
+  return () => {
+    document.removeEventListener('visibilitychange', visible);
+    WA?.offEvent?.('activated', fn);
+  };
+}
+
 export const haptic = {
   impact(style = 'light') {
     if (atLeast('6.1')) WA.HapticFeedback.impactOccurred(style);
