@@ -39,7 +39,7 @@ func (s *Server) webhook(c echo.Context) error {
 		s.Observe.WebhookUpdate(kind)
 	}
 	if u.PreCheckoutQuery != nil {
-		return s.preCheckoutUpdate(c, log, u, body)
+		return s.preCheckoutUpdate(c, log, u, kind, body)
 	}
 	handled, err := s.Store.SaveUpdate(ctx, u.UpdateID, kind, body)
 	if err != nil {
@@ -60,28 +60,16 @@ func (s *Server) webhook(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"ok": true})
 }
 
-// preCheckoutUpdate answers a pre_checkout_query while its inbox row is
-// written, not after: Telegram's 10-second clock is running, the query moves
-// no money, and asking the workflow again for a re-delivered query is
-// harmless (the update id is the query id, so Temporal returns the first
-// decision).
-func (s *Server) preCheckoutUpdate(c echo.Context, log *slog.Logger, u telegram.Update, body []byte) error {
+// preCheckoutUpdate answers a pre_checkout_query first and keeps it in the
+// inbox afterwards, already handled, in one write: Telegram's 10-second
+// clock is running, the query moves no money, and asking the workflow again
+// for a re-delivered query is harmless (the update id is the query id, so
+// Temporal returns the first decision).
+func (s *Server) preCheckoutUpdate(c echo.Context, log *slog.Logger, u telegram.Update, kind string, body []byte) error {
 	ctx := c.Request().Context()
-	saved := make(chan error, 1)
-	go func() {
-		_, err := s.Store.SaveUpdate(context.WithoutCancel(ctx), u.UpdateID, "pre_checkout_query", body)
-		saved <- err
-	}()
-	err := s.preCheckout(ctx, log, u.PreCheckoutQuery)
-	if serr := <-saved; serr != nil {
-		log.Warn("pre-checkout answered but not kept in the inbox", "err", serr)
-		return c.JSON(http.StatusOK, map[string]any{"ok": true})
-	}
-	if err == nil {
-		err = s.Store.MarkUpdateHandled(ctx, u.UpdateID)
-	}
-	if err != nil {
-		log.Warn("mark pre-checkout handled", "err", err)
+	s.preCheckout(ctx, log, u.PreCheckoutQuery)
+	if err := s.Store.SaveHandledUpdate(context.WithoutCancel(ctx), u.UpdateID, kind, body); err != nil {
+		log.Warn("pre-checkout answered but not kept in the inbox", "err", err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"ok": true})
 }
@@ -116,8 +104,6 @@ func updateKind(u telegram.Update) string {
 
 func (s *Server) route(ctx context.Context, log *slog.Logger, u telegram.Update) error {
 	switch {
-	case u.PreCheckoutQuery != nil:
-		return s.preCheckout(ctx, log, u.PreCheckoutQuery)
 	case u.Message != nil && u.Message.SuccessfulPayment != nil:
 		return s.successfulPayment(ctx, u.UpdateID, u.Message)
 	case u.Message != nil && u.Message.RefundedPayment != nil:
@@ -148,7 +134,7 @@ var refusalText = map[string]i18n.Key{
 
 // preCheckout asks the order's workflow and answers Telegram, always, well
 // inside Telegram's 10 seconds. Refusing is always safe: no money moves.
-func (s *Server) preCheckout(ctx context.Context, log *slog.Logger, q *telegram.PreCheckoutQuery) error {
+func (s *Server) preCheckout(ctx context.Context, log *slog.Logger, q *telegram.PreCheckoutQuery) {
 	start := time.Now()
 	refusal := s.Orders.PreCheckout(ctx, order.PreCheckout{QueryID: q.ID, UserID: q.From.ID, Currency: q.Currency,
 		TotalAmount: q.TotalAmount, Payload: q.InvoicePayload})
@@ -175,7 +161,6 @@ func (s *Server) preCheckout(ctx context.Context, log *slog.Logger, q *telegram.
 		// A late answer is useless; the buyer simply sees the sheet fail.
 		log.Error("answer pre-checkout", "order_id", q.InvoicePayload, "err", err)
 	}
-	return nil
 }
 
 func (s *Server) successfulPayment(ctx context.Context, updateID int64, m *telegram.Message) error {

@@ -287,24 +287,9 @@ func (s *Service) Refund(ctx context.Context, orderID, reason, by string) error 
 	}
 	in := s.input(orderID)
 	in.Resume = true
-	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: order.WorkflowID(orderID), TaskQueue: s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		StaticSummary:            fmt.Sprintf("Support refund of order %s by %s", orderID, by),
-	}, workflows.OrderWorkflow, in)
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName: order.UpdateRefund, UpdateID: uuid.NewString(), WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{order.RefundRequest{Reason: reason, By: by}},
-		},
-	})
-	if err == nil {
-		err = handle.Get(ctx, nil)
-	}
+	err := s.updateResuming(ctx, 15*time.Second, order.WorkflowID(orderID),
+		fmt.Sprintf("Support refund of order %s by %s", orderID, by), workflows.OrderWorkflow, in,
+		order.UpdateRefund, order.RefundRequest{Reason: reason, By: by}, nil)
 	switch {
 	case err == nil:
 		s.log().Info("support refund accepted", "order_id", orderID, "by", by)
@@ -315,6 +300,33 @@ func (s *Service) Refund(ctx context.Context, orderID, reason, by string) error 
 		return ErrNotPaid
 	}
 	return fmt.Errorf("refund order %s: %w", orderID, err)
+}
+
+// updateResuming sends an update to a workflow and waits for its result.
+// A workflow that has closed is started again with in (a resumed run that
+// loads its state from the ledger), so support and buyers can still act on
+// an order or a subscription whose run has ended.
+func (s *Service) updateResuming(ctx context.Context, timeout time.Duration, workflowID, summary string,
+	workflow, in any, update string, arg, result any) error {
+	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID: workflowID, TaskQueue: s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		StaticSummary:            summary,
+	}, workflow, in)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName: update, UpdateID: uuid.NewString(), WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{arg},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return handle.Get(ctx, result)
 }
 
 // Status asks a running workflow for its live view.

@@ -112,25 +112,10 @@ func (s *Service) CancelSubscription(ctx context.Context, id string, userID int6
 	}
 	in := s.subscriptionInput(id)
 	in.Resume = true
-	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID: order.SubscriptionWorkflowID(id), TaskQueue: s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		StaticSummary:            fmt.Sprintf("Cancel subscription %s (%s)", id, by),
-	}, workflows.SubscriptionWorkflow, in)
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName: order.UpdateCancel, UpdateID: uuid.NewString(), WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{order.CancelRequest{UserID: userID, By: by}},
-		},
-	})
 	var v order.SubscriptionView
-	if err == nil {
-		err = handle.Get(ctx, &v)
-	}
+	err = s.updateResuming(ctx, 30*time.Second, order.SubscriptionWorkflowID(id),
+		fmt.Sprintf("Cancel subscription %s (%s)", id, by), workflows.SubscriptionWorkflow, in,
+		order.UpdateCancel, order.CancelRequest{UserID: userID, By: by}, &v)
 	switch {
 	case err == nil:
 		s.log().Info("subscription cancelled", "subscription_id", id, "by", by)

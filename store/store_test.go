@@ -191,3 +191,26 @@ func TestBeginESIMAttemptCountsEarlierAttempts(t *testing.T) {
 		t.Fatalf("another charge: prior = %d (%v), want 0", prior, err)
 	}
 }
+
+func TestSaveHandledUpdateIsOneHandledRow(t *testing.T) {
+	s, _ := testenv.Store(t)
+	ctx := context.Background()
+	if _, err := s.SaveUpdate(ctx, 5, "message", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{5, 6, 6} {
+		if err := s.SaveHandledUpdate(ctx, id, "pre_checkout_query", []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows, handled int
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*), count(processed_at) FROM telegram_updates`).Scan(&rows, &handled); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 || handled != 2 {
+		t.Fatalf("%d rows, %d handled; want 2 and 2", rows, handled)
+	}
+	if err := s.SaveHandledUpdate(ctx, 7, "pre_checkout_query", []byte(`not json`)); err == nil {
+		t.Error("a body that is not JSON was stored")
+	}
+}

@@ -24,6 +24,21 @@ func (s *Store) SaveUpdate(ctx context.Context, updateID int64, kind string, raw
 	return processed, nil
 }
 
+// SaveHandledUpdate keeps an update that was acted on before it was stored
+// (a pre_checkout_query, answered first) in the inbox, already handled.
+func (s *Store) SaveHandledUpdate(ctx context.Context, updateID int64, kind string, raw []byte) error {
+	if !json.Valid(raw) {
+		return fmt.Errorf("save update %d: body is not JSON", updateID)
+	}
+	_, err := s.Pool.Exec(ctx, `INSERT INTO telegram_updates (update_id, kind, raw, processed_at) VALUES ($1, $2, $3, now())
+		ON CONFLICT (update_id) DO UPDATE SET processed_at = coalesce(telegram_updates.processed_at, now())`,
+		updateID, kind, raw)
+	if err != nil {
+		return fmt.Errorf("save update %d: %w", updateID, err)
+	}
+	return nil
+}
+
 // MarkUpdateHandled closes an update in the inbox.
 func (s *Store) MarkUpdateHandled(ctx context.Context, updateID int64) error {
 	_, err := s.Pool.Exec(ctx, `UPDATE telegram_updates SET processed_at = now() WHERE update_id = $1`, updateID)

@@ -89,7 +89,6 @@ type orderRun struct {
 
 	approvedAt       time.Time
 	approvalRecorded bool
-	published        order.Status // the OrderStatus search attribute's value
 
 	paid     *order.Payment
 	paidAt   time.Time
@@ -112,7 +111,6 @@ func newOrderRun(ctx workflow.Context, in order.Input) *orderRun {
 		lang:      i18n.Lang(in.LanguageCode),
 		exists:    true,
 		view:      order.View{OrderID: in.OrderID, PlanID: in.PlanID, UserID: in.UserID, Status: order.StatusAwaitingPayment},
-		published: order.StatusAwaitingPayment, // set by the start request (orders.Service)
 		seen:      map[string]bool{},
 		refunded:  map[string]bool{},
 		payments:  workflow.GetSignalChannel(ctx, order.SignalPayment),
@@ -186,7 +184,6 @@ func (w *orderRun) load(ctx workflow.Context) {
 		w.seen[l.PaidCharge.ChargeID] = true
 		w.view.ChargeID = l.PaidCharge.ChargeID
 	}
-	w.published = w.view.Status
 	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(w.view.Status)),
 		order.AttrUserID.ValueSet(w.in.UserID), order.AttrPlanID.ValueSet(w.in.PlanID),
 		order.AttrStarsAmount.ValueSet(w.view.Stars))
@@ -552,7 +549,6 @@ func (w *orderRun) recordPayment(ctx workflow.Context, p order.Payment) {
 // setStatus changes the state everywhere operators and buyers look: the
 // search attribute, the workflow's details and the read model.
 func (w *orderRun) setStatus(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
-	w.published = st
 	_ = workflow.UpsertTypedSearchAttributes(durable(ctx), order.AttrStatus.ValueSet(string(st)))
 	w.setStatusQuietly(ctx, st, eventKey, detail)
 }
@@ -575,9 +571,14 @@ func (w *orderRun) setStatusQuietly(ctx workflow.Context, st order.Status, event
 // publishStatus brings the OrderStatus search attribute up to date before
 // the run waits on something slow (a retried purchase or delivery).
 func (w *orderRun) publishStatus(ctx workflow.Context) {
-	if w.published != w.view.Status {
-		w.published = w.view.Status
-		_ = workflow.UpsertTypedSearchAttributes(durable(ctx), order.AttrStatus.ValueSet(string(w.view.Status)))
+	publishStatus(durable(ctx), string(w.view.Status))
+}
+
+// publishStatus writes the OrderStatus search attribute when its current
+// value (the start request's, or this run's last upsert) differs.
+func publishStatus(ctx workflow.Context, status string) {
+	if cur, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(order.AttrStatus); cur != status {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(status))
 	}
 }
 

@@ -654,11 +654,8 @@ func (w *subRun) recordSub(ctx workflow.Context, canceledBy string) {
 // publishStatus mirrors the status into the OrderStatus search attribute
 // (order.SubscriptionProcessStatusAttribute) when it changed.
 func (w *subRun) publishStatus(ctx workflow.Context) {
-	if w.in.Process < order.SubscriptionProcessStatusAttribute {
-		return
-	}
-	if cur, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(order.AttrStatus); cur != string(w.st.Status) {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(w.st.Status)))
+	if w.in.Process >= order.SubscriptionProcessStatusAttribute {
+		publishStatus(ctx, string(w.st.Status))
 	}
 }
 
