@@ -79,13 +79,16 @@ type OrderFilter struct {
 	Limit  int
 }
 
-// ListOrders returns orders newest first.
+// ListOrders returns orders newest first. Every optional filter is cast
+// explicitly: a bare "$1 = 0" makes PostgreSQL infer int4, which cannot
+// carry a Telegram user id above 2^31 (ids like 5079065042 are common).
 func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]Order, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
 	rows, err := s.Pool.Query(ctx, `SELECT `+orderColumns+` FROM orders
-		WHERE ($1 = 0 OR user_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR plan_id = $3)
+		WHERE ($1::bigint = 0 OR user_id = $1::bigint) AND ($2::text = '' OR status = $2::text)
+			AND ($3::text = '' OR plan_id = $3::text)
 		ORDER BY created_at DESC, id LIMIT $4`, f.UserID, string(f.Status), f.PlanID, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list orders: %w", err)

@@ -214,3 +214,45 @@ func TestSaveHandledUpdateIsOneHandledRow(t *testing.T) {
 		t.Error("a body that is not JSON was stored")
 	}
 }
+
+// Telegram user ids use up to 52 bits; every read path filtering by buyer
+// must carry them as int8 (a bare "$1 = 0" made PostgreSQL infer int4).
+func TestListOrdersByBuyerTakes64BitIDs(t *testing.T) {
+	s, _ := testenv.Store(t)
+	ctx := context.Background()
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO plans (id, name, data_mb, duration_days, wholesale_usd, price_usd, price_stars)
+		VALUES ('p1', 'Plan', 1024, 7, 1.36, 1.77, 137)`); err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{1, 1<<31 - 1, 1 << 31, 5_079_065_042, 1<<52 - 1}
+	for _, id := range ids {
+		if err := s.CreateOrder(ctx, store.Order{ID: fmt.Sprintf("o-%d", id), UserID: id, ChatID: id, PlanID: "p1",
+			Status: "awaiting_payment", PriceUSD: decimal.RequireFromString("1.77"), PriceStars: 137,
+			QuoteExpiresAt: time.Now(), Source: "miniapp"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range ids {
+		t.Run(fmt.Sprint(id), func(t *testing.T) {
+			list, err := s.ListOrders(ctx, store.OrderFilter{UserID: id, Status: "awaiting_payment", PlanID: "p1"})
+			if err != nil {
+				t.Fatalf("ListOrders: %v", err)
+			}
+			if len(list) != 1 || list[0].UserID != id {
+				t.Fatalf("ListOrders = %+v, want only the order of %d", list, id)
+			}
+			details, err := s.OrderDetails(ctx, store.OrderFilter{UserID: id})
+			if err != nil || len(details) != 1 {
+				t.Fatalf("OrderDetails = %d, %v", len(details), err)
+			}
+			subs, err := s.ListSubscriptions(ctx, id)
+			if err != nil || len(subs) != 0 {
+				t.Fatalf("ListSubscriptions = %v, %v", subs, err)
+			}
+		})
+	}
+	all, err := s.ListOrders(ctx, store.OrderFilter{})
+	if err != nil || len(all) != len(ids) {
+		t.Fatalf("unfiltered ListOrders = %d, %v", len(all), err)
+	}
+}
