@@ -6,6 +6,9 @@ TEMPORAL_CLI_VERSION := v1.5.1
 TOOLS := $(CURDIR)/.tools
 TEMPORAL_CLI := $(TOOLS)/temporal-$(TEMPORAL_CLI_VERSION)/temporal
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
+# The development tools (sandbox, bench) are compiled in only with this tag;
+# the production binary (Dockerfile, plain go build) leaves them out.
+DEV_TAGS := -tags dev
 
 export TEMPORAL_CLI
 
@@ -17,7 +20,7 @@ run: tools postgres build
 
 ## test: every test — unit, integration (real dev server and PostgreSQL), browser
 test: tools postgres vet
-	go test $(GO_TEST_FLAGS) $$(go list ./... | grep -v /faultsuite)
+	go test $(DEV_TAGS) $(GO_TEST_FLAGS) $$(go list ./... | grep -v /faultsuite)
 	$(MAKE) fault-test-short
 	$(MAKE) browser-test
 
@@ -29,13 +32,15 @@ fault-test-short:
 
 ## unit-test: the quick tests that need no services
 unit-test:
-	go test -short -count=1 ./...
+	go test $(DEV_TAGS) -short -count=1 ./...
 
+## vet: both builds, production and development
 vet:
 	go vet ./...
+	go vet $(DEV_TAGS) ./...
 
 build:
-	go build -o bin/esimstore ./cmd/esimstore
+	go build $(DEV_TAGS) -o bin/esimstore ./cmd/esimstore
 
 ## tools: the pinned Temporal CLI, built from the Go module proxy
 tools: $(TEMPORAL_CLI)

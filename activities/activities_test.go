@@ -11,10 +11,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
-	"github.com/starsesim/esimstore/internal/testenv"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
@@ -54,14 +54,14 @@ func newRig(t *testing.T) *rig {
 }
 
 // paidOrder makes a real charge in the fake and the matching ledger rows.
-func (r *rig) paidOrder(t *testing.T, id string) order.Payment {
+func (r *rig) paidOrder(t *testing.T, id string) contract.Payment {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := r.acts.SyncPlans(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.acts.Quote(ctx, activities.QuoteInput{Order: order.Input{OrderID: id, UserID: 7, ChatID: 7,
-		PlanID: "esim_1GB_7D_GB_V2", Source: order.SourceMiniApp}, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+	if _, err := r.acts.Quote(ctx, activities.QuoteInput{Order: contract.Input{OrderID: id, UserID: 7, ChatID: 7,
+		PlanID: "esim_1GB_7D_GB_V2", Source: contract.SourceMiniApp}, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	link, err := r.acts.Bot.CreateInvoiceLink(ctx, telegram.Invoice{Title: "t", Description: "d", Payload: id, Stars: 137})
@@ -72,7 +72,7 @@ func (r *rig) paidOrder(t *testing.T, id string) order.Payment {
 	if err != nil || res.ChargeID == "" {
 		t.Fatalf("pay: %+v %v", res, err)
 	}
-	p := order.Payment{ChargeID: res.ChargeID, UserID: 7, Currency: "XTR", TotalAmount: 137, InvoicePayload: id}
+	p := contract.Payment{ChargeID: res.ChargeID, UserID: 7, Currency: "XTR", TotalAmount: 137, InvoicePayload: id}
 	if err := r.acts.RecordPayment(ctx, id, p); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestPlaceOrderIsIdempotentPerCharge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var a, b order.ESIM
+	var a, b contract.ESIM
 	_ = first.Get(&a)
 	_ = second.Get(&b)
 	if a.Reference == "" || a.Reference != b.Reference || len(r.esim.Orders()) != 1 {
@@ -152,7 +152,7 @@ func TestOutcomeUnknownClaimsInsteadOfRebuying(t *testing.T) {
 	if err != nil {
 		t.Fatalf("place: %v", err)
 	}
-	var e order.ESIM
+	var e contract.ESIM
 	_ = val.Get(&e)
 	orders := r.esim.Orders()
 	if len(orders) != 1 || e.Reference != orders[0].Reference {
@@ -179,7 +179,7 @@ func TestDeliverToBlockedBuyerIsNotAnError(t *testing.T) {
 	r := newRig(t)
 	r.tg.BlockUser(7, true)
 	val, err := r.env.ExecuteActivity(r.acts.DeliverESIM, activities.DeliverInput{OrderID: "o-blocked", ChatID: 7, Lang: "en",
-		PlanName: "UK", ESIM: order.ESIM{ICCID: "89", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}})
+		PlanName: "UK", ESIM: contract.ESIM{ICCID: "89", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}})
 	if err != nil {
 		t.Fatalf("deliver: %v", err)
 	}
@@ -200,7 +200,7 @@ func TestClaimSkipsTopUpsOfSoldESIMs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var first order.ESIM
+	var first contract.ESIM
 	_ = val.Get(&first)
 	if _, err := r.env.ExecuteActivity(r.acts.FetchInstallDetails, activities.FetchInput{OrderID: "o-first", ChargeID: p1.ChargeID, Reference: first.Reference}); err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func TestClaimSkipsTopUpsOfSoldESIMs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var second order.ESIM
+	var second contract.ESIM
 	_ = val.Get(&second)
 	orders := r.esim.Orders()
 	if len(orders) != 3 || second.Reference != orders[2].Reference {
@@ -249,7 +249,7 @@ func TestRerunAfterCrashClaimsInsteadOfRebuying(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e order.ESIM
+	var e contract.ESIM
 	_ = val.Get(&e)
 	if n := len(r.esim.Orders()); n != 1 || e.Reference != lost.Reference {
 		t.Fatalf("got %q, want the committed %q; eSIM Go holds %d orders", e.Reference, lost.Reference, n)

@@ -10,8 +10,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
-	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/store"
 )
 
@@ -41,16 +41,16 @@ const lookupSkew = 2 * time.Minute
 //   - an order whose outcome is unknown is looked up after a settle time,
 //     and only reported as failed (to be retried, which looks up again)
 //     when nothing is found.
-func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (order.ESIM, error) {
+func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contract.ESIM, error) {
 	defer keepAlive(ctx)()
 	if e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); err == nil {
 		return *esimView(e), nil
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
 	prior, err := a.Store.BeginESIMAttempt(ctx, in.OrderID, in.ChargeID)
 	if err != nil {
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
 	if prior > 0 || activity.GetInfo(ctx).Attempt > 1 {
 		if e, ok, err := a.claim(ctx, in); err != nil || ok {
@@ -66,13 +66,13 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (order.E
 		a.log().Warn("esim order outcome unknown; looking it up", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
 		select {
 		case <-ctx.Done():
-			return order.ESIM{}, ctx.Err()
+			return contract.ESIM{}, ctx.Err()
 		case <-time.After(a.OutcomeSettle):
 		}
 		if e, ok, cerr := a.claim(ctx, in); cerr != nil || ok {
 			return e, cerr
 		}
-		return order.ESIM{}, esimError("place esim order "+in.OrderID, err)
+		return contract.ESIM{}, esimError("place esim order "+in.OrderID, err)
 	}
 	if err != nil {
 		a.countESIMError(err)
@@ -80,17 +80,17 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (order.E
 			// Operators must top up; the order waits within its fulfilment deadline.
 			a.log().Error("ALERT esim go balance too low for an order", "order_id", in.OrderID, "bundle", in.Bundle)
 		}
-		return order.ESIM{}, esimError("place esim order "+in.OrderID, err)
+		return contract.ESIM{}, esimError("place esim order "+in.OrderID, err)
 	}
 	return a.record(ctx, in, placed, false)
 }
 
 // claim adopts an eSIM Go order for in.Bundle placed since in.Since that no
 // charge owns yet. The ledger's unique reference makes the claim atomic.
-func (a *Activities) claim(ctx context.Context, in PlaceInput) (order.ESIM, bool, error) {
+func (a *Activities) claim(ctx context.Context, in PlaceInput) (contract.ESIM, bool, error) {
 	candidates, err := a.ESIM.FindOrderSince(ctx, in.Since.Add(-lookupSkew), in.Bundle)
 	if err != nil {
-		return order.ESIM{}, false, esimError("look up esim orders for "+in.OrderID, err)
+		return contract.ESIM{}, false, esimError("look up esim orders for "+in.OrderID, err)
 	}
 	refs := make([]string, 0, len(candidates))
 	var iccids []string
@@ -102,13 +102,13 @@ func (a *Activities) claim(ctx context.Context, in PlaceInput) (order.ESIM, bool
 	}
 	known, err := a.Store.KnownESIMReferences(ctx, refs)
 	if err != nil {
-		return order.ESIM{}, false, err
+		return contract.ESIM{}, false, err
 	}
 	// A top-up of an eSIM we already sold (a subscription renewal in
 	// flight) is never a new eSIM for this charge.
 	topUps, err := a.Store.KnownICCIDs(ctx, iccids)
 	if err != nil {
-		return order.ESIM{}, false, err
+		return contract.ESIM{}, false, err
 	}
 	// Oldest first: the order our earliest attempt placed.
 	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].CreatedDate.Before(candidates[j].CreatedDate) })
@@ -121,13 +121,13 @@ func (a *Activities) claim(ctx context.Context, in PlaceInput) (order.ESIM, bool
 			continue // another charge claimed it a moment ago
 		}
 		if err != nil {
-			return order.ESIM{}, false, err
+			return contract.ESIM{}, false, err
 		}
 		a.log().Info("claimed esim order after unknown outcome", "order_id", in.OrderID, "charge_id", in.ChargeID,
 			"esim_reference", c.Reference)
 		return e, true, nil
 	}
-	return order.ESIM{}, false, nil
+	return contract.ESIM{}, false, nil
 }
 
 func topsUpKnownESIM(o esimgo.Order, known map[string]bool) bool {
@@ -141,7 +141,7 @@ func topsUpKnownESIM(o esimgo.Order, known map[string]bool) bool {
 	return false
 }
 
-func (a *Activities) record(ctx context.Context, in PlaceInput, o esimgo.Order, claimed bool) (order.ESIM, error) {
+func (a *Activities) record(ctx context.Context, in PlaceInput, o esimgo.Order, claimed bool) (contract.ESIM, error) {
 	row := store.ESIMOrder{Reference: o.Reference, OrderID: in.OrderID, ChargeID: in.ChargeID, Bundle: in.Bundle,
 		TotalUSD: o.Total, Claimed: claimed}
 	if as := o.Assignments(); len(as) > 0 {
@@ -155,11 +155,11 @@ func (a *Activities) record(ctx context.Context, in PlaceInput, o esimgo.Order, 
 				return *esimView(e), nil
 			}
 		}
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
 	if err := a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":esim_ordered:"+in.ChargeID, "esim_ordered", "system",
 		map[string]any{"reference": o.Reference, "bundle": in.Bundle, "claimed_after_unknown_outcome": claimed}); err != nil {
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
 	return *esimView(row), nil
 }
@@ -174,24 +174,24 @@ type FetchInput struct {
 // FetchInstallDetails reads ICCID, SM-DP+ and matching id. eSIM Go answers
 // 503 with Retry-After while it is still assigning; the retry policy waits
 // that long. Reading is idempotent.
-func (a *Activities) FetchInstallDetails(ctx context.Context, in FetchInput) (order.ESIM, error) {
+func (a *Activities) FetchInstallDetails(ctx context.Context, in FetchInput) (contract.ESIM, error) {
 	defer keepAlive(ctx)()
 	e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID)
 	if err != nil {
-		return order.ESIM{}, fmt.Errorf("fetch install details of %s: %w", in.OrderID, err)
+		return contract.ESIM{}, fmt.Errorf("fetch install details of %s: %w", in.OrderID, err)
 	}
 	if e.MatchingID == "" {
 		as, err := a.ESIM.Assignments(ctx, in.Reference)
 		if err != nil {
 			a.countESIMError(err)
-			return order.ESIM{}, esimError("fetch install details of "+in.OrderID, err)
+			return contract.ESIM{}, esimError("fetch install details of "+in.OrderID, err)
 		}
 		if len(as) == 0 {
-			return order.ESIM{}, temporal.NewApplicationError("no eSIM assigned yet to "+in.Reference, "ESIMNotAssigned")
+			return contract.ESIM{}, temporal.NewApplicationError("no eSIM assigned yet to "+in.Reference, "ESIMNotAssigned")
 		}
 		e.ICCID, e.SMDPAddress, e.MatchingID = as[0].ICCID, esimgo.NormalizeSMDP(as[0].SMDPAddress), as[0].MatchingID
 		if err := a.Store.SetInstallDetails(ctx, e.Reference, e.ICCID, e.SMDPAddress, e.MatchingID); err != nil {
-			return order.ESIM{}, err
+			return contract.ESIM{}, err
 		}
 	}
 	return *esimView(e), nil
@@ -219,7 +219,7 @@ func (a *Activities) RevokeBundle(ctx context.Context, in RevokeInput) error {
 }
 
 // LookupESIM returns the eSIM the ledger holds for a charge, if any.
-func (a *Activities) LookupESIM(ctx context.Context, chargeID string) (*order.ESIM, error) {
+func (a *Activities) LookupESIM(ctx context.Context, chargeID string) (*contract.ESIM, error) {
 	e, err := a.Store.ESIMOrderByCharge(ctx, chargeID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil

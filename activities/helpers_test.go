@@ -6,7 +6,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/starsesim/esimstore/internal/testenv"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

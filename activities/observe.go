@@ -3,15 +3,15 @@ package activities
 import (
 	"time"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
-	"github.com/starsesim/esimstore/order"
 )
 
 // The business metrics are counted here, in activities, because workflow
 // code replays and would count twice. Each counter moves only after the
 // side effect it describes succeeded.
 
-func (a *Activities) countStatus(st order.Status) {
+func (a *Activities) countStatus(st contract.Status) {
 	if a.Metrics != nil && st != "" {
 		a.Metrics.OrdersByState.WithLabelValues(string(st)).Inc()
 	}

@@ -10,9 +10,9 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/i18n"
-	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -31,7 +31,7 @@ const (
 
 // OpenSubscriptionInput prices a subscription and writes its rows.
 type OpenSubscriptionInput struct {
-	Sub       order.SubscriptionInput
+	Sub       contract.SubscriptionInput
 	ExpiresAt time.Time
 }
 
@@ -39,9 +39,9 @@ type OpenSubscriptionInput struct {
 // subscription has an orders row whose price is fixed at the first write)
 // and records the subscription. Both inserts are no-ops on retry.
 func (a *Activities) OpenSubscription(ctx context.Context, in OpenSubscriptionInput) (QuoteResult, error) {
-	q, err := a.Quote(ctx, QuoteInput{ExpiresAt: in.ExpiresAt, Order: order.Input{
+	q, err := a.Quote(ctx, QuoteInput{ExpiresAt: in.ExpiresAt, Order: contract.Input{
 		OrderID: in.Sub.SubscriptionID, UserID: in.Sub.UserID, ChatID: in.Sub.ChatID, LanguageCode: in.Sub.LanguageCode,
-		PlanID: in.Sub.PlanID, Source: order.SourceSubscription,
+		PlanID: in.Sub.PlanID, Source: contract.SourceSubscription,
 	}})
 	if err != nil {
 		return QuoteResult{}, err
@@ -51,7 +51,7 @@ func (a *Activities) OpenSubscription(ctx context.Context, in OpenSubscriptionIn
 			ErrTypeNotSubscribable, nil)
 	}
 	err = a.Store.CreateSubscription(ctx, store.Subscription{ID: in.Sub.SubscriptionID, UserID: in.Sub.UserID,
-		ChatID: in.Sub.ChatID, PlanID: in.Sub.PlanID, Status: order.SubAwaitingPayment})
+		ChatID: in.Sub.ChatID, PlanID: in.Sub.PlanID, Status: contract.SubAwaitingPayment})
 	return q, err
 }
 
@@ -93,8 +93,8 @@ func (a *Activities) RecordSubscription(ctx context.Context, u store.Subscriptio
 // LoadedSubscription is a subscription as the ledger knows it.
 type LoadedSubscription struct {
 	Exists bool
-	Sub    order.SubscriptionInput
-	State  order.SubscriptionState
+	Sub    contract.SubscriptionInput
+	State  contract.SubscriptionState
 }
 
 // LoadSubscription reads a subscription back for a run started after the
@@ -113,9 +113,9 @@ func (a *Activities) LoadSubscription(ctx context.Context, id string) (LoadedSub
 	}
 	l := LoadedSubscription{
 		Exists: true,
-		Sub: order.SubscriptionInput{SubscriptionID: id, UserID: sub.UserID, ChatID: sub.ChatID,
+		Sub: contract.SubscriptionInput{SubscriptionID: id, UserID: sub.UserID, ChatID: sub.ChatID,
 			LanguageCode: o.LanguageCode, PlanID: sub.PlanID},
-		State: order.SubscriptionState{Status: sub.Status, PlanName: o.PlanName, Stars: o.PriceStars,
+		State: contract.SubscriptionState{Status: sub.Status, PlanName: o.PlanName, Stars: o.PriceStars,
 			PriceUSD: o.PriceUSD.StringFixed(2), InvoiceLink: o.InvoiceLink, QuoteExpires: o.QuoteExpiresAt,
 			FirstChargeID: sub.FirstChargeID, Periods: sub.Periods},
 	}
@@ -159,7 +159,7 @@ type TopUpInput struct {
 	SubscriptionID string
 	ChargeID       string
 	Bundle         string
-	ESIM           order.ESIM // the eSIM of the first period
+	ESIM           contract.ESIM // the eSIM of the first period
 	// Since is when the renewal was accepted; a top-up for it was placed after.
 	Since time.Time
 }
@@ -170,12 +170,12 @@ type TopUpInput struct {
 // hand out a new eSIM instead: compatibility is checked first and
 // allowReassign is false, so an incompatible bundle fails the renewal (and
 // the workflow refunds it) rather than silently delivering a different eSIM.
-func (a *Activities) TopUpESIM(ctx context.Context, in TopUpInput) (order.ESIM, error) {
+func (a *Activities) TopUpESIM(ctx context.Context, in TopUpInput) (contract.ESIM, error) {
 	defer keepAlive(ctx)()
 	if e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); err == nil {
 		return a.toppedUp(in, e)
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
 	if activity.GetInfo(ctx).Attempt > 1 {
 		if e, ok, err := a.claimTopUp(ctx, in); err != nil || ok {
@@ -184,10 +184,10 @@ func (a *Activities) TopUpESIM(ctx context.Context, in TopUpInput) (order.ESIM, 
 	}
 	ok, err := a.ESIM.Compatible(ctx, in.ESIM.ICCID, in.Bundle)
 	if err != nil {
-		return order.ESIM{}, esimError("check top-up compatibility of "+in.SubscriptionID, err)
+		return contract.ESIM{}, esimError("check top-up compatibility of "+in.SubscriptionID, err)
 	}
 	if !ok {
-		return order.ESIM{}, temporal.NewNonRetryableApplicationError("bundle "+in.Bundle+" is not compatible with eSIM "+in.ESIM.ICCID,
+		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("bundle "+in.Bundle+" is not compatible with eSIM "+in.ESIM.ICCID,
 			ErrTypeIncompatible, nil)
 	}
 	placed, err := a.ESIM.CreateOrder(ctx, esimgo.OrderRequest{
@@ -198,26 +198,26 @@ func (a *Activities) TopUpESIM(ctx context.Context, in TopUpInput) (order.ESIM, 
 		a.log().Warn("top-up outcome unknown; looking it up", "subscription_id", in.SubscriptionID, "charge_id", in.ChargeID, "err", err)
 		select {
 		case <-ctx.Done():
-			return order.ESIM{}, ctx.Err()
+			return contract.ESIM{}, ctx.Err()
 		case <-time.After(a.OutcomeSettle):
 		}
 		if e, ok, cerr := a.claimTopUp(ctx, in); cerr != nil || ok {
 			return e, cerr
 		}
-		return order.ESIM{}, esimError("top up "+in.SubscriptionID, err)
+		return contract.ESIM{}, esimError("top up "+in.SubscriptionID, err)
 	}
 	if err != nil {
-		return order.ESIM{}, esimError("top up "+in.SubscriptionID, err)
+		return contract.ESIM{}, esimError("top up "+in.SubscriptionID, err)
 	}
 	return a.recordTopUp(ctx, in, placed, false)
 }
 
 // toppedUp turns the ledger row of a top-up into the activity's answer.
-func (a *Activities) toppedUp(in TopUpInput, e store.ESIMOrder) (order.ESIM, error) {
+func (a *Activities) toppedUp(in TopUpInput, e store.ESIMOrder) (contract.ESIM, error) {
 	if e.ICCID != in.ESIM.ICCID {
 		a.log().Error("ALERT top-up landed on another eSIM", "subscription_id", in.SubscriptionID, "charge_id", in.ChargeID,
 			"want_iccid", in.ESIM.ICCID, "got_iccid", e.ICCID, "esim_reference", e.Reference)
-		return order.ESIM{}, temporal.NewNonRetryableApplicationError("top-up "+e.Reference+" went to eSIM "+e.ICCID,
+		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("top-up "+e.Reference+" went to eSIM "+e.ICCID,
 			ErrTypeTopUpReassigned, nil)
 	}
 	out := in.ESIM
@@ -237,10 +237,10 @@ func lineICCID(o esimgo.Order, bundle string) string {
 
 // claimTopUp adopts a top-up of in.Bundle onto in.ESIM placed since the
 // renewal that no charge owns yet.
-func (a *Activities) claimTopUp(ctx context.Context, in TopUpInput) (order.ESIM, bool, error) {
+func (a *Activities) claimTopUp(ctx context.Context, in TopUpInput) (contract.ESIM, bool, error) {
 	candidates, err := a.ESIM.FindOrderSince(ctx, in.Since.Add(-lookupSkew), in.Bundle)
 	if err != nil {
-		return order.ESIM{}, false, esimError("look up top-ups for "+in.SubscriptionID, err)
+		return contract.ESIM{}, false, esimError("look up top-ups for "+in.SubscriptionID, err)
 	}
 	candidates = slices.DeleteFunc(candidates, func(o esimgo.Order) bool {
 		return o.Reference == "" || lineICCID(o, in.Bundle) != in.ESIM.ICCID
@@ -251,7 +251,7 @@ func (a *Activities) claimTopUp(ctx context.Context, in TopUpInput) (order.ESIM,
 	}
 	known, err := a.Store.KnownESIMReferences(ctx, refs)
 	if err != nil {
-		return order.ESIM{}, false, err
+		return contract.ESIM{}, false, err
 	}
 	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].CreatedDate.Before(candidates[j].CreatedDate) })
 	for _, c := range candidates {
@@ -264,10 +264,10 @@ func (a *Activities) claimTopUp(ctx context.Context, in TopUpInput) (order.ESIM,
 		}
 		return e, err == nil, err
 	}
-	return order.ESIM{}, false, nil
+	return contract.ESIM{}, false, nil
 }
 
-func (a *Activities) recordTopUp(ctx context.Context, in TopUpInput, o esimgo.Order, claimed bool) (order.ESIM, error) {
+func (a *Activities) recordTopUp(ctx context.Context, in TopUpInput, o esimgo.Order, claimed bool) (contract.ESIM, error) {
 	row := store.ESIMOrder{Reference: o.Reference, OrderID: in.SubscriptionID, ChargeID: in.ChargeID, Bundle: in.Bundle,
 		ICCID: lineICCID(o, in.Bundle), SMDPAddress: in.ESIM.SMDPAddress, MatchingID: in.ESIM.MatchingID,
 		TotalUSD: o.Total, Claimed: claimed}
@@ -280,12 +280,12 @@ func (a *Activities) recordTopUp(ctx context.Context, in TopUpInput, o esimgo.Or
 				return a.toppedUp(in, e)
 			}
 		}
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
 	if err := a.Store.AddEvent(ctx, in.SubscriptionID, in.SubscriptionID+":topped_up:"+in.ChargeID, "topped_up", "system",
 		map[string]any{"reference": o.Reference, "bundle": in.Bundle, "iccid": row.ICCID, "charge_id": in.ChargeID,
 			"claimed_after_unknown_outcome": claimed}); err != nil {
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
 	return a.toppedUp(in, row)
 }

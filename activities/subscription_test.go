@@ -12,10 +12,10 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
-	"github.com/starsesim/esimstore/internal/testenv"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 	"github.com/starsesim/esimstore/store"
 )
 
@@ -27,7 +27,7 @@ type topUpRig struct {
 	acts  *activities.Activities
 	fake  *esimgotest.Fake
 	store *store.Store
-	esim  order.ESIM
+	esim  contract.ESIM
 }
 
 func newTopUpRig(t *testing.T) topUpRig {
@@ -54,8 +54,8 @@ func newTopUpRig(t *testing.T) topUpRig {
 	one := decimal.RequireFromString("1.36")
 	must(st.ReplacePlans(ctx, []store.Plan{{ID: bundle, Name: "UK 1 GB", Countries: []string{"GB"}, DataMB: 1024, DurationDays: 7, WholesaleUSD: one,
 		PriceUSD: decimal.RequireFromString("1.77"), PriceStars: 137, OnSale: true}}))
-	must(st.CreateOrder(ctx, store.Order{ID: "sub-1", UserID: 1, ChatID: 1, PlanID: bundle, Status: order.StatusFulfilled,
-		PriceUSD: decimal.RequireFromString("1.77"), PriceStars: 137, QuoteExpiresAt: time.Now(), Source: order.SourceSubscription}))
+	must(st.CreateOrder(ctx, store.Order{ID: "sub-1", UserID: 1, ChatID: 1, PlanID: bundle, Status: contract.StatusFulfilled,
+		PriceUSD: decimal.RequireFromString("1.77"), PriceStars: 137, QuoteExpiresAt: time.Now(), Source: contract.SourceSubscription}))
 	for _, ch := range []string{"c1", "c2", "c3"} {
 		_, err := st.RecordPayment(ctx, store.Payment{ChargeID: ch, OrderID: "sub-1", UserID: 1, Currency: "XTR", TotalAmount: 137,
 			InvoicePayload: "sub-1", IsRecurring: true})
@@ -67,19 +67,19 @@ func newTopUpRig(t *testing.T) topUpRig {
 	must(err)
 	as := first.Assignments()
 	return topUpRig{acts: acts, fake: fake, store: st,
-		esim: order.ESIM{Reference: first.Reference, ICCID: as[0].ICCID, SMDPAddress: as[0].SMDPAddress, MatchingID: as[0].MatchingID}}
+		esim: contract.ESIM{Reference: first.Reference, ICCID: as[0].ICCID, SMDPAddress: as[0].SMDPAddress, MatchingID: as[0].MatchingID}}
 }
 
-func (r topUpRig) topUp(t *testing.T, charge string) (order.ESIM, error) {
+func (r topUpRig) topUp(t *testing.T, charge string) (contract.ESIM, error) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(r.acts)
 	val, err := env.ExecuteActivity(r.acts.TopUpESIM, activities.TopUpInput{SubscriptionID: "sub-1", ChargeID: charge,
 		Bundle: bundle, ESIM: r.esim, Since: time.Now()})
 	if err != nil {
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
-	var out order.ESIM
+	var out contract.ESIM
 	return out, val.Get(&out)
 }
 

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/i18n"
-	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/qr"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
@@ -19,7 +19,7 @@ type DeliverInput struct {
 	ChatID   int64
 	Lang     string
 	PlanName string
-	ESIM     order.ESIM
+	ESIM     contract.ESIM
 	Attempt  string // distinguishes an operator's re-send in the timeline
 	// PaidAt, on the first delivery, measures payment-to-QR latency.
 	PaidAt time.Time

@@ -9,13 +9,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/starsesim/esimstore/order"
-	"github.com/starsesim/esimstore/orders"
+	"github.com/starsesim/esimstore/checkout"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/store"
 )
 
 func (s *Server) adminListOrders(c echo.Context) error {
-	f := store.OrderFilter{Status: order.Status(c.QueryParam("status")), PlanID: c.QueryParam("plan_id")}
+	f := store.OrderFilter{Status: contract.Status(c.QueryParam("status")), PlanID: c.QueryParam("plan_id")}
 	if f.Status != "" && !f.Status.Valid() {
 		return fail(c, http.StatusUnprocessableEntity, "invalid_status", "Unknown status.")
 	}
@@ -83,17 +83,17 @@ func (s *Server) adminRefund(c echo.Context) error {
 	by := c.Get(ctxAdmin).(string)
 	err := s.Orders.Refund(c.Request().Context(), id, body.Reason, by)
 	switch {
-	case errors.Is(err, orders.ErrOrderNotFound):
+	case errors.Is(err, checkout.ErrOrderNotFound):
 		return fail(c, http.StatusNotFound, "order_not_found", "Order not found.")
-	case errors.Is(err, orders.ErrAlreadyRefunded):
+	case errors.Is(err, checkout.ErrAlreadyRefunded):
 		return fail(c, http.StatusConflict, "already_refunded", "This order is already refunded or being refunded.")
-	case errors.Is(err, orders.ErrSubscriptionRefund):
+	case errors.Is(err, checkout.ErrSubscriptionRefund):
 		return fail(c, http.StatusConflict, "is_subscription",
 			"This is a subscription: cancel it instead; failed renewals are refunded automatically.")
-	case errors.Is(err, orders.ErrNotPaid):
+	case errors.Is(err, checkout.ErrNotPaid):
 		return fail(c, http.StatusConflict, "not_paid", "This order has not been paid, so there is nothing to refund.")
 	case err != nil:
 		return err
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"order_id": id, "status": string(order.StatusRefunding), "requested_by": by})
+	return c.JSON(http.StatusAccepted, map[string]string{"order_id": id, "status": string(contract.StatusRefunding), "requested_by": by})
 }

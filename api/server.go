@@ -12,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/config"
-	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -31,7 +31,7 @@ type Readiness func(ctx context.Context) error
 // Server holds the API's dependencies.
 type Server struct {
 	Store          *store.Store
-	Orders         *orders.Service
+	Orders         *checkout.Service
 	Bot            *telegram.Bot
 	Commands       Commands
 	BotToken       string
@@ -88,7 +88,7 @@ func (s *Server) Routes() *echo.Echo {
 	buyer.GET("", s.listMyOrders)
 	buyer.GET("/:id", s.getMyOrder)
 	buyer.GET("/:id/qr.png", s.myOrderQR)
-	s.subscriptionRoutes(e) // api/subscriptions.go
+	s.subscriptionRoutes(e) // api/buyer_subscriptions.go
 
 	e.POST("/telegram/webhook", s.webhook)
 

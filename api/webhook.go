@@ -10,8 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
-	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -123,20 +123,20 @@ func (s *Server) route(ctx context.Context, log *slog.Logger, u telegram.Update)
 }
 
 var refusalText = map[string]i18n.Key{
-	order.RefuseNotOwner:      i18n.CheckoutNotOwner,
-	order.RefuseNotAwaiting:   i18n.CheckoutNotAwaiting,
-	order.RefuseExpired:       i18n.CheckoutExpired,
-	order.RefuseWrongAmount:   i18n.CheckoutWrongAmount,
-	order.RefuseWrongCurrency: i18n.CheckoutWrongAmount,
-	order.RefuseUnknown:       i18n.CheckoutUnknown,
-	order.RefuseBusy:          i18n.CheckoutBusy,
+	contract.RefuseNotOwner:      i18n.CheckoutNotOwner,
+	contract.RefuseNotAwaiting:   i18n.CheckoutNotAwaiting,
+	contract.RefuseExpired:       i18n.CheckoutExpired,
+	contract.RefuseWrongAmount:   i18n.CheckoutWrongAmount,
+	contract.RefuseWrongCurrency: i18n.CheckoutWrongAmount,
+	contract.RefuseUnknown:       i18n.CheckoutUnknown,
+	contract.RefuseBusy:          i18n.CheckoutBusy,
 }
 
 // preCheckout asks the order's workflow and answers Telegram, always, well
 // inside Telegram's 10 seconds. Refusing is always safe: no money moves.
 func (s *Server) preCheckout(ctx context.Context, log *slog.Logger, q *telegram.PreCheckoutQuery) {
 	start := time.Now()
-	refusal := s.Orders.PreCheckout(ctx, order.PreCheckout{QueryID: q.ID, UserID: q.From.ID, Currency: q.Currency,
+	refusal := s.Orders.PreCheckout(ctx, contract.PreCheckout{QueryID: q.ID, UserID: q.From.ID, Currency: q.Currency,
 		TotalAmount: q.TotalAmount, Payload: q.InvoicePayload})
 	msg := ""
 	if refusal != "" {
@@ -169,7 +169,7 @@ func (s *Server) successfulPayment(ctx context.Context, updateID int64, m *teleg
 	if m.From != nil {
 		user = m.From.ID
 	}
-	return s.Orders.Payment(ctx, order.Payment{
+	return s.Orders.Payment(ctx, contract.Payment{
 		ChargeID: sp.TelegramPaymentChargeID, ProviderChargeID: sp.ProviderPaymentChargeID, UserID: user,
 		Currency: sp.Currency, TotalAmount: sp.TotalAmount, InvoicePayload: sp.InvoicePayload,
 		IsRecurring: sp.IsRecurring, IsFirstRecurring: sp.IsFirstRecurring,

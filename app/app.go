@@ -20,11 +20,11 @@ import (
 
 	"github.com/starsesim/esimstore/activities"
 	"github.com/starsesim/esimstore/api"
+	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/config"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/metrics"
-	"github.com/starsesim/esimstore/order"
-	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
@@ -40,7 +40,7 @@ type App struct {
 	Temporal client.Client
 	ESIM     *esimgo.Client
 	Bot      *telegram.Bot
-	Orders   *orders.Service
+	Orders   *checkout.Service
 	Metrics  *metrics.Metrics
 	// ESIMRate overrides the client-side eSIM Go rate limit (the sandbox
 	// talks to a local fake that has no such limit).
@@ -74,7 +74,7 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate, Metrics: m}
-	a.Orders = &orders.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
+	a.Orders = &checkout.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
 		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }}
 	return a, nil
@@ -155,9 +155,9 @@ func (a *App) NewWorker() worker.Worker {
 		MaxConcurrentWorkflowTaskPollers: 16,
 		MaxConcurrentActivityTaskPollers: 8,
 	})
-	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: order.WorkflowType})
+	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: contract.WorkflowType})
 	w.RegisterWorkflowWithOptions(workflows.SyncPlansWorkflow, workflow.RegisterOptions{Name: workflows.PlanSyncWorkflowType})
-	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: order.SubscriptionWorkflowType})
+	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: contract.SubscriptionWorkflowType})
 	w.RegisterActivity(a.Activities())
 	a.registerReconcile(w)
 	return w

@@ -2,7 +2,7 @@
 // or an invoice for /start plan_<id>), /orders, /cancel, /paysupport,
 // /terms and /help, in the buyer's language. It implements api.Commands.
 //
-// Purchases go through the same orders.Service as the Mini App, so a chat
+// Purchases go through the same checkout.Service as the Mini App, so a chat
 // order is the same OrderWorkflow with the same money rules; this package
 // only talks.
 package bot
@@ -15,18 +15,18 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/starsesim/esimstore/checkout"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
-	"github.com/starsesim/esimstore/order"
-	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
 
-// Orders is the part of orders.Service the bot uses.
+// Orders is the part of checkout.Service the bot uses.
 type Orders interface {
-	Create(ctx context.Context, req orders.CreateRequest) (order.Invoice, error)
-	CancelSubscription(ctx context.Context, id string, userID int64, by string) (order.SubscriptionView, error)
-	SubscriptionStateChanged(ctx context.Context, id string, ch order.SubscriptionStateChange) error
+	Create(ctx context.Context, req checkout.CreateRequest) (contract.Invoice, error)
+	CancelSubscription(ctx context.Context, id string, userID int64, by string) (contract.SubscriptionView, error)
+	SubscriptionStateChanged(ctx context.Context, id string, ch contract.SubscriptionStateChange) error
 }
 
 // Ledger is the read model the bot lists from.
@@ -133,7 +133,7 @@ func (h *Handler) HandleSubscription(ctx context.Context, u *telegram.Subscripti
 		return nil
 	}
 	return h.Orders.SubscriptionStateChanged(ctx, u.InvoicePayload,
-		order.SubscriptionStateChange{UserID: u.User.ID, State: u.State})
+		contract.SubscriptionStateChange{UserID: u.User.ID, State: u.State})
 }
 
 func (h *Handler) storeButton(lang string) []telegram.Button {
@@ -148,14 +148,14 @@ func (h *Handler) storeButton(lang string) []telegram.Button {
 // the idempotency key, so Telegram re-delivering this /start names the same
 // order and sends no second invoice.
 func (h *Handler) startPlan(ctx context.Context, m *telegram.Message, lang, plan string) error {
-	_, err := h.Orders.Create(ctx, orders.CreateRequest{
+	_, err := h.Orders.Create(ctx, checkout.CreateRequest{
 		UserID: m.From.ID, ChatID: m.Chat.ID, LanguageCode: m.From.LanguageCode, PlanID: plan,
-		Source: order.SourceChat, IdempotencyKey: fmt.Sprintf("chat:%d:%d", m.Chat.ID, m.MessageID),
+		Source: contract.SourceChat, IdempotencyKey: fmt.Sprintf("chat:%d:%d", m.Chat.ID, m.MessageID),
 	})
 	switch {
-	case errors.Is(err, orders.ErrPlanNotFound), errors.Is(err, orders.ErrKeyReused):
+	case errors.Is(err, checkout.ErrPlanNotFound), errors.Is(err, checkout.ErrKeyReused):
 		return h.reply(ctx, m, i18n.T(lang, i18n.PlanNotFound), h.storeButton(lang)...)
-	case errors.Is(err, orders.ErrInvoiceFailed):
+	case errors.Is(err, checkout.ErrInvoiceFailed):
 		return h.reply(ctx, m, i18n.T(lang, i18n.CheckoutBusy))
 	case err != nil:
 		return fmt.Errorf("chat order of %s for %d: %w", plan, m.From.ID, err)
@@ -189,7 +189,7 @@ func (h *Handler) cancel(ctx context.Context, m *telegram.Message, lang, args st
 	}
 	var active []store.Subscription
 	for _, s := range subs {
-		if s.Status == order.SubActive && (args == "" || s.ID == args) {
+		if s.Status == contract.SubActive && (args == "" || s.ID == args) {
 			active = append(active, s)
 		}
 	}

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/starsesim/esimstore/checkout"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
-	"github.com/starsesim/esimstore/order"
-	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
@@ -16,23 +16,23 @@ import (
 
 // stubOrders records what the bot asked of the order service.
 type stubOrders struct {
-	created   []orders.CreateRequest
+	created   []checkout.CreateRequest
 	createErr error
 	cancelled []string
-	states    []order.SubscriptionStateChange
+	states    []contract.SubscriptionStateChange
 }
 
-func (s *stubOrders) Create(_ context.Context, req orders.CreateRequest) (order.Invoice, error) {
+func (s *stubOrders) Create(_ context.Context, req checkout.CreateRequest) (contract.Invoice, error) {
 	s.created = append(s.created, req)
-	return order.Invoice{OrderID: "o-1"}, s.createErr
+	return contract.Invoice{OrderID: "o-1"}, s.createErr
 }
 
-func (s *stubOrders) CancelSubscription(_ context.Context, id string, _ int64, _ string) (order.SubscriptionView, error) {
+func (s *stubOrders) CancelSubscription(_ context.Context, id string, _ int64, _ string) (contract.SubscriptionView, error) {
 	s.cancelled = append(s.cancelled, id)
-	return order.SubscriptionView{SubscriptionID: id}, nil
+	return contract.SubscriptionView{SubscriptionID: id}, nil
 }
 
-func (s *stubOrders) SubscriptionStateChanged(_ context.Context, _ string, ch order.SubscriptionStateChange) error {
+func (s *stubOrders) SubscriptionStateChanged(_ context.Context, _ string, ch contract.SubscriptionStateChange) error {
 	s.states = append(s.states, ch)
 	return nil
 }
@@ -90,7 +90,7 @@ func (r rig) lastReply(t *testing.T, user int64) telegramtest.ChatItem {
 
 func TestCommandsAnswerInTheBuyersLanguage(t *testing.T) {
 	ledger := stubLedger{
-		orders: []store.Order{{ID: "o-9", PlanName: "UK <1 GB>", Status: order.StatusFulfilled, PriceStars: 137}},
+		orders: []store.Order{{ID: "o-9", PlanName: "UK <1 GB>", Status: contract.StatusFulfilled, PriceStars: 137}},
 	}
 	tests := []struct {
 		text string
@@ -105,7 +105,7 @@ func TestCommandsAnswerInTheBuyersLanguage(t *testing.T) {
 		{"/frobnicate", func(l string) string { return i18n.T(l, i18n.UnknownInput) }},
 		{"/orders", func(l string) string {
 			return i18n.T(l, i18n.OrdersHeader) + "\n" +
-				i18n.T(l, i18n.OrdersLine, "UK &lt;1 GB&gt;", i18n.T(l, i18n.StatusKey(order.StatusFulfilled)), 137, "o-9")
+				i18n.T(l, i18n.OrdersLine, "UK &lt;1 GB&gt;", i18n.T(l, i18n.StatusKey(contract.StatusFulfilled)), 137, "o-9")
 		}},
 	}
 	for _, u := range []telegram.User{en, ru} {
@@ -146,8 +146,8 @@ func TestDeepLinkCreatesAChatOrder(t *testing.T) {
 		reply     i18n.Key // "" = no reply: the workflow sends the invoice
 	}{
 		{"invoice", nil, false, ""},
-		{"unknown plan", orders.ErrPlanNotFound, false, i18n.PlanNotFound},
-		{"invoice failed", orders.ErrInvoiceFailed, false, i18n.CheckoutBusy},
+		{"unknown plan", checkout.ErrPlanNotFound, false, i18n.PlanNotFound},
+		{"invoice failed", checkout.ErrInvoiceFailed, false, i18n.CheckoutBusy},
 		{"temporal down", errors.New("unavailable"), true, ""},
 	}
 	for _, tt := range tests {
@@ -162,7 +162,7 @@ func TestDeepLinkCreatesAChatOrder(t *testing.T) {
 				t.Fatalf("Create calls = %d", len(r.orders.created))
 			}
 			req := r.orders.created[0]
-			if req.PlanID != "esim_1GB_7D_GB_V2" || req.Source != order.SourceChat || req.ChatID != en.ID ||
+			if req.PlanID != "esim_1GB_7D_GB_V2" || req.Source != contract.SourceChat || req.ChatID != en.ID ||
 				req.UserID != en.ID || req.IdempotencyKey != "chat:11:42" {
 				t.Errorf("request = %+v", req)
 			}
@@ -181,9 +181,9 @@ func TestDeepLinkCreatesAChatOrder(t *testing.T) {
 }
 
 func TestCancelCommand(t *testing.T) {
-	one := []store.Subscription{{ID: "sub-a", PlanID: "esim_1GB", Status: order.SubActive},
-		{ID: "sub-old", PlanID: "esim_1GB", Status: order.SubCanceled}}
-	two := append([]store.Subscription{{ID: "sub-b", PlanID: "esim_3GB", Status: order.SubActive}}, one...)
+	one := []store.Subscription{{ID: "sub-a", PlanID: "esim_1GB", Status: contract.SubActive},
+		{ID: "sub-old", PlanID: "esim_1GB", Status: contract.SubCanceled}}
+	two := append([]store.Subscription{{ID: "sub-b", PlanID: "esim_3GB", Status: contract.SubActive}}, one...)
 	tests := []struct {
 		name      string
 		subs      []store.Subscription
@@ -236,7 +236,7 @@ func TestGroupsAndSubscriptionUpdates(t *testing.T) {
 		t.Errorf("group message answered: %v %v", err, r.fake.Chat(-100))
 	}
 	err := r.h.HandleSubscription(context.Background(), &telegram.SubscriptionUpdate{User: en, InvoicePayload: "sub-a", State: "canceled"})
-	if err != nil || len(r.orders.states) != 1 || r.orders.states[0] != (order.SubscriptionStateChange{UserID: en.ID, State: "canceled"}) {
+	if err != nil || len(r.orders.states) != 1 || r.orders.states[0] != (contract.SubscriptionStateChange{UserID: en.ID, State: "canceled"}) {
 		t.Errorf("state update: %v %+v", err, r.orders.states)
 	}
 }

@@ -16,7 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/starsesim/esimstore/config"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 const composePath = "../docker-compose.yml"
@@ -241,7 +241,7 @@ func TestAppEnvironment(t *testing.T) {
 			wantExact := map[string]string{
 				"TEMPORAL_ADDRESS":    "temporal:7233",
 				"TEMPORAL_NAMESPACE":  "default",
-				"TEMPORAL_TASK_QUEUE": order.TaskQueue,
+				"TEMPORAL_TASK_QUEUE": contract.TaskQueue,
 			}
 			for k, want := range wantExact {
 				if env[k] != want {
@@ -336,8 +336,8 @@ func TestSearchAttributesRegistered(t *testing.T) {
 	for _, m := range saPair.FindAllStringSubmatch(cmd, -1) {
 		got[m[1]] = m[2]
 	}
-	if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(order.SearchAttributeTypes)) {
-		t.Errorf("registered search attributes %v, want order.SearchAttributeTypes %v", got, order.SearchAttributeTypes)
+	if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(contract.SearchAttributeTypes)) {
+		t.Errorf("registered search attributes %v, want contract.SearchAttributeTypes %v", got, contract.SearchAttributeTypes)
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 // ledgers is one consistent look at all three records of the money.
@@ -23,7 +23,7 @@ type ledgers struct {
 	refundsDB  map[string]string // charge → status
 	esimByRef  map[string]string // ledger: reference → charge
 	fulfilled  map[string]bool   // charge → has an eSIM with install details
-	orders     map[string]order.Status
+	orders     map[string]contract.Status
 	// held: unpaid orders whose checkout was approved; by design the
 	// workflow waits approvalGrace (1 h) for the payment Telegram may
 	// still send, e.g. when the approval reached Telegram too late.
@@ -33,7 +33,7 @@ type ledgers struct {
 func (w *world) snapshot(ctx context.Context) (ledgers, error) {
 	s := ledgers{tgCharges: map[string]int64{}, tgRefunds: w.tg.Refunds(), esimOrders: map[string]bool{},
 		payments: map[string]string{}, refundsDB: map[string]string{}, esimByRef: map[string]string{},
-		fulfilled: map[string]bool{}, orders: map[string]order.Status{}, held: map[string]bool{}}
+		fulfilled: map[string]bool{}, orders: map[string]contract.Status{}, held: map[string]bool{}}
 	for _, tx := range w.tg.Transactions() {
 		if tx.Source != nil {
 			s.tgCharges[tx.ID] = tx.Amount
@@ -62,7 +62,7 @@ func (w *world) snapshot(ctx context.Context) (ledgers, error) {
 		{`SELECT telegram_payment_charge_id, status FROM refunds`, func(a, b string) { s.refundsDB[a] = b }},
 		{`SELECT esimgo_reference, charge_id FROM esim_orders`, func(a, b string) { s.esimByRef[a] = b }},
 		{`SELECT charge_id, '' FROM esim_orders WHERE matching_id IS NOT NULL`, func(a, _ string) { s.fulfilled[a] = true }},
-		{`SELECT id, status FROM orders`, func(a, b string) { s.orders[a] = order.Status(b) }},
+		{`SELECT id, status FROM orders`, func(a, b string) { s.orders[a] = contract.Status(b) }},
 		{`SELECT o.id, '' FROM orders o WHERE o.status = 'awaiting_payment'
 			AND exists (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.kind = 'checkout_approved')
 			AND NOT exists (SELECT 1 FROM payments p WHERE p.order_id = o.id)`, func(a, _ string) { s.held[a] = true }},
@@ -152,7 +152,7 @@ func (w *world) waitSettled(ctx context.Context, t *testing.T, l *ledger, bound 
 	if s, err := w.snapshot(ctx); err == nil {
 		for id, st := range s.orders {
 			if !st.Final() && !s.held[id] {
-				d, err := w.client.Temporal.DescribeWorkflowExecution(ctx, order.WorkflowID(id), "")
+				d, err := w.client.Temporal.DescribeWorkflowExecution(ctx, contract.WorkflowID(id), "")
 				if err != nil {
 					t.Errorf("order %s (%s): describe workflow: %v", id, st, err)
 					continue
@@ -259,12 +259,12 @@ func (w *world) checkWorkflows(ctx context.Context, t *testing.T, s ledgers) {
 	t.Helper()
 	mismatches := 0
 	for id, st := range s.orders {
-		val, err := w.client.Temporal.QueryWorkflow(ctx, order.WorkflowID(id), "", order.QueryStatus)
+		val, err := w.client.Temporal.QueryWorkflow(ctx, contract.WorkflowID(id), "", contract.QueryStatus)
 		if err != nil {
 			t.Errorf("query workflow of order %s: %v", id, err)
 			continue
 		}
-		var v order.View
+		var v contract.View
 		if err := val.Get(&v); err != nil {
 			t.Errorf("decode status of %s: %v", id, err)
 			continue

@@ -17,7 +17,7 @@ import (
 	"github.com/starsesim/esimstore/api"
 	"github.com/starsesim/esimstore/app"
 	"github.com/starsesim/esimstore/config"
-	"github.com/starsesim/esimstore/internal/testenv"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 )
 
 // childEnv marks the re-executed test binary that runs the app.

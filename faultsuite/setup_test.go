@@ -18,8 +18,8 @@ import (
 	"github.com/starsesim/esimstore/app"
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
-	"github.com/starsesim/esimstore/internal/devserver"
-	"github.com/starsesim/esimstore/internal/testenv"
+	"github.com/starsesim/esimstore/internal/dev/devserver"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/starsesim/esimstore/internal/testenv"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 )
 
 var long = flag.Bool("long", false, "long mode: thousands of orders and more fault rounds (also FAULT_LONG=1)")

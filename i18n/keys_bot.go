@@ -1,6 +1,6 @@
 package i18n
 
-import "github.com/starsesim/esimstore/order"
+import "github.com/starsesim/esimstore/contract"
 
 // Keys of the bot chat and of subscriptions. They live in their own file so
 // the order texts and these can grow without touching each other.
@@ -27,4 +27,4 @@ const (
 )
 
 // StatusKey names the buyer-facing label of an order status.
-func StatusKey(s order.Status) Key { return Key("status_" + string(s)) }
+func StatusKey(s contract.Status) Key { return Key("status_" + string(s)) }

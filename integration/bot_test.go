@@ -11,8 +11,8 @@ import (
 
 	"go.temporal.io/sdk/converter"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
-	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
@@ -256,18 +256,18 @@ func TestSubscriptionRenewals(t *testing.T) {
 	// carrying its state, so its history stays small over the years.
 	var firstRun string
 	waitFor(t, 10*time.Second, "continue-as-new", func() bool {
-		d, err := s.App.Temporal.DescribeWorkflowExecution(ctx, order.SubscriptionWorkflowID(c.SubscriptionID), "")
+		d, err := s.App.Temporal.DescribeWorkflowExecution(ctx, contract.SubscriptionWorkflowID(c.SubscriptionID), "")
 		firstRun = d.GetWorkflowExecutionInfo().GetFirstRunId()
 		return err == nil && d.WorkflowExecutionInfo.GetExecution().GetRunId() != firstRun
 	})
-	s.recordRun(order.SubscriptionWorkflowID(c.SubscriptionID), firstRun, "subscription_first_run")
+	s.recordRun(contract.SubscriptionWorkflowID(c.SubscriptionID), firstRun, "subscription_first_run")
 	// Operators find it with the same search as orders, across continue-as-new.
-	d, err := s.App.Temporal.DescribeWorkflowExecution(ctx, order.SubscriptionWorkflowID(c.SubscriptionID), "")
+	d, err := s.App.Temporal.DescribeWorkflowExecution(ctx, contract.SubscriptionWorkflowID(c.SubscriptionID), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var status string
-	if p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[order.AttrStatus.GetName()]; p == nil {
+	if p := d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[contract.AttrStatus.GetName()]; p == nil {
 		t.Error("the subscription's run has no OrderStatus search attribute")
 	} else if err := converter.GetDefaultDataConverter().FromPayload(p, &status); err != nil || status != "active" {
 		t.Errorf("OrderStatus = %q (%v), want active", status, err)

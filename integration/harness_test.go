@@ -18,8 +18,8 @@ import (
 
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
-	"github.com/starsesim/esimstore/internal/testenv"
-	"github.com/starsesim/esimstore/sandbox"
+	"github.com/starsesim/esimstore/internal/dev/sandbox"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 	"github.com/starsesim/esimstore/telegram"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 // Namespace prefixes every metric the store defines itself; the Temporal
@@ -102,9 +102,9 @@ func New() *Metrics {
 	}
 	// Zero series for every status make rate() and absent() alerts work
 	// before the first order of a kind.
-	for _, s := range []order.Status{
-		order.StatusAwaitingPayment, order.StatusPaid, order.StatusFulfilling, order.StatusFulfilled,
-		order.StatusRefunding, order.StatusRefunded, order.StatusExpired,
+	for _, s := range []contract.Status{
+		contract.StatusAwaitingPayment, contract.StatusPaid, contract.StatusFulfilling, contract.StatusFulfilled,
+		contract.StatusRefunding, contract.StatusRefunded, contract.StatusExpired,
 	} {
 		m.OrdersByState.WithLabelValues(string(s))
 	}

@@ -15,8 +15,8 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/metrics"
-	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -35,10 +35,10 @@ type StarLedger interface {
 }
 
 // PaymentSink takes a payment the way the webhook hands it over:
-// orders.Service.Payment records it and signal-with-starts the order's
+// checkout.Service.Payment records it and signal-with-starts the order's
 // workflow, which fulfils or refunds it.
 type PaymentSink interface {
-	Payment(ctx context.Context, p order.Payment) error
+	Payment(ctx context.Context, p contract.Payment) error
 }
 
 // Activities holds reconciliation's dependencies; the worker registers it.
@@ -140,7 +140,7 @@ func (a *Activities) incoming(ctx context.Context, tx telegram.StarTransaction, 
 		return err
 	}
 	src := tx.Source
-	p := order.Payment{ChargeID: tx.ID, UserID: src.User.ID, Currency: telegram.CurrencyStars,
+	p := contract.Payment{ChargeID: tx.ID, UserID: src.User.ID, Currency: telegram.CurrencyStars,
 		TotalAmount: tx.Amount, InvoicePayload: src.InvoicePayload, IsRecurring: src.SubscriptionPeriod > 0}
 	// The sink records it exactly as the webhook would (orders and
 	// subscriptions alike); afterwards the row is marked with its true
@@ -210,7 +210,7 @@ func (a *Activities) unresolved(ctx context.Context, res *Result) error {
 			a.log().Error("ALERT payment neither fulfilled nor refunded", "charge_id", p.ChargeID, "order_id", p.OrderID,
 				"stars", p.TotalAmount, "received_at", p.ReceivedAt)
 		}
-		err = a.Orders.Payment(ctx, order.Payment{ChargeID: p.ChargeID, ProviderChargeID: p.ProviderChargeID,
+		err = a.Orders.Payment(ctx, contract.Payment{ChargeID: p.ChargeID, ProviderChargeID: p.ProviderChargeID,
 			UserID: p.UserID, Currency: p.Currency, TotalAmount: p.TotalAmount, InvoicePayload: p.InvoicePayload,
 			IsRecurring: p.IsRecurring, IsFirstRecurring: p.IsFirstRecurring})
 		if err != nil {

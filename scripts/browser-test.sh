@@ -48,7 +48,7 @@ fi
 # E2E_SANDBOX_BIN runs another build of the store (same sandbox contract).
 bin="${E2E_SANDBOX_BIN:-bin/esimstore}"
 if [ -z "${E2E_SANDBOX_BIN:-}" ]; then
-  go build -o bin/esimstore ./cmd/esimstore
+  go build -tags dev -o bin/esimstore ./cmd/esimstore
 fi
 ./scripts/ensure-postgres.sh
 

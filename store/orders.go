@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 // Order is one row of the orders read model.
@@ -20,13 +20,13 @@ type Order struct {
 	ChatID         int64           `json:"-"`
 	PlanID         string          `json:"plan_id"`
 	PlanName       string          `json:"plan_name"`
-	Status         order.Status    `json:"status"`
+	Status         contract.Status `json:"status"`
 	PriceUSD       decimal.Decimal `json:"price_usd"`
 	PriceStars     int64           `json:"price_stars"`
 	InvoiceLink    string          `json:"invoice_link,omitempty"`
 	QuoteExpiresAt time.Time       `json:"quote_expires_at"`
 	LanguageCode   string          `json:"-"`
-	Source         order.Source    `json:"source"`
+	Source         contract.Source `json:"source"`
 	LastError      string          `json:"last_error,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
@@ -74,7 +74,7 @@ func (s *Store) GetOrder(ctx context.Context, id string) (Order, error) {
 // OrderFilter narrows ListOrders; zero values mean "any".
 type OrderFilter struct {
 	UserID int64
-	Status order.Status
+	Status contract.Status
 	PlanID string
 	Limit  int
 }
@@ -97,7 +97,7 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]Order, error) 
 }
 
 // SetOrderStatus records the workflow's current state in the read model.
-func (s *Store) SetOrderStatus(ctx context.Context, id string, st order.Status, lastError string) error {
+func (s *Store) SetOrderStatus(ctx context.Context, id string, st contract.Status, lastError string) error {
 	var le any
 	if lastError != "" {
 		le = lastError

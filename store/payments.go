@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 // Payment is one Telegram Stars charge as the ledger keeps it.
@@ -30,7 +30,7 @@ type Payment struct {
 }
 
 // PaymentFromSignal maps the workflow's payment signal to a ledger row.
-func PaymentFromSignal(p order.Payment, orderID string) Payment {
+func PaymentFromSignal(p contract.Payment, orderID string) Payment {
 	row := Payment{
 		ChargeID: p.ChargeID, ProviderChargeID: p.ProviderChargeID, OrderID: orderID, UserID: p.UserID,
 		Currency: p.Currency, TotalAmount: p.TotalAmount, InvoicePayload: p.InvoicePayload,

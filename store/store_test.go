@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/starsesim/esimstore/internal/testenv"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 	"github.com/starsesim/esimstore/store"
 )
 

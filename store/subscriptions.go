@@ -8,23 +8,23 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 // Subscription is one row of the subscriptions table.
 type Subscription struct {
-	ID            string                   `json:"subscription_id"`
-	UserID        int64                    `json:"user_id"`
-	ChatID        int64                    `json:"-"`
-	PlanID        string                   `json:"plan_id"`
-	Status        order.SubscriptionStatus `json:"status"`
-	FirstChargeID string                   `json:"-"`
-	ICCID         string                   `json:"iccid,omitempty"`
-	Periods       int                      `json:"periods"`
-	ExpiresAt     *time.Time               `json:"expires_at,omitempty"`
-	CanceledBy    string                   `json:"-"`
-	CreatedAt     time.Time                `json:"created_at"`
-	UpdatedAt     time.Time                `json:"updated_at"`
+	ID            string                      `json:"subscription_id"`
+	UserID        int64                       `json:"user_id"`
+	ChatID        int64                       `json:"-"`
+	PlanID        string                      `json:"plan_id"`
+	Status        contract.SubscriptionStatus `json:"status"`
+	FirstChargeID string                      `json:"-"`
+	ICCID         string                      `json:"iccid,omitempty"`
+	Periods       int                         `json:"periods"`
+	ExpiresAt     *time.Time                  `json:"expires_at,omitempty"`
+	CanceledBy    string                      `json:"-"`
+	CreatedAt     time.Time                   `json:"created_at"`
+	UpdatedAt     time.Time                   `json:"updated_at"`
 }
 
 const subscriptionColumns = `id, user_id, chat_id, plan_id, status, coalesce(first_charge_id, ''), coalesce(iccid, ''),
@@ -75,7 +75,7 @@ func (s *Store) ListSubscriptions(ctx context.Context, userID int64) ([]Subscrip
 // Empty fields keep what the row holds.
 type SubscriptionUpdate struct {
 	ID            string
-	Status        order.SubscriptionStatus
+	Status        contract.SubscriptionStatus
 	FirstChargeID string
 	ICCID         string
 	Periods       int

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/starsesim/esimstore/activities"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 // starts records which activities ran, and how.
@@ -42,18 +42,18 @@ func TestPaymentPathRunsAsLocalActivitiesByProcess(t *testing.T) {
 		process       int
 		local, normal int // starts of PlaceESIMOrder and of DeliverESIM
 	}{
-		{"fast path", order.ProcessFastPath, 1, 0},
-		{"first process", order.ProcessFirst, 0, 1},
+		{"fast path", contract.ProcessFastPath, 1, 0},
+		{"first process", contract.ProcessFirst, 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.in.Process = tc.process
 			s := watchStarts(h)
 			h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(
-				order.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}, nil)
+				contract.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}, nil)
 			h.pay(time.Second, payment("ch-1"))
 			v := h.run()
-			if v.Status != order.StatusFulfilled {
+			if v.Status != contract.StatusFulfilled {
 				t.Fatalf("status = %s (%s)", v.Status, v.LastError)
 			}
 			for _, name := range []string{"PlaceESIMOrder", "DeliverESIM"} {
@@ -69,25 +69,25 @@ func TestFirstTryFailureFallsBackToRetriedActivity(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		err        error
-		wantStatus order.Status
+		wantStatus contract.Status
 		wantNormal int // regular PlaceESIMOrder starts
 	}{
-		{"transient error retries as a regular activity", temporal.NewApplicationError("503", "ESIMserver"), order.StatusFulfilled, 2},
-		{"permanent refusal refunds without a retry", temporal.NewNonRetryableApplicationError("bad bundle", activities.ErrTypePermanentESIM, nil), order.StatusRefunded, 0},
+		{"transient error retries as a regular activity", temporal.NewApplicationError("503", "ESIMserver"), contract.StatusFulfilled, 2},
+		{"permanent refusal refunds without a retry", temporal.NewNonRetryableApplicationError("bad bundle", activities.ErrTypePermanentESIM, nil), contract.StatusRefunded, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			s := watchStarts(h)
 			var calls int
 			var mu sync.Mutex
-			h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (order.ESIM, error) {
+			h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (contract.ESIM, error) {
 				mu.Lock()
 				defer mu.Unlock()
 				calls++
 				if calls < 3 {
-					return order.ESIM{}, tc.err
+					return contract.ESIM{}, tc.err
 				}
-				return order.ESIM{Reference: "ref-1"}, nil
+				return contract.ESIM{Reference: "ref-1"}, nil
 			})
 			h.pay(time.Second, payment("ch-1"))
 			v := h.run()
@@ -117,7 +117,7 @@ func TestDeliveryFirstTryFailureRetries(t *testing.T) {
 	})
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
-	if v.Status != order.StatusFulfilled || v.LastError != "" || calls != 2 {
+	if v.Status != contract.StatusFulfilled || v.LastError != "" || calls != 2 {
 		t.Fatalf("status=%s last error %q calls=%d", v.Status, v.LastError, calls)
 	}
 	if s.local["DeliverESIM"] != 1 || s.normal["DeliverESIM"] != 1 {
@@ -131,17 +131,17 @@ func TestDeliveryFirstTryFailureRetries(t *testing.T) {
 func TestSupportRefundDuringFirstTryRevokesWhatItBought(t *testing.T) {
 	h := newHarness(t)
 	var res *string
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (order.ESIM, error) {
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (contract.ESIM, error) {
 		h.placed.Add(1)
 		res = refundUpdate(h, "changed my mind")
-		return order.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}, nil
+		return contract.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}, nil
 	})
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
 	if res == nil || *res != "ok" {
 		t.Fatalf("refund update: %v", res)
 	}
-	if v.Status != order.StatusRefunded || h.placed.Load() != 1 || h.delivered.Load() != 0 || h.revoked.Load() != 1 || h.refunds.Load() != 1 {
+	if v.Status != contract.StatusRefunded || h.placed.Load() != 1 || h.delivered.Load() != 0 || h.revoked.Load() != 1 || h.refunds.Load() != 1 {
 		t.Fatalf("status=%s placed=%d delivered=%d revoked=%d refunds=%d", v.Status, h.placed.Load(), h.delivered.Load(),
 			h.revoked.Load(), h.refunds.Load())
 	}

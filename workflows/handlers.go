@@ -6,76 +6,76 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 // registerHandlers installs the query, the updates and their validators
 // before the workflow does anything that could block, so messages that
 // arrive with the start (update-with-start, signal-with-start) find them.
 func (w *orderRun) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, order.QueryStatus, func() (order.View, error) {
+	if err := workflow.SetQueryHandler(ctx, contract.QueryStatus, func() (contract.View, error) {
 		return w.view, nil
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandler(ctx, order.UpdateInvoice, w.invoice); err != nil {
+	if err := workflow.SetUpdateHandler(ctx, contract.UpdateInvoice, w.invoice); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, order.UpdatePreCheckout, w.approveCheckout,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, w.approveCheckout,
 		workflow.UpdateHandlerOptions{Validator: w.validateCheckout}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, order.UpdateRefund, w.requestRefund,
+	return workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdateRefund, w.requestRefund,
 		workflow.UpdateHandlerOptions{Validator: w.validateRefund})
 }
 
 // invoice returns the link once the quote and invoice exist.
-func (w *orderRun) invoice(ctx workflow.Context) (order.Invoice, error) {
+func (w *orderRun) invoice(ctx workflow.Context) (contract.Invoice, error) {
 	if err := workflow.Await(ctx, func() bool { return w.ready || w.invoiceErr != nil }); err != nil {
-		return order.Invoice{}, err
+		return contract.Invoice{}, err
 	}
 	if w.invoiceErr != nil {
-		return order.Invoice{}, temporal.NewNonRetryableApplicationError("the invoice could not be created",
-			order.ErrTypeInvoiceFailed, w.invoiceErr)
+		return contract.Invoice{}, temporal.NewNonRetryableApplicationError("the invoice could not be created",
+			contract.ErrTypeInvoiceFailed, w.invoiceErr)
 	}
-	return order.Invoice{OrderID: w.in.OrderID, Status: w.view.Status, InvoiceLink: w.view.InvoiceLink,
+	return contract.Invoice{OrderID: w.in.OrderID, Status: w.view.Status, InvoiceLink: w.view.InvoiceLink,
 		PriceStars: w.view.Stars, PriceUSD: w.view.PriceUSD}, nil
 }
 
 // validateCheckout decides Telegram's pre-checkout query. Rejections leave
 // no trace in history, so a storm of bad queries costs nothing.
-func (w *orderRun) validateCheckout(ctx workflow.Context, pc order.PreCheckout) error {
+func (w *orderRun) validateCheckout(ctx workflow.Context, pc contract.PreCheckout) error {
 	refuse := func(code string) error {
-		return temporal.NewNonRetryableApplicationError(code, order.ErrTypeCheckoutRefused, nil)
+		return temporal.NewNonRetryableApplicationError(code, contract.ErrTypeCheckoutRefused, nil)
 	}
 	switch {
 	case !w.ready || !w.exists:
-		return refuse(order.RefuseBusy)
+		return refuse(contract.RefuseBusy)
 	case pc.Payload != w.in.OrderID:
-		return refuse(order.RefuseUnknown)
+		return refuse(contract.RefuseUnknown)
 	case pc.UserID != w.in.UserID:
-		return refuse(order.RefuseNotOwner)
-	case w.paid != nil || w.view.Status != order.StatusAwaitingPayment:
-		return refuse(order.RefuseNotAwaiting)
+		return refuse(contract.RefuseNotOwner)
+	case w.paid != nil || w.view.Status != contract.StatusAwaitingPayment:
+		return refuse(contract.RefuseNotAwaiting)
 	case !workflow.Now(ctx).Before(w.quoteExpiresAt):
-		return refuse(order.RefuseExpired)
+		return refuse(contract.RefuseExpired)
 	case pc.Currency != "XTR":
-		return refuse(order.RefuseWrongCurrency)
+		return refuse(contract.RefuseWrongCurrency)
 	case pc.TotalAmount != w.view.Stars:
-		return refuse(order.RefuseWrongAmount)
+		return refuse(contract.RefuseWrongAmount)
 	}
 	return nil
 }
 
 // approveCheckout extends the wait for the payment (see approvalGrace).
-func (w *orderRun) approveCheckout(ctx workflow.Context, pc order.PreCheckout) error {
+func (w *orderRun) approveCheckout(ctx workflow.Context, pc contract.PreCheckout) error {
 	if w.approvedAt.IsZero() {
 		w.approvedAt = workflow.Now(ctx)
 	}
 	return nil
 }
 
-func (w *orderRun) validateRefund(ctx workflow.Context, r order.RefundRequest) error {
+func (w *orderRun) validateRefund(ctx workflow.Context, r contract.RefundRequest) error {
 	if strings.TrimSpace(r.Reason) == "" || strings.TrimSpace(r.By) == "" {
 		return temporal.NewNonRetryableApplicationError("a refund needs a reason and who asked", "InvalidRefund", nil)
 	}
@@ -87,7 +87,7 @@ func (w *orderRun) validateRefund(ctx workflow.Context, r order.RefundRequest) e
 
 // requestRefund records support's request; the main loop carries it out,
 // so the caller gets its answer (202) without waiting for Telegram.
-func (w *orderRun) requestRefund(ctx workflow.Context, r order.RefundRequest) error {
+func (w *orderRun) requestRefund(ctx workflow.Context, r contract.RefundRequest) error {
 	if err := workflow.Await(ctx, func() bool { return w.ready }); err != nil {
 		return err
 	}
@@ -103,11 +103,11 @@ func (w *orderRun) requestRefund(ctx workflow.Context, r order.RefundRequest) er
 
 func (w *orderRun) refundable() error {
 	switch {
-	case w.supportRefund != nil || w.view.Status == order.StatusRefunded || w.view.Status == order.StatusRefunding ||
+	case w.supportRefund != nil || w.view.Status == contract.StatusRefunded || w.view.Status == contract.StatusRefunding ||
 		(w.paid != nil && w.refunded[w.paid.ChargeID]):
-		return temporal.NewNonRetryableApplicationError("the order is already refunded", order.ErrTypeAlreadyRefunded, nil)
+		return temporal.NewNonRetryableApplicationError("the order is already refunded", contract.ErrTypeAlreadyRefunded, nil)
 	case w.paid == nil || !w.exists:
-		return temporal.NewNonRetryableApplicationError("the order is not paid", order.ErrTypeNotPaid, nil)
+		return temporal.NewNonRetryableApplicationError("the order is not paid", contract.ErrTypeNotPaid, nil)
 	}
 	return nil
 }

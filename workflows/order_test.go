@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/starsesim/esimstore/activities"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 const (
@@ -25,7 +25,7 @@ const (
 type harness struct {
 	t   *testing.T
 	env *testsuite.TestWorkflowEnvironment
-	in  order.Input
+	in  contract.Input
 
 	placed, refunds, delivered, revoked atomic.Int32
 }
@@ -37,10 +37,10 @@ func newHarness(t *testing.T) *harness {
 	env.RegisterWorkflow(OrderWorkflow)
 	env.RegisterActivity(&activities.Activities{})
 	env.SetStartTime(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
-	return &harness{t: t, env: env, in: order.Input{
+	return &harness{t: t, env: env, in: contract.Input{
 		OrderID: orderID, UserID: buyer, ChatID: buyer, LanguageCode: "en", PlanID: "esim_1GB_7D_GB_V2",
-		Source: order.SourceMiniApp, InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute,
-		SupportWindow: time.Hour, Process: order.CurrentProcess,
+		Source: contract.SourceMiniApp, InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute,
+		SupportWindow: time.Hour, Process: contract.CurrentProcess,
 	}}
 }
 
@@ -52,11 +52,11 @@ func (h *harness) defaults() {
 	e.OnActivity(a.CreateInvoice, mock.Anything, mock.Anything).Return("https://t.me/$inv", nil).Maybe()
 	e.OnActivity(a.RecordState, mock.Anything, mock.Anything).Return(nil).Maybe()
 	e.OnActivity(a.RecordPayment, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
-	e.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (order.ESIM, error) {
+	e.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (contract.ESIM, error) {
 		h.placed.Add(1)
-		return order.ESIM{Reference: "ref-1"}, nil
+		return contract.ESIM{Reference: "ref-1"}, nil
 	}).Maybe()
-	e.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(order.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1", LPA: "LPA:1$rsp.example.com$M-1"}, nil).Maybe()
+	e.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(contract.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1", LPA: "LPA:1$rsp.example.com$M-1"}, nil).Maybe()
 	e.OnActivity(a.DeliverESIM, mock.Anything, mock.Anything).Return(func(context.Context, activities.DeliverInput) (activities.DeliverResult, error) {
 		h.delivered.Add(1)
 		return activities.DeliverResult{Delivered: true}, nil
@@ -75,20 +75,20 @@ func (h *harness) defaults() {
 
 func (h *harness) at(d time.Duration, f func()) { h.env.RegisterDelayedCallback(f, d) }
 
-func payment(charge string) order.Payment {
-	return order.Payment{ChargeID: charge, UserID: buyer, Currency: "XTR", TotalAmount: stars, InvoicePayload: orderID}
+func payment(charge string) contract.Payment {
+	return contract.Payment{ChargeID: charge, UserID: buyer, Currency: "XTR", TotalAmount: stars, InvoicePayload: orderID}
 }
 
-func (h *harness) pay(d time.Duration, p order.Payment) {
-	h.at(d, func() { h.env.SignalWorkflow(order.SignalPayment, p) })
+func (h *harness) pay(d time.Duration, p contract.Payment) {
+	h.at(d, func() { h.env.SignalWorkflow(contract.SignalPayment, p) })
 }
 
 // checkout sends a preCheckout update; the result holds the refusal code,
 // or "" once accepted.
-func (h *harness) checkout(pc order.PreCheckout) *string {
+func (h *harness) checkout(pc contract.PreCheckout) *string {
 	refusal := new(string)
 	*refusal = "pending"
-	h.env.UpdateWorkflow(order.UpdatePreCheckout, "pc-"+pc.QueryID, &testsuite.TestUpdateCallback{
+	h.env.UpdateWorkflow(contract.UpdatePreCheckout, "pc-"+pc.QueryID, &testsuite.TestUpdateCallback{
 		OnReject: func(err error) {
 			var app *temporal.ApplicationError
 			if errors.As(err, &app) {
@@ -103,11 +103,11 @@ func (h *harness) checkout(pc order.PreCheckout) *string {
 	return refusal
 }
 
-func validCheckout() order.PreCheckout {
-	return order.PreCheckout{QueryID: "q1", UserID: buyer, Currency: "XTR", TotalAmount: stars, Payload: orderID}
+func validCheckout() contract.PreCheckout {
+	return contract.PreCheckout{QueryID: "q1", UserID: buyer, Currency: "XTR", TotalAmount: stars, Payload: orderID}
 }
 
-func (h *harness) run() order.View {
+func (h *harness) run() contract.View {
 	h.t.Helper()
 	h.defaults()
 	h.env.ExecuteWorkflow(OrderWorkflow, h.in)
@@ -117,7 +117,7 @@ func (h *harness) run() order.View {
 	if err := h.env.GetWorkflowError(); err != nil {
 		h.t.Fatalf("workflow failed: %v", err)
 	}
-	var v order.View
+	var v contract.View
 	if err := h.env.GetWorkflowResult(&v); err != nil {
 		h.t.Fatal(err)
 	}
@@ -128,13 +128,13 @@ func TestPaidOrderIsFulfilledOnce(t *testing.T) {
 	h := newHarness(t)
 	var link string
 	h.at(0, func() {
-		h.env.UpdateWorkflow(order.UpdateInvoice, "inv", &testsuite.TestUpdateCallback{
+		h.env.UpdateWorkflow(contract.UpdateInvoice, "inv", &testsuite.TestUpdateCallback{
 			OnComplete: func(r any, err error) {
 				if err != nil {
 					t.Errorf("invoice update: %v", err)
 					return
 				}
-				link = r.(order.Invoice).InvoiceLink
+				link = r.(contract.Invoice).InvoiceLink
 			},
 		})
 	})
@@ -150,7 +150,7 @@ func TestPaidOrderIsFulfilledOnce(t *testing.T) {
 	if *refusal != "" {
 		t.Errorf("valid pre-checkout refused: %q", *refusal)
 	}
-	if v.Status != order.StatusFulfilled {
+	if v.Status != contract.StatusFulfilled {
 		t.Fatalf("status = %s, want fulfilled (last error %q)", v.Status, v.LastError)
 	}
 	if h.placed.Load() != 1 || h.delivered.Load() != 1 || h.refunds.Load() != 0 {
@@ -164,7 +164,7 @@ func TestPaidOrderIsFulfilledOnce(t *testing.T) {
 func TestUnpaidOrderExpires(t *testing.T) {
 	h := newHarness(t)
 	v := h.run()
-	if v.Status != order.StatusExpired {
+	if v.Status != contract.StatusExpired {
 		t.Fatalf("status = %s, want expired", v.Status)
 	}
 	if h.placed.Load() != 0 || h.refunds.Load() != 0 {
@@ -176,16 +176,16 @@ func TestPreCheckoutRefusals(t *testing.T) {
 	tests := []struct {
 		name   string
 		at     time.Duration
-		mutate func(*order.PreCheckout)
+		mutate func(*contract.PreCheckout)
 		paid   bool
 		want   string
 	}{
-		{"other user", time.Second, func(pc *order.PreCheckout) { pc.UserID = 999 }, false, order.RefuseNotOwner},
-		{"wrong amount", time.Second, func(pc *order.PreCheckout) { pc.TotalAmount = 1 }, false, order.RefuseWrongAmount},
-		{"wrong currency", time.Second, func(pc *order.PreCheckout) { pc.Currency = "USD" }, false, order.RefuseWrongCurrency},
-		{"tampered payload", time.Second, func(pc *order.PreCheckout) { pc.Payload = "o-2" }, false, order.RefuseUnknown},
-		{"quote expired", 30*time.Minute + time.Second, func(*order.PreCheckout) {}, false, order.RefuseExpired},
-		{"already paid", 5 * time.Second, func(*order.PreCheckout) {}, true, order.RefuseNotAwaiting},
+		{"other user", time.Second, func(pc *contract.PreCheckout) { pc.UserID = 999 }, false, contract.RefuseNotOwner},
+		{"wrong amount", time.Second, func(pc *contract.PreCheckout) { pc.TotalAmount = 1 }, false, contract.RefuseWrongAmount},
+		{"wrong currency", time.Second, func(pc *contract.PreCheckout) { pc.Currency = "USD" }, false, contract.RefuseWrongCurrency},
+		{"tampered payload", time.Second, func(pc *contract.PreCheckout) { pc.Payload = "o-2" }, false, contract.RefuseUnknown},
+		{"quote expired", 30*time.Minute + time.Second, func(*contract.PreCheckout) {}, false, contract.RefuseExpired},
+		{"already paid", 5 * time.Second, func(*contract.PreCheckout) {}, true, contract.RefuseNotAwaiting},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,7 +197,7 @@ func TestPreCheckoutRefusals(t *testing.T) {
 			h.in.InvoiceTTL = 30 * time.Minute
 			got := new(string)
 			when := tt.at
-			if tt.want == order.RefuseExpired {
+			if tt.want == contract.RefuseExpired {
 				// Approvals extend the order; keep it alive by an approval, then probe after the quote expired.
 				h.at(time.Second, func() { h.checkout(validCheckout()) })
 			}
@@ -220,7 +220,7 @@ func TestApprovedCheckoutOutlivesQuote(t *testing.T) {
 	h.at(29*time.Minute, func() { h.checkout(validCheckout()) })
 	h.pay(45*time.Minute, payment("ch-late")) // after the quote, inside the approval grace
 	v := h.run()
-	if v.Status != order.StatusFulfilled || h.refunds.Load() != 0 {
+	if v.Status != contract.StatusFulfilled || h.refunds.Load() != 0 {
 		t.Fatalf("status = %s refunds = %d: an approved payment was not honoured", v.Status, h.refunds.Load())
 	}
 }
@@ -228,13 +228,13 @@ func TestApprovedCheckoutOutlivesQuote(t *testing.T) {
 func TestPermanentESIMErrorRefundsAtOnce(t *testing.T) {
 	h := newHarness(t)
 	var attempts atomic.Int32
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (order.ESIM, error) {
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (contract.ESIM, error) {
 		attempts.Add(1)
-		return order.ESIM{}, temporal.NewNonRetryableApplicationError("bundle invalid", activities.ErrTypePermanentESIM, nil)
+		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("bundle invalid", activities.ErrTypePermanentESIM, nil)
 	})
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
-	if v.Status != order.StatusRefunded || h.refunds.Load() != 1 || attempts.Load() != 1 {
+	if v.Status != contract.StatusRefunded || h.refunds.Load() != 1 || attempts.Load() != 1 {
 		t.Fatalf("status=%s refunds=%d attempts=%d, want refunded/1/1", v.Status, h.refunds.Load(), attempts.Load())
 	}
 	if len(v.Refunds) != 1 || v.Refunds[0].ChargeID != "ch-1" {
@@ -245,15 +245,15 @@ func TestPermanentESIMErrorRefundsAtOnce(t *testing.T) {
 func TestTransientESIMErrorsRetryToFulfilment(t *testing.T) {
 	h := newHarness(t)
 	var attempts atomic.Int32
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (order.ESIM, error) {
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (contract.ESIM, error) {
 		if attempts.Add(1) < 3 {
-			return order.ESIM{}, temporal.NewApplicationError("503", "ESIMserver")
+			return contract.ESIM{}, temporal.NewApplicationError("503", "ESIMserver")
 		}
-		return order.ESIM{Reference: "ref-1"}, nil
+		return contract.ESIM{Reference: "ref-1"}, nil
 	})
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
-	if v.Status != order.StatusFulfilled || attempts.Load() != 3 || h.refunds.Load() != 0 {
+	if v.Status != contract.StatusFulfilled || attempts.Load() != 3 || h.refunds.Load() != 0 {
 		t.Fatalf("status=%s attempts=%d refunds=%d", v.Status, attempts.Load(), h.refunds.Load())
 	}
 }
@@ -261,10 +261,10 @@ func TestTransientESIMErrorsRetryToFulfilment(t *testing.T) {
 func TestFulfilmentDeadlineRefunds(t *testing.T) {
 	h := newHarness(t)
 	h.in.FulfilmentDeadline = 5 * time.Minute
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(order.ESIM{}, temporal.NewApplicationError("balance", "ESIMInsufficientBalance"))
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{}, temporal.NewApplicationError("balance", "ESIMInsufficientBalance"))
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
-	if v.Status != order.StatusRefunded || h.refunds.Load() != 1 {
+	if v.Status != contract.StatusRefunded || h.refunds.Load() != 1 {
 		t.Fatalf("status=%s refunds=%d, want refunded after the deadline", v.Status, h.refunds.Load())
 	}
 }
@@ -282,7 +282,7 @@ func TestSecondPaymentIsRefunded(t *testing.T) {
 	wrong.TotalAmount = 1
 	h.pay(3*time.Second, wrong)
 	v := h.run()
-	if v.Status != order.StatusFulfilled || h.placed.Load() != 1 {
+	if v.Status != contract.StatusFulfilled || h.placed.Load() != 1 {
 		t.Fatalf("status=%s placed=%d", v.Status, h.placed.Load())
 	}
 	if len(refunded) != 2 || refunded[0] != "ch-2" || refunded[1] != "ch-3" {
@@ -297,7 +297,7 @@ func TestWrongAmountPaymentIsRefundedAndOrderStaysOpen(t *testing.T) {
 	h.pay(time.Second, wrong)
 	h.pay(2*time.Second, payment("ch-good"))
 	v := h.run()
-	if v.Status != order.StatusFulfilled || v.ChargeID != "ch-good" || h.refunds.Load() != 1 {
+	if v.Status != contract.StatusFulfilled || v.ChargeID != "ch-good" || h.refunds.Load() != 1 {
 		t.Fatalf("status=%s charge=%s refunds=%d", v.Status, v.ChargeID, h.refunds.Load())
 	}
 }
@@ -305,7 +305,7 @@ func TestWrongAmountPaymentIsRefundedAndOrderStaysOpen(t *testing.T) {
 func refundUpdate(h *harness, reason string) *string {
 	result := new(string)
 	*result = "not called"
-	h.env.UpdateWorkflow(order.UpdateRefund, "r-"+reason, &testsuite.TestUpdateCallback{
+	h.env.UpdateWorkflow(contract.UpdateRefund, "r-"+reason, &testsuite.TestUpdateCallback{
 		OnReject: func(err error) { *result = "rejected: " + err.Error() },
 		OnAccept: func() {},
 		OnComplete: func(_ any, err error) {
@@ -315,13 +315,13 @@ func refundUpdate(h *harness, reason string) *string {
 				*result = "ok"
 			}
 		},
-	}, order.RefundRequest{Reason: reason, By: "alice"})
+	}, contract.RefundRequest{Reason: reason, By: "alice"})
 	return result
 }
 
 func TestSupportRefundBeforeFulfilment(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(order.ESIM{}, temporal.NewApplicationError("down", "ESIMserver"))
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{}, temporal.NewApplicationError("down", "ESIMserver"))
 	h.pay(time.Second, payment("ch-1"))
 	var res *string
 	h.at(time.Minute, func() { res = refundUpdate(h, "buyer changed plans") })
@@ -329,7 +329,7 @@ func TestSupportRefundBeforeFulfilment(t *testing.T) {
 	if *res != "ok" {
 		t.Fatalf("refund update: %s", *res)
 	}
-	if v.Status != order.StatusRefunded || h.refunds.Load() != 1 || h.revoked.Load() != 0 {
+	if v.Status != contract.StatusRefunded || h.refunds.Load() != 1 || h.revoked.Load() != 0 {
 		t.Fatalf("status=%s refunds=%d revoked=%d", v.Status, h.refunds.Load(), h.revoked.Load())
 	}
 	if v.Refunds[0].By != "alice" {
@@ -352,7 +352,7 @@ func TestSupportRefundAfterFulfilmentRevokesAndRefusesTwice(t *testing.T) {
 	if *second == "ok" || *second == "not called" {
 		t.Fatalf("second refund: %s, want already refunded", *second)
 	}
-	if v.Status != order.StatusRefunded || h.refunds.Load() != 1 || h.revoked.Load() != 1 {
+	if v.Status != contract.StatusRefunded || h.refunds.Load() != 1 || h.revoked.Load() != 1 {
 		t.Fatalf("status=%s refunds=%d revoked=%d", v.Status, h.refunds.Load(), h.revoked.Load())
 	}
 }
@@ -370,7 +370,7 @@ func TestSupportRefundOfUnpaidOrderIsRejected(t *testing.T) {
 func TestRefundRetriesUntilTelegramConfirms(t *testing.T) {
 	h := newHarness(t)
 	var calls atomic.Int32
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(order.ESIM{}, temporal.NewNonRetryableApplicationError("x", activities.ErrTypePermanentESIM, nil))
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{}, temporal.NewNonRetryableApplicationError("x", activities.ErrTypePermanentESIM, nil))
 	h.env.OnActivity(a.RefundPayment, mock.Anything, mock.Anything).Return(func(context.Context, activities.RefundInput) error {
 		if calls.Add(1) < 4 {
 			return temporal.NewApplicationError("telegram 502", "TelegramUnavailable")
@@ -379,7 +379,7 @@ func TestRefundRetriesUntilTelegramConfirms(t *testing.T) {
 	})
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
-	if v.Status != order.StatusRefunded || calls.Load() != 4 {
+	if v.Status != contract.StatusRefunded || calls.Load() != 4 {
 		t.Fatalf("status=%s refund calls=%d, want refunded after 4", v.Status, calls.Load())
 	}
 }
@@ -389,7 +389,7 @@ func TestBlockedBotStillFulfilled(t *testing.T) {
 	h.env.OnActivity(a.DeliverESIM, mock.Anything, mock.Anything).Return(activities.DeliverResult{Blocked: true}, nil)
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
-	if v.Status != order.StatusFulfilled || h.refunds.Load() != 0 {
+	if v.Status != contract.StatusFulfilled || h.refunds.Load() != 0 {
 		t.Fatalf("status=%s refunds=%d", v.Status, h.refunds.Load())
 	}
 }
@@ -397,7 +397,7 @@ func TestBlockedBotStillFulfilled(t *testing.T) {
 func TestRetryDeliverySignalResendsQR(t *testing.T) {
 	h := newHarness(t)
 	h.pay(time.Second, payment("ch-1"))
-	h.at(10*time.Minute, func() { h.env.SignalWorkflow(order.SignalRetry, nil) })
+	h.at(10*time.Minute, func() { h.env.SignalWorkflow(contract.SignalRetry, nil) })
 	h.run()
 	if h.delivered.Load() != 2 {
 		t.Fatalf("delivered %d times, want 2", h.delivered.Load())
@@ -406,31 +406,31 @@ func TestRetryDeliverySignalResendsQR(t *testing.T) {
 
 func TestLatePaymentForUnknownOrderIsRefunded(t *testing.T) {
 	h := newHarness(t)
-	h.in = order.Input{OrderID: "nope", Resume: true, Source: order.SourcePayment}
+	h.in = contract.Input{OrderID: "nope", Resume: true, Source: contract.SourcePayment}
 	h.env.OnActivity(a.LoadOrder, mock.Anything, mock.Anything).Return(activities.Loaded{Exists: false}, nil)
 	p := payment("ch-x")
 	p.InvoicePayload = "nope"
-	h.at(0, func() { h.env.SignalWorkflow(order.SignalPayment, p) })
+	h.at(0, func() { h.env.SignalWorkflow(contract.SignalPayment, p) })
 	v := h.run()
-	if v.Status != order.StatusRefunded || h.refunds.Load() != 1 || h.placed.Load() != 0 {
+	if v.Status != contract.StatusRefunded || h.refunds.Load() != 1 || h.placed.Load() != 0 {
 		t.Fatalf("status=%s refunds=%d placed=%d", v.Status, h.refunds.Load(), h.placed.Load())
 	}
 }
 
 func TestLatePaymentForExpiredOrderIsRefunded(t *testing.T) {
 	h := newHarness(t)
-	h.in = order.Input{OrderID: orderID, Resume: true, Source: order.SourcePayment}
+	h.in = contract.Input{OrderID: orderID, Resume: true, Source: contract.SourcePayment}
 	h.env.OnActivity(a.LoadOrder, mock.Anything, mock.Anything).Return(activities.Loaded{Exists: true,
-		Order:  order.Input{OrderID: orderID, UserID: buyer, ChatID: buyer, PlanID: "p", LanguageCode: "ru"},
-		Status: order.StatusExpired, Stars: stars}, nil)
+		Order:  contract.Input{OrderID: orderID, UserID: buyer, ChatID: buyer, PlanID: "p", LanguageCode: "ru"},
+		Status: contract.StatusExpired, Stars: stars}, nil)
 	var notice string
 	h.env.OnActivity(a.NotifyBuyer, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NotifyInput) error {
 		notice = in.Text
 		return nil
 	})
-	h.at(0, func() { h.env.SignalWorkflow(order.SignalPayment, payment("ch-late")) })
+	h.at(0, func() { h.env.SignalWorkflow(contract.SignalPayment, payment("ch-late")) })
 	v := h.run()
-	if v.Status != order.StatusRefunded || h.refunds.Load() != 1 || h.placed.Load() != 0 {
+	if v.Status != contract.StatusRefunded || h.refunds.Load() != 1 || h.placed.Load() != 0 {
 		t.Fatalf("status=%s refunds=%d placed=%d", v.Status, h.refunds.Load(), h.placed.Load())
 	}
 	if !strings.HasPrefix(notice, "Мы вернули") {
@@ -440,27 +440,27 @@ func TestLatePaymentForExpiredOrderIsRefunded(t *testing.T) {
 
 func TestResumedSupportRefundAfterWindow(t *testing.T) {
 	h := newHarness(t)
-	h.in = order.Input{OrderID: orderID, Resume: true}
-	esim := &order.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp", MatchingID: "M"}
+	h.in = contract.Input{OrderID: orderID, Resume: true}
+	esim := &contract.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp", MatchingID: "M"}
 	h.env.OnActivity(a.LoadOrder, mock.Anything, mock.Anything).Return(activities.Loaded{Exists: true,
-		Order:  order.Input{OrderID: orderID, UserID: buyer, ChatID: buyer, PlanID: "p"},
-		Status: order.StatusFulfilled, Stars: stars, PaidCharge: &order.Payment{ChargeID: "ch-1", UserID: buyer, TotalAmount: stars},
+		Order:  contract.Input{OrderID: orderID, UserID: buyer, ChatID: buyer, PlanID: "p"},
+		Status: contract.StatusFulfilled, Stars: stars, PaidCharge: &contract.Payment{ChargeID: "ch-1", UserID: buyer, TotalAmount: stars},
 		ESIM: esim}, nil)
 	var res *string
 	h.at(0, func() { res = refundUpdate(h, "unused") })
 	v := h.run()
-	if *res != "ok" || v.Status != order.StatusRefunded || h.refunds.Load() != 1 || h.revoked.Load() != 1 {
+	if *res != "ok" || v.Status != contract.StatusRefunded || h.refunds.Load() != 1 || h.revoked.Load() != 1 {
 		t.Fatalf("update=%s status=%s refunds=%d revoked=%d", *res, v.Status, h.refunds.Load(), h.revoked.Load())
 	}
 }
 
 func TestResumedRefundOfRefundedOrderIsRejected(t *testing.T) {
 	h := newHarness(t)
-	h.in = order.Input{OrderID: orderID, Resume: true}
+	h.in = contract.Input{OrderID: orderID, Resume: true}
 	h.env.OnActivity(a.LoadOrder, mock.Anything, mock.Anything).Return(activities.Loaded{Exists: true,
-		Order:  order.Input{OrderID: orderID, UserID: buyer, ChatID: buyer, PlanID: "p"},
-		Status: order.StatusRefunded, Stars: stars, PaidCharge: &order.Payment{ChargeID: "ch-1", UserID: buyer, TotalAmount: stars},
-		Refunded: []order.Refund{{ChargeID: "ch-1", Reason: "x"}}}, nil)
+		Order:  contract.Input{OrderID: orderID, UserID: buyer, ChatID: buyer, PlanID: "p"},
+		Status: contract.StatusRefunded, Stars: stars, PaidCharge: &contract.Payment{ChargeID: "ch-1", UserID: buyer, TotalAmount: stars},
+		Refunded: []contract.Refund{{ChargeID: "ch-1", Reason: "x"}}}, nil)
 	var res *string
 	h.at(0, func() { res = refundUpdate(h, "again") })
 	h.run()
@@ -483,32 +483,32 @@ func TestCancelledWhileAwaitingPaymentExpires(t *testing.T) {
 	h := newHarness(t)
 	h.at(time.Minute, func() { h.env.CancelWorkflow() })
 	v := h.run()
-	if v.Status != order.StatusExpired {
+	if v.Status != contract.StatusExpired {
 		t.Fatalf("status = %s", v.Status)
 	}
 }
 
 func TestCancelledDuringFulfilmentStillRefunds(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(order.ESIM{}, temporal.NewApplicationError("down", "ESIMserver"))
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{}, temporal.NewApplicationError("down", "ESIMserver"))
 	h.pay(time.Second, payment("ch-1"))
 	h.at(2*time.Minute, func() { h.env.CancelWorkflow() })
 	v := h.run()
-	if v.Status != order.StatusRefunded || h.refunds.Load() != 1 {
+	if v.Status != contract.StatusRefunded || h.refunds.Load() != 1 {
 		t.Fatalf("status=%s refunds=%d: a cancelled workflow left a charge unresolved", v.Status, h.refunds.Load())
 	}
 }
 
 func TestCancelledAfterPurchaseKeepsTheESIM(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.FetchInput) (order.ESIM, error) {
-		return order.ESIM{}, temporal.NewApplicationError("assigning", "ESIMserver")
+	h.env.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.FetchInput) (contract.ESIM, error) {
+		return contract.ESIM{}, temporal.NewApplicationError("assigning", "ESIMserver")
 	}).Times(3)
-	h.env.OnActivity(a.LookupESIM, mock.Anything, mock.Anything).Return(&order.ESIM{Reference: "ref-1"}, nil)
+	h.env.OnActivity(a.LookupESIM, mock.Anything, mock.Anything).Return(&contract.ESIM{Reference: "ref-1"}, nil)
 	h.pay(time.Second, payment("ch-1"))
 	h.at(5*time.Second, func() { h.env.CancelWorkflow() })
 	v := h.run()
-	if v.Status != order.StatusFulfilled || h.refunds.Load() != 0 || h.placed.Load() != 1 {
+	if v.Status != contract.StatusFulfilled || h.refunds.Load() != 0 || h.placed.Load() != 1 {
 		t.Fatalf("status=%s refunds=%d placed=%d", v.Status, h.refunds.Load(), h.placed.Load())
 	}
 }
@@ -519,7 +519,7 @@ func TestCancelledDuringSupportWindowCompletes(t *testing.T) {
 	h.pay(time.Second, payment("ch-1"))
 	h.at(time.Hour, func() { h.env.CancelWorkflow() })
 	v := h.run()
-	if v.Status != order.StatusFulfilled {
+	if v.Status != contract.StatusFulfilled {
 		t.Fatalf("status = %s", v.Status)
 	}
 }
@@ -527,15 +527,15 @@ func TestCancelledDuringSupportWindowCompletes(t *testing.T) {
 func TestInstallDetailsFromTheOrderAnswerSkipTheLookup(t *testing.T) {
 	h := newHarness(t)
 	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(
-		order.ESIM{Reference: "ref-9", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-9", LPA: "LPA:1$rsp.example.com$M-9"}, nil)
+		contract.ESIM{Reference: "ref-9", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-9", LPA: "LPA:1$rsp.example.com$M-9"}, nil)
 	var fetched atomic.Int32
-	h.env.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(func(context.Context, activities.FetchInput) (order.ESIM, error) {
+	h.env.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(func(context.Context, activities.FetchInput) (contract.ESIM, error) {
 		fetched.Add(1)
-		return order.ESIM{}, nil
+		return contract.ESIM{}, nil
 	})
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
-	if v.Status != order.StatusFulfilled || v.ESIM.MatchingID != "M-9" || fetched.Load() != 0 {
+	if v.Status != contract.StatusFulfilled || v.ESIM.MatchingID != "M-9" || fetched.Load() != 0 {
 		t.Fatalf("status=%s esim=%+v fetched=%d", v.Status, v.ESIM, fetched.Load())
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/starsesim/esimstore/activities"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 )
 
 const subID = "sub-1"
@@ -25,7 +25,7 @@ var subStart = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 type subHarness struct {
 	t   *testing.T
 	env *testsuite.TestWorkflowEnvironment
-	in  order.SubscriptionInput
+	in  contract.SubscriptionInput
 
 	mu                  sync.Mutex
 	topups, refunds     []string // charge ids
@@ -40,9 +40,9 @@ func newSubHarness(t *testing.T) *subHarness {
 	env.RegisterWorkflow(SubscriptionWorkflow)
 	env.RegisterActivity(&activities.Activities{})
 	env.SetStartTime(subStart)
-	return &subHarness{t: t, env: env, failTopUp: map[string]bool{}, in: order.SubscriptionInput{
+	return &subHarness{t: t, env: env, failTopUp: map[string]bool{}, in: contract.SubscriptionInput{
 		SubscriptionID: subID, UserID: buyer, ChatID: buyer, LanguageCode: "ru", PlanID: "esim_1GB_7D_GB_V2",
-		InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute, Process: order.CurrentSubscriptionProcess,
+		InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute, Process: contract.CurrentSubscriptionProcess,
 	}}
 }
 
@@ -59,15 +59,15 @@ func (h *subHarness) defaults() {
 	e.OnActivity(a.RecordState, mock.Anything, mock.Anything).Return(nil).Maybe()
 	e.OnActivity(a.RecordSubscription, mock.Anything, mock.Anything).Return(nil).Maybe()
 	e.OnActivity(a.RecordPayment, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
-	e.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(order.ESIM{Reference: "ref-1"}, nil).Maybe()
-	e.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(order.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1", LPA: "LPA:1$rsp.example.com$M-1"}, nil).Maybe()
+	e.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{Reference: "ref-1"}, nil).Maybe()
+	e.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(contract.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1", LPA: "LPA:1$rsp.example.com$M-1"}, nil).Maybe()
 	e.OnActivity(a.DeliverESIM, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (activities.DeliverResult, error) {
 		h.add(&h.deliveries, in.ESIM.ICCID)
 		return activities.DeliverResult{Delivered: true}, nil
 	}).Maybe()
-	e.OnActivity(a.TopUpESIM, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TopUpInput) (order.ESIM, error) {
+	e.OnActivity(a.TopUpESIM, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TopUpInput) (contract.ESIM, error) {
 		if h.failTopUp[in.ChargeID] {
-			return order.ESIM{}, temporal.NewNonRetryableApplicationError("incompatible", activities.ErrTypeIncompatible, nil)
+			return contract.ESIM{}, temporal.NewNonRetryableApplicationError("incompatible", activities.ErrTypeIncompatible, nil)
 		}
 		if in.ESIM.ICCID != "8944" {
 			h.t.Errorf("top-up of %s, want the first eSIM", in.ESIM.ICCID)
@@ -88,8 +88,8 @@ func (h *subHarness) defaults() {
 
 // charge is a subscription payment made at d after the start; Telegram sets
 // the expiry 30 days after each charge.
-func subCharge(id string, d time.Duration, first bool) order.Payment {
-	return order.Payment{ChargeID: id, UserID: buyer, Currency: "XTR", TotalAmount: stars, InvoicePayload: subID,
+func subCharge(id string, d time.Duration, first bool) contract.Payment {
+	return contract.Payment{ChargeID: id, UserID: buyer, Currency: "XTR", TotalAmount: stars, InvoicePayload: subID,
 		IsRecurring: true, IsFirstRecurring: first, SubscriptionExpirationDate: subStart.Add(d + 30*24*time.Hour).Unix()}
 }
 
@@ -98,26 +98,26 @@ const month = 30 * 24 * time.Hour
 func (h *subHarness) at(d time.Duration, f func()) { h.env.RegisterDelayedCallback(f, d) }
 
 func (h *subHarness) pay(d time.Duration, id string, first bool) {
-	h.at(d, func() { h.env.SignalWorkflow(order.SignalPayment, subCharge(id, d, first)) })
+	h.at(d, func() { h.env.SignalWorkflow(contract.SignalPayment, subCharge(id, d, first)) })
 }
 
 func (h *subHarness) state(d time.Duration, st string) {
 	h.at(d, func() {
-		h.env.SignalWorkflow(order.SignalSubscriptionState, order.SubscriptionStateChange{UserID: buyer, State: st})
+		h.env.SignalWorkflow(contract.SignalSubscriptionState, contract.SubscriptionStateChange{UserID: buyer, State: st})
 	})
 }
 
 func (h *subHarness) cancel(d time.Duration, user int64, result *error) {
 	h.at(d, func() {
-		h.env.UpdateWorkflow(order.UpdateCancel, "", &testsuite.TestUpdateCallback{
+		h.env.UpdateWorkflow(contract.UpdateCancel, "", &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { *result = err },
 			OnAccept:   func() {},
 			OnComplete: func(_ any, err error) { *result = err },
-		}, order.CancelRequest{UserID: user, By: "buyer:bot"})
+		}, contract.CancelRequest{UserID: user, By: "buyer:bot"})
 	})
 }
 
-func (h *subHarness) run() (order.SubscriptionView, error) {
+func (h *subHarness) run() (contract.SubscriptionView, error) {
 	h.t.Helper()
 	h.defaults()
 	h.env.ExecuteWorkflow(SubscriptionWorkflow, h.in)
@@ -125,9 +125,9 @@ func (h *subHarness) run() (order.SubscriptionView, error) {
 		h.t.Fatal("workflow did not complete")
 	}
 	if err := h.env.GetWorkflowError(); err != nil {
-		return order.SubscriptionView{}, err
+		return contract.SubscriptionView{}, err
 	}
-	var v order.SubscriptionView
+	var v contract.SubscriptionView
 	if err := h.env.GetWorkflowResult(&v); err != nil {
 		h.t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestSubscriptionLife(t *testing.T) {
 		script func(h *subHarness, cancelErr *error)
 		// want: charges topped up, refunded, Telegram subscriptions cancelled, final state
 		topups, refunds, cancels []string
-		status                   order.SubscriptionStatus
+		status                   contract.SubscriptionStatus
 		periods                  int
 		cancelErr                bool
 	}{
@@ -152,7 +152,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.pay(month, "c2", false)
 				h.pay(2*month, "c3", false)
 			},
-			topups: []string{"c2", "c3"}, status: order.SubExpired, periods: 3,
+			topups: []string{"c2", "c3"}, status: contract.SubExpired, periods: 3,
 		},
 		{
 			name: "a failed top-up is refunded and the subscription stays active",
@@ -162,7 +162,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.pay(month, "c2", false)
 				h.pay(2*month, "c3", false)
 			},
-			topups: []string{"c3"}, refunds: []string{"c2"}, status: order.SubExpired, periods: 2,
+			topups: []string{"c3"}, refunds: []string{"c2"}, status: contract.SubExpired, periods: 2,
 		},
 		{
 			name: "a renewal after the buyer cancelled in Telegram is refunded",
@@ -171,7 +171,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.state(10*24*time.Hour, "canceled")
 				h.pay(month, "c2", false)
 			},
-			refunds: []string{"c2"}, status: order.SubCanceled, periods: 1,
+			refunds: []string{"c2"}, status: contract.SubCanceled, periods: 1,
 		},
 		{
 			name: "re-enabled in Telegram renews again; failed stops it",
@@ -183,7 +183,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.state(month+time.Hour, "failed")
 				h.pay(2*month, "c3", false)
 			},
-			topups: []string{"c2"}, refunds: []string{"c3"}, status: order.SubFailed, periods: 2,
+			topups: []string{"c2"}, refunds: []string{"c3"}, status: contract.SubFailed, periods: 2,
 		},
 		{
 			name: "cancel stops renewals with the first charge",
@@ -192,7 +192,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.cancel(time.Hour, buyer, cancelErr)
 				h.pay(month, "c2", false)
 			},
-			cancels: []string{"c1"}, refunds: []string{"c2"}, status: order.SubCanceled, periods: 1,
+			cancels: []string{"c1"}, refunds: []string{"c2"}, status: contract.SubCanceled, periods: 1,
 		},
 		{
 			name: "another user cannot cancel",
@@ -201,7 +201,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.cancel(time.Hour, 999, cancelErr)
 				h.pay(month, "c2", false)
 			},
-			topups: []string{"c2"}, status: order.SubExpired, periods: 2, cancelErr: true,
+			topups: []string{"c2"}, status: contract.SubExpired, periods: 2, cancelErr: true,
 		},
 		{
 			name: "a second first payment is refunded and its subscription cancelled",
@@ -209,12 +209,12 @@ func TestSubscriptionLife(t *testing.T) {
 				h.pay(time.Minute, "c1", true)
 				h.pay(2*time.Minute, "c9", true)
 			},
-			refunds: []string{"c9"}, cancels: []string{"c9"}, status: order.SubExpired, periods: 1,
+			refunds: []string{"c9"}, cancels: []string{"c9"}, status: contract.SubExpired, periods: 1,
 		},
 		{
 			name:   "unpaid subscription expires with its quote",
 			script: func(*subHarness, *error) {},
-			status: order.SubExpired,
+			status: contract.SubExpired,
 		},
 		{
 			name: "an operator's cancel closes the run after settling what is owed",
@@ -224,7 +224,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.pay(month, "c2", false)
 				h.at(month+time.Second, func() { h.env.CancelWorkflow() })
 			},
-			refunds: []string{"c2"}, status: order.SubActive, periods: 1,
+			refunds: []string{"c2"}, status: contract.SubActive, periods: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -259,14 +259,14 @@ func TestSubscriptionLife(t *testing.T) {
 
 func TestSubscriptionFirstPeriodFailureRefundsAndCancels(t *testing.T) {
 	h := newSubHarness(t)
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(order.ESIM{},
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{},
 		temporal.NewNonRetryableApplicationError("no", activities.ErrTypePermanentESIM, nil))
 	h.pay(time.Minute, "c1", true)
 	v, err := h.run()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Status != order.SubRefunded || !slices.Equal(h.refunds, []string{"c1"}) || !slices.Equal(h.cancels, []string{"c1"}) {
+	if v.Status != contract.SubRefunded || !slices.Equal(h.refunds, []string{"c1"}) || !slices.Equal(h.cancels, []string{"c1"}) {
 		t.Errorf("status %s refunds %v cancels %v, want refunded/c1/c1", v.Status, h.refunds, h.cancels)
 	}
 }
@@ -284,12 +284,12 @@ func TestSubscriptionContinuesAsNew(t *testing.T) {
 	if !errors.As(err, &can) {
 		t.Fatalf("err = %v, want continue-as-new", err)
 	}
-	var next order.SubscriptionInput
+	var next contract.SubscriptionInput
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
 	c := next.Carry
-	if c == nil || c.Status != order.SubActive || c.FirstChargeID != "c1" || c.ESIM == nil || c.Periods != chargesPerRun ||
+	if c == nil || c.Status != contract.SubActive || c.FirstChargeID != "c1" || c.ESIM == nil || c.Periods != chargesPerRun ||
 		len(c.Seen) != chargesPerRun || next.Resume || next.SubscriptionID != subID {
 		t.Fatalf("carried = %+v (input %+v)", c, next)
 	}
@@ -314,22 +314,22 @@ func TestSubscriptionContinuesAsNew(t *testing.T) {
 func TestSubscriptionCheckout(t *testing.T) {
 	tests := []struct {
 		name   string
-		mutate func(*order.PreCheckout)
+		mutate func(*contract.PreCheckout)
 		want   string
 	}{
-		{"valid", func(*order.PreCheckout) {}, ""},
-		{"other user", func(pc *order.PreCheckout) { pc.UserID = 999 }, order.RefuseNotOwner},
-		{"wrong amount", func(pc *order.PreCheckout) { pc.TotalAmount = 1 }, order.RefuseWrongAmount},
-		{"tampered payload", func(pc *order.PreCheckout) { pc.Payload = "sub-2" }, order.RefuseUnknown},
+		{"valid", func(*contract.PreCheckout) {}, ""},
+		{"other user", func(pc *contract.PreCheckout) { pc.UserID = 999 }, contract.RefuseNotOwner},
+		{"wrong amount", func(pc *contract.PreCheckout) { pc.TotalAmount = 1 }, contract.RefuseWrongAmount},
+		{"tampered payload", func(pc *contract.PreCheckout) { pc.Payload = "sub-2" }, contract.RefuseUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newSubHarness(t)
 			got := "pending"
 			h.at(time.Second, func() {
-				pc := order.PreCheckout{QueryID: "q", UserID: buyer, Currency: "XTR", TotalAmount: stars, Payload: subID}
+				pc := contract.PreCheckout{QueryID: "q", UserID: buyer, Currency: "XTR", TotalAmount: stars, Payload: subID}
 				tt.mutate(&pc)
-				h.env.UpdateWorkflow(order.UpdatePreCheckout, "pc", &testsuite.TestUpdateCallback{
+				h.env.UpdateWorkflow(contract.UpdatePreCheckout, "pc", &testsuite.TestUpdateCallback{
 					OnReject: func(err error) {
 						var app *temporal.ApplicationError
 						if errors.As(err, &app) {
@@ -359,19 +359,19 @@ func TestSubscriptionStatusIsSearchable(t *testing.T) {
 		process int
 		want    []string
 	}{
-		{"current process", order.CurrentSubscriptionProcess, []string{"active", "canceled"}},
-		{"first process", order.SubscriptionProcessFirst, nil},
+		{"current process", contract.CurrentSubscriptionProcess, []string{"active", "canceled"}},
+		{"first process", contract.SubscriptionProcessFirst, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newSubHarness(t)
 			h.in.Process = tc.process
 			if err := h.env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
-				order.AttrStatus.ValueSet(string(order.SubAwaitingPayment)))); err != nil {
+				contract.AttrStatus.ValueSet(string(contract.SubAwaitingPayment)))); err != nil {
 				t.Fatal(err)
 			}
 			var published []string
 			h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
-				if v, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(order.AttrStatus); ok {
+				if v, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(contract.AttrStatus); ok {
 					published = append(published, v)
 				}
 			}).Return(nil)
@@ -379,7 +379,7 @@ func TestSubscriptionStatusIsSearchable(t *testing.T) {
 			h.pay(time.Minute, "c1", true)
 			h.cancel(time.Hour, buyer, &cancelErr)
 			v, err := h.run()
-			if err != nil || v.Status != order.SubCanceled {
+			if err != nil || v.Status != contract.SubCanceled {
 				t.Fatalf("status %s, err %v", v.Status, err)
 			}
 			if !slices.Equal(published, tc.want) {

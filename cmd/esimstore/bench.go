@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -14,9 +16,9 @@ import (
 	"time"
 
 	"github.com/starsesim/esimstore/app"
-	"github.com/starsesim/esimstore/bench"
 	"github.com/starsesim/esimstore/config"
-	"github.com/starsesim/esimstore/internal/devserver"
+	"github.com/starsesim/esimstore/internal/dev/bench"
+	"github.com/starsesim/esimstore/internal/dev/devserver"
 )
 
 // runBench is `esimstore bench`: the load generator (see package bench and

@@ -4,10 +4,15 @@
 //	esimstore api        the HTTP API only
 //	esimstore worker     the Temporal worker only
 //	esimstore migrate    apply database migrations
-//	esimstore sandbox    everything locally with fake Telegram and eSIM Go (make run)
 //	esimstore refund     support: refund an order
 //	esimstore orders     support: list orders
 //	esimstore order      support: one order with its timeline
+//
+// Built with the `dev` tag (make run, make bench, make test) it also has the
+// development tools, which the production build leaves out entirely:
+//
+//	esimstore sandbox    everything locally with fake Telegram and eSIM Go (make run)
+//	esimstore bench      load test through the app, the dev server and the fakes
 package main
 
 import (
@@ -31,17 +36,16 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
+	list := []command{
 		{"serve", "run the API and the worker against the configured services", runServe},
 		{"api", "run the HTTP API only", runAPI},
 		{"worker", "run the Temporal worker only", runWorker},
 		{"migrate", "apply database migrations", runMigrate},
-		{"sandbox", "run the whole store locally with fake Telegram and eSIM Go", runSandbox},
 		{"refund", "refund an order: refund <order-id> --reason \"…\" [--by name]", runRefund},
 		{"orders", "list orders: orders [--status s] [--user id] [--plan id] [--limit n]", runOrders},
 		{"order", "show one order with its timeline: order <order-id>", runOrder},
-		{"bench", "load test: whole orders through the app, dev server, PostgreSQL and fakes", runBench},
 	}
+	return append(list, devCommands()...)
 }
 
 func main() {

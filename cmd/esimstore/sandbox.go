@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -9,8 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/starsesim/esimstore/config"
-	"github.com/starsesim/esimstore/sandbox"
-	"github.com/starsesim/esimstore/sim"
+	"github.com/starsesim/esimstore/internal/dev/sandbox"
+	"github.com/starsesim/esimstore/internal/dev/sim"
 )
 
 func runSandbox(ctx context.Context, args []string) error {

@@ -12,9 +12,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/starsesim/esimstore/app"
+	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/config"
-	"github.com/starsesim/esimstore/order"
-	"github.com/starsesim/esimstore/orders"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -22,7 +22,7 @@ import (
 // supportEnv connects what the support commands need: the ledger and
 // Temporal. They never call Telegram or eSIM Go themselves (the workflow
 // does), so those secrets are not required on a support machine.
-func supportEnv(ctx context.Context) (*store.Store, *orders.Service, func(), error) {
+func supportEnv(ctx context.Context) (*store.Store, *checkout.Service, func(), error) {
 	cfg, err := config.FromEnv(os.Getenv, true)
 	if err != nil {
 		return nil, nil, nil, err
@@ -38,7 +38,7 @@ func supportEnv(ctx context.Context) (*store.Store, *orders.Service, func(), err
 		return nil, nil, nil, err
 	}
 	botID, _ := telegram.BotIDFromToken(cfg.TelegramBotToken)
-	svc := &orders.Service{BotID: botID, Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
+	svc := &checkout.Service{BotID: botID, Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger}
 	return st, svc, func() { tc.Close(); st.Close() }, nil
 }
@@ -75,13 +75,13 @@ func runRefund(ctx context.Context, args []string) error {
 	}
 	defer done()
 	switch err := svc.Refund(ctx, pos[0], *reason, "cli:"+*by); {
-	case errors.Is(err, orders.ErrOrderNotFound):
+	case errors.Is(err, checkout.ErrOrderNotFound):
 		return fmt.Errorf("order %s not found", pos[0])
-	case errors.Is(err, orders.ErrAlreadyRefunded):
+	case errors.Is(err, checkout.ErrAlreadyRefunded):
 		return fmt.Errorf("order %s is already refunded", pos[0])
-	case errors.Is(err, orders.ErrSubscriptionRefund):
+	case errors.Is(err, checkout.ErrSubscriptionRefund):
 		return fmt.Errorf("%s is a subscription: cancel it instead (failed renewals are refunded automatically)", pos[0])
-	case errors.Is(err, orders.ErrNotPaid):
+	case errors.Is(err, checkout.ErrNotPaid):
 		return fmt.Errorf("order %s is not paid; nothing to refund", pos[0])
 	case err != nil:
 		return err
@@ -99,7 +99,7 @@ func runOrders(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *status != "" && !order.Status(*status).Valid() {
+	if *status != "" && !contract.Status(*status).Valid() {
 		return fmt.Errorf("unknown status %q", *status)
 	}
 	st, _, done, err := supportEnv(ctx)
@@ -107,7 +107,7 @@ func runOrders(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	list, err := st.ListOrders(ctx, store.OrderFilter{Status: order.Status(*status), UserID: *user, PlanID: *plan, Limit: *limit})
+	list, err := st.ListOrders(ctx, store.OrderFilter{Status: contract.Status(*status), UserID: *user, PlanID: *plan, Limit: *limit})
 	if err != nil {
 		return err
 	}

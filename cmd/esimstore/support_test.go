@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/starsesim/esimstore/internal/testenv"
-	"github.com/starsesim/esimstore/order"
-	"github.com/starsesim/esimstore/orders"
-	"github.com/starsesim/esimstore/sandbox"
+	"github.com/starsesim/esimstore/checkout"
+	"github.com/starsesim/esimstore/contract"
+	"github.com/starsesim/esimstore/internal/dev/sandbox"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 	"github.com/starsesim/esimstore/telegram"
 )
 
@@ -31,15 +31,15 @@ func TestSupportCommands(t *testing.T) {
 	}
 	defer s.Stop()
 	buyer := telegram.User{ID: 4242, FirstName: "Dana", LanguageCode: "en"}
-	inv, err := s.App.Orders.Create(ctx, orders.CreateRequest{UserID: buyer.ID, ChatID: buyer.ID, PlanID: "esim_1GB_7D_GB_V2",
-		Source: order.SourceMiniApp, IdempotencyKey: "cli"})
+	inv, err := s.App.Orders.Create(ctx, checkout.CreateRequest{UserID: buyer.ID, ChatID: buyer.ID, PlanID: "esim_1GB_7D_GB_V2",
+		Source: contract.SourceMiniApp, IdempotencyKey: "cli"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res, err := s.Telegram.Pay(ctx, inv.InvoiceLink, buyer); err != nil || !res.Approved {
 		t.Fatalf("pay: %+v %v", res, err)
 	}
-	waitStatus := func(want order.Status) {
+	waitStatus := func(want contract.Status) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
@@ -50,7 +50,7 @@ func TestSupportCommands(t *testing.T) {
 		}
 		t.Fatalf("order never reached %s", want)
 	}
-	waitStatus(order.StatusFulfilled)
+	waitStatus(contract.StatusFulfilled)
 	// The QR is sent right after the status turns fulfilled.
 	deadline := time.Now().Add(30 * time.Second)
 	for delivered := false; !delivered; {
@@ -86,7 +86,7 @@ func TestSupportCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "accepted") {
 		t.Fatalf("refund: code %d\n%s", code, out)
 	}
-	waitStatus(order.StatusRefunded)
+	waitStatus(contract.StatusRefunded)
 	events, _ := s.App.Store.Events(ctx, inv.OrderID)
 	by := ""
 	for _, e := range events {

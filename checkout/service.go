@@ -1,7 +1,9 @@
-// Package orders is the client side of the order workflow: the one place
-// that starts, updates and signals it. The HTTP API, the bot chat and the
+// Package checkout is the client side of the order and subscription
+// workflows: the one place that starts, updates and signals them (create an
+// order, ask the pre-checkout question, hand over a payment, request a
+// support refund, cancel a subscription). The HTTP API, the bot chat and the
 // support CLI all go through it, so each money path has one implementation.
-package orders
+package checkout
 
 import (
 	"context"
@@ -16,7 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/workflows"
 )
@@ -75,7 +77,7 @@ type CreateRequest struct {
 	ChatID         int64
 	LanguageCode   string
 	PlanID         string
-	Source         order.Source
+	Source         contract.Source
 	IdempotencyKey string
 }
 
@@ -92,37 +94,37 @@ func (s *Service) OrderID(req CreateRequest) string {
 
 // Create starts the order's workflow (or finds it) and returns its invoice
 // as soon as the quote and invoice exist (update-with-start, early return).
-func (s *Service) Create(ctx context.Context, req CreateRequest) (order.Invoice, error) {
+func (s *Service) Create(ctx context.Context, req CreateRequest) (contract.Invoice, error) {
 	plan, err := s.Store.GetPlan(ctx, req.PlanID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !plan.OnSale) {
-		return order.Invoice{}, ErrPlanNotFound
+		return contract.Invoice{}, ErrPlanNotFound
 	}
 	if err != nil {
-		return order.Invoice{}, err
+		return contract.Invoice{}, err
 	}
 	id := s.OrderID(req)
 	if existing, err := s.Store.GetOrder(ctx, id); err == nil {
 		if existing.PlanID != req.PlanID {
-			return order.Invoice{}, ErrKeyReused
+			return contract.Invoice{}, ErrKeyReused
 		}
-		if existing.Status != order.StatusAwaitingPayment || existing.InvoiceLink != "" {
+		if existing.Status != contract.StatusAwaitingPayment || existing.InvoiceLink != "" {
 			return invoiceOf(existing), nil
 		}
 	}
 	in := s.input(id)
 	in.UserID, in.ChatID, in.LanguageCode, in.PlanID, in.Source = req.UserID, req.ChatID, req.LanguageCode, req.PlanID, req.Source
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       order.WorkflowID(id),
+		ID:                       contract.WorkflowID(id),
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			order.AttrStatus.ValueSet(string(order.StatusAwaitingPayment)),
-			order.AttrUserID.ValueSet(req.UserID),
-			order.AttrPlanID.ValueSet(req.PlanID),
+			contract.AttrStatus.ValueSet(string(contract.StatusAwaitingPayment)),
+			contract.AttrUserID.ValueSet(req.UserID),
+			contract.AttrPlanID.ValueSet(req.PlanID),
 			// The listed price; the workflow corrects it only if its quote
 			// differs, which saves the server a visibility write per order.
-			order.AttrStarsAmount.ValueSet(plan.PriceStars),
+			contract.AttrStarsAmount.ValueSet(plan.PriceStars),
 		),
 		StaticSummary: fmt.Sprintf("Order %s · %s · buyer %d", id, req.PlanID, req.UserID),
 	}, workflows.OrderWorkflow, in)
@@ -132,13 +134,13 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (order.Invoice,
 // startForInvoice runs update-with-start of the `invoice` update and
 // returns the invoice once the workflow has it. what names the workflow in
 // errors ("order", "subscription").
-func (s *Service) startForInvoice(ctx context.Context, id, what string, start client.WithStartWorkflowOperation) (order.Invoice, error) {
+func (s *Service) startForInvoice(ctx context.Context, id, what string, start client.WithStartWorkflowOperation) (contract.Invoice, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName: order.UpdateInvoice, UpdateID: "invoice", WaitForStage: client.WorkflowUpdateStageCompleted,
+			UpdateName: contract.UpdateInvoice, UpdateID: "invoice", WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
 	if err != nil {
@@ -150,49 +152,49 @@ func (s *Service) startForInvoice(ctx context.Context, id, what string, start cl
 			}
 		}
 		if timedOut(ctx, err) {
-			return order.Invoice{}, fmt.Errorf("start %s %s: %w: %v", what, id, ErrBusy, err)
+			return contract.Invoice{}, fmt.Errorf("start %s %s: %w: %v", what, id, ErrBusy, err)
 		}
-		return order.Invoice{}, fmt.Errorf("start %s %s: %w", what, id, err)
+		return contract.Invoice{}, fmt.Errorf("start %s %s: %w", what, id, err)
 	}
-	var inv order.Invoice
+	var inv contract.Invoice
 	if err := handle.Get(ctx, &inv); err != nil {
-		if hasType(err, order.ErrTypeInvoiceFailed) {
-			return order.Invoice{}, fmt.Errorf("%s %s: %w", what, id, ErrInvoiceFailed)
+		if hasType(err, contract.ErrTypeInvoiceFailed) {
+			return contract.Invoice{}, fmt.Errorf("%s %s: %w", what, id, ErrInvoiceFailed)
 		}
 		if timedOut(ctx, err) {
-			return order.Invoice{}, fmt.Errorf("invoice of %s %s: %w: %v", what, id, ErrBusy, err)
+			return contract.Invoice{}, fmt.Errorf("invoice of %s %s: %w: %v", what, id, ErrBusy, err)
 		}
-		return order.Invoice{}, fmt.Errorf("invoice of %s %s: %w", what, id, err)
+		return contract.Invoice{}, fmt.Errorf("invoice of %s %s: %w", what, id, err)
 	}
 	return inv, nil
 }
 
-func invoiceOf(o store.Order) order.Invoice {
-	return order.Invoice{OrderID: o.ID, Status: o.Status, InvoiceLink: o.InvoiceLink, PriceStars: o.PriceStars,
+func invoiceOf(o store.Order) contract.Invoice {
+	return contract.Invoice{OrderID: o.ID, Status: o.Status, InvoiceLink: o.InvoiceLink, PriceStars: o.PriceStars,
 		PriceUSD: o.PriceUSD.StringFixed(2)}
 }
 
-func (s *Service) input(orderID string) order.Input {
-	return order.Input{OrderID: orderID, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
-		SupportWindow: s.SupportWindow, Process: order.CurrentProcess}
+func (s *Service) input(orderID string) contract.Input {
+	return contract.Input{OrderID: orderID, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
+		SupportWindow: s.SupportWindow, Process: contract.CurrentProcess}
 }
 
 // preCheckoutBudget leaves Telegram's 10 s limit ample room for the answer.
 const preCheckoutBudget = 4 * time.Second
 
 // PreCheckout asks the order's workflow whether this payment may go ahead.
-// It answers with a refusal code (order.Refuse*) or "" to approve; any
+// It answers with a refusal code (contract.Refuse*) or "" to approve; any
 // failure to decide is a refusal, because refusing moves no money.
-func (s *Service) PreCheckout(ctx context.Context, pc order.PreCheckout) string {
-	if order.IsSubscriptionID(pc.Payload) {
+func (s *Service) PreCheckout(ctx context.Context, pc contract.PreCheckout) string {
+	if contract.IsSubscriptionID(pc.Payload) {
 		return s.subscriptionPreCheckout(ctx, pc) // orders/subscriptions.go
 	}
 	if _, err := uuid.Parse(pc.Payload); err != nil {
-		return order.RefuseUnknown
+		return contract.RefuseUnknown
 	}
 	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
 	defer cancel()
-	refusal, err := s.askCheckout(ctx, order.WorkflowID(pc.Payload), pc)
+	refusal, err := s.askCheckout(ctx, contract.WorkflowID(pc.Payload), pc)
 	if err == nil {
 		return refusal
 	}
@@ -202,30 +204,30 @@ func (s *Service) PreCheckout(ctx context.Context, pc order.PreCheckout) string 
 		o, gerr := s.Store.GetOrder(context.WithoutCancel(ctx), pc.Payload)
 		switch {
 		case errors.Is(gerr, store.ErrNotFound):
-			return order.RefuseUnknown
-		case gerr == nil && o.Status == order.StatusExpired:
-			return order.RefuseExpired
+			return contract.RefuseUnknown
+		case gerr == nil && o.Status == contract.StatusExpired:
+			return contract.RefuseExpired
 		case gerr == nil:
-			return order.RefuseNotAwaiting
+			return contract.RefuseNotAwaiting
 		}
 	}
 	s.log().Error("pre-checkout undecided; refusing", "order_id", pc.Payload, "err", err)
-	return order.RefuseBusy
+	return contract.RefuseBusy
 }
 
 // askCheckout sends the preCheckout update to a workflow and returns its
 // refusal code ("" approves). An error means the workflow did not decide:
 // it is not running (serviceerror.NotFound) or could not be reached.
-func (s *Service) askCheckout(ctx context.Context, workflowID string, pc order.PreCheckout) (string, error) {
+func (s *Service) askCheckout(ctx context.Context, workflowID string, pc contract.PreCheckout) (string, error) {
 	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateName: order.UpdatePreCheckout, UpdateID: "pc-" + pc.QueryID,
+		WorkflowID: workflowID, UpdateName: contract.UpdatePreCheckout, UpdateID: "pc-" + pc.QueryID,
 		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{pc},
 	})
 	if err == nil {
 		err = handle.Get(ctx, nil)
 	}
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == order.ErrTypeCheckoutRefused {
+	if errors.As(err, &app) && app.Type() == contract.ErrTypeCheckoutRefused {
 		return app.Message(), nil
 	}
 	return "", err
@@ -235,7 +237,7 @@ func (s *Service) askCheckout(ctx context.Context, workflowID string, pc order.P
 // the workflow's signal. Signal-with-start reaches a running workflow, or
 // starts a resumed one when the order's run has closed or never existed,
 // so a payment is never dropped (money rules 3 and 4).
-func (s *Service) Payment(ctx context.Context, p order.Payment) error {
+func (s *Service) Payment(ctx context.Context, p contract.Payment) error {
 	id := p.InvoicePayload
 	fresh, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, id))
 	if err != nil {
@@ -244,24 +246,24 @@ func (s *Service) Payment(ctx context.Context, p order.Payment) error {
 	if fresh && s.OnNewPayment != nil {
 		s.OnNewPayment(p.TotalAmount)
 	}
-	what, workflowID := "order", order.WorkflowID(id)
+	what, workflowID := "order", contract.WorkflowID(id)
 	var wf, in any
-	if order.IsSubscriptionID(id) {
+	if contract.IsSubscriptionID(id) {
 		// Every charge of a subscription, renewals included, belongs to its
 		// SubscriptionWorkflow, never to an order's duplicate-payment path.
 		sin := s.subscriptionInput(id)
 		sin.Resume, sin.UserID = true, p.UserID
-		what, workflowID, wf, in = "subscription", order.SubscriptionWorkflowID(id), workflows.SubscriptionWorkflow, sin
+		what, workflowID, wf, in = "subscription", contract.SubscriptionWorkflowID(id), workflows.SubscriptionWorkflow, sin
 	} else {
 		oin := s.input(id)
-		oin.Resume, oin.Source, oin.UserID = true, order.SourcePayment, p.UserID
+		oin.Resume, oin.Source, oin.UserID = true, contract.SourcePayment, p.UserID
 		wf, in = workflows.OrderWorkflow, oin
 	}
-	_, err = s.Temporal.SignalWithStartWorkflow(ctx, workflowID, order.SignalPayment, p,
+	_, err = s.Temporal.SignalWithStartWorkflow(ctx, workflowID, contract.SignalPayment, p,
 		client.StartWorkflowOptions{
 			ID: workflowID, TaskQueue: s.TaskQueue,
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(order.AttrUserID.ValueSet(p.UserID)),
+			TypedSearchAttributes: temporal.NewSearchAttributes(contract.AttrUserID.ValueSet(p.UserID)),
 			StaticSummary:         fmt.Sprintf("Payment %s for %s %s", p.ChargeID, what, id),
 		}, wf, in)
 	if err != nil {
@@ -275,7 +277,7 @@ func (s *Service) Payment(ctx context.Context, p order.Payment) error {
 // Refund asks the order's workflow to refund on behalf of support. A closed
 // workflow is resumed from the ledger to carry it out.
 func (s *Service) Refund(ctx context.Context, orderID, reason, by string) error {
-	if order.IsSubscriptionID(orderID) {
+	if contract.IsSubscriptionID(orderID) {
 		// A subscription's charges belong to its SubscriptionWorkflow; an
 		// order workflow resumed for them would be a second owner.
 		return ErrSubscriptionRefund
@@ -287,16 +289,16 @@ func (s *Service) Refund(ctx context.Context, orderID, reason, by string) error 
 	}
 	in := s.input(orderID)
 	in.Resume = true
-	err := s.updateResuming(ctx, 15*time.Second, order.WorkflowID(orderID),
+	err := s.updateResuming(ctx, 15*time.Second, contract.WorkflowID(orderID),
 		fmt.Sprintf("Support refund of order %s by %s", orderID, by), workflows.OrderWorkflow, in,
-		order.UpdateRefund, order.RefundRequest{Reason: reason, By: by}, nil)
+		contract.UpdateRefund, contract.RefundRequest{Reason: reason, By: by}, nil)
 	switch {
 	case err == nil:
 		s.log().Info("support refund accepted", "order_id", orderID, "by", by)
 		return nil
-	case hasType(err, order.ErrTypeAlreadyRefunded):
+	case hasType(err, contract.ErrTypeAlreadyRefunded):
 		return ErrAlreadyRefunded
-	case hasType(err, order.ErrTypeNotPaid):
+	case hasType(err, contract.ErrTypeNotPaid):
 		return ErrNotPaid
 	}
 	return fmt.Errorf("refund order %s: %w", orderID, err)
@@ -330,12 +332,12 @@ func (s *Service) updateResuming(ctx context.Context, timeout time.Duration, wor
 }
 
 // Status asks a running workflow for its live view.
-func (s *Service) Status(ctx context.Context, orderID string) (order.View, error) {
-	val, err := s.Temporal.QueryWorkflow(ctx, order.WorkflowID(orderID), "", order.QueryStatus)
+func (s *Service) Status(ctx context.Context, orderID string) (contract.View, error) {
+	val, err := s.Temporal.QueryWorkflow(ctx, contract.WorkflowID(orderID), "", contract.QueryStatus)
 	if err != nil {
-		return order.View{}, err
+		return contract.View{}, err
 	}
-	var v order.View
+	var v contract.View
 	return v, val.Get(&v)
 }
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/starsesim/esimstore/order"
-	"github.com/starsesim/esimstore/orders"
+	"github.com/starsesim/esimstore/checkout"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/telegram"
 )
 
@@ -23,17 +23,17 @@ func (s *Server) subscriptionRoutes(e *echo.Echo) {
 }
 
 type subscriptionCreated struct {
-	SubscriptionID     string       `json:"subscription_id"`
-	OrderID            string       `json:"order_id"` // the same id: the subscription's first period is an order
-	Status             order.Status `json:"status"`
-	InvoiceLink        string       `json:"invoice_link"`
-	PriceStars         int64        `json:"price_stars"`
-	PriceUSD           string       `json:"price_usd"`
-	SubscriptionPeriod int          `json:"subscription_period"`
+	SubscriptionID     string          `json:"subscription_id"`
+	OrderID            string          `json:"order_id"` // the same id: the subscription's first period is an order
+	Status             contract.Status `json:"status"`
+	InvoiceLink        string          `json:"invoice_link"`
+	PriceStars         int64           `json:"price_stars"`
+	PriceUSD           string          `json:"price_usd"`
+	SubscriptionPeriod int             `json:"subscription_period"`
 }
 
 func (s *Server) createSubscription(c echo.Context) error {
-	req, ok, err := buyRequest(c, order.SourceSubscription)
+	req, ok, err := buyRequest(c, contract.SourceSubscription)
 	if !ok {
 		return err
 	}
@@ -47,13 +47,13 @@ func (s *Server) createSubscription(c echo.Context) error {
 }
 
 type subscriptionJSON struct {
-	SubscriptionID string                   `json:"subscription_id"`
-	Status         order.SubscriptionStatus `json:"status"`
-	PlanID         string                   `json:"plan_id"`
-	ICCID          string                   `json:"iccid,omitempty"`
-	Periods        int                      `json:"periods"`
-	ExpiresAt      *time.Time               `json:"expires_at,omitempty"`
-	CreatedAt      time.Time                `json:"created_at"`
+	SubscriptionID string                      `json:"subscription_id"`
+	Status         contract.SubscriptionStatus `json:"status"`
+	PlanID         string                      `json:"plan_id"`
+	ICCID          string                      `json:"iccid,omitempty"`
+	Periods        int                         `json:"periods"`
+	ExpiresAt      *time.Time                  `json:"expires_at,omitempty"`
+	CreatedAt      time.Time                   `json:"created_at"`
 }
 
 func (s *Server) listMySubscriptions(c echo.Context) error {
@@ -75,9 +75,9 @@ func (s *Server) listMySubscriptions(c echo.Context) error {
 func (s *Server) cancelSubscription(c echo.Context) error {
 	v, err := s.Orders.CancelSubscription(c.Request().Context(), c.Param("id"), buyerOf(c).ID, "buyer:miniapp")
 	switch {
-	case errors.Is(err, orders.ErrSubscriptionNotFound):
+	case errors.Is(err, checkout.ErrSubscriptionNotFound):
 		return fail(c, http.StatusNotFound, "subscription_not_found", "Subscription not found.")
-	case errors.Is(err, orders.ErrNotActive):
+	case errors.Is(err, checkout.ErrNotActive):
 		return fail(c, http.StatusConflict, "not_active", "This subscription is not active.")
 	case err != nil:
 		return err

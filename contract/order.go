@@ -1,7 +1,10 @@
-// Package order is the vocabulary shared by the API, the workflow and the
-// activities: statuses, Temporal names and the payloads that cross between
-// them. Names here are part of the operator contract (ARCHITECTURE.md §7).
-package order
+// Package contract is the vocabulary every part of the store shares: order
+// and subscription statuses, the Temporal names operators rely on (workflow
+// ids and types, updates, signals, queries, search attributes) and the
+// payloads that cross between the API, the workflows and the activities.
+// Its names are part of the operator contract: they are only ever added,
+// never renamed (docs/architecture.md#temporal-names).
+package contract
 
 import (
 	"go.temporal.io/sdk/temporal"

@@ -1,4 +1,4 @@
-package order
+package contract
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 // Subscriptions: a plan sold as a monthly Telegram Stars subscription. The
 // first payment buys a new eSIM; every renewal tops the same eSIM up with
 // the plan's bundle. One SubscriptionWorkflow owns one subscription for its
-// whole life (see workflows/subscription.go for why).
+// whole life (see workflows/subscription_workflow.go for why).
 
 // SourceSubscription marks the ledger's order row of a subscription (the
 // orders.source CHECK allows it since the first migration).

@@ -16,7 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
-	"github.com/starsesim/esimstore/sim"
+	"github.com/starsesim/esimstore/internal/dev/sim"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )

@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
-	"github.com/starsesim/esimstore/order"
 )
 
 // a names activities by method expression, so renames are compile-checked.
@@ -26,10 +26,10 @@ const approvalGrace = time.Hour
 // OrderWorkflow is one order, from quote to a fulfilled eSIM or a refund.
 // It reads top to bottom as the order's life: open (quote and invoice),
 // wait for the payment, fulfil, then settle every charge and support request.
-func OrderWorkflow(ctx workflow.Context, in order.Input) (order.View, error) {
+func OrderWorkflow(ctx workflow.Context, in contract.Input) (contract.View, error) {
 	w := newOrderRun(ctx, in)
 	if err := w.registerHandlers(ctx); err != nil {
-		return order.View{}, err
+		return contract.View{}, err
 	}
 
 	if in.Resume {
@@ -40,10 +40,10 @@ func OrderWorkflow(ctx workflow.Context, in order.Input) (order.View, error) {
 	} else {
 		w.open(ctx)
 	}
-	if w.view.Status == order.StatusAwaitingPayment {
+	if w.view.Status == contract.StatusAwaitingPayment {
 		w.awaitPayment(ctx)
 	}
-	if w.view.Status == order.StatusPaid && w.supportRefund == nil {
+	if w.view.Status == contract.StatusPaid && w.supportRefund == nil {
 		w.fulfil(ctx)
 	}
 	w.settle(durable(ctx))
@@ -63,7 +63,7 @@ func durable(ctx workflow.Context) workflow.Context {
 
 // pendingRefund is a charge that must be refunded, and why.
 type pendingRefund struct {
-	Payment order.Payment
+	Payment contract.Payment
 	Reason  i18n.Key
 	Note    string // support's own words
 	By      string
@@ -77,8 +77,8 @@ func (r pendingRefund) text(lang string) string {
 }
 
 type orderRun struct {
-	in   order.Input
-	view order.View
+	in   contract.Input
+	view contract.View
 	lang string
 
 	planName       string
@@ -90,13 +90,13 @@ type orderRun struct {
 	approvedAt       time.Time
 	approvalRecorded bool
 
-	paid     *order.Payment
+	paid     *contract.Payment
 	paidAt   time.Time
 	seen     map[string]bool
 	refunded map[string]bool
 	toRefund []pendingRefund
 
-	supportRefund  *order.RefundRequest
+	supportRefund  *contract.RefundRequest
 	supportHandled bool
 	cancelFulfil   workflow.CancelFunc
 
@@ -105,16 +105,16 @@ type orderRun struct {
 	redeliveries int
 }
 
-func newOrderRun(ctx workflow.Context, in order.Input) *orderRun {
+func newOrderRun(ctx workflow.Context, in contract.Input) *orderRun {
 	return &orderRun{
 		in:        in,
 		lang:      i18n.Lang(in.LanguageCode),
 		exists:    true,
-		view:      order.View{OrderID: in.OrderID, PlanID: in.PlanID, UserID: in.UserID, Status: order.StatusAwaitingPayment},
+		view:      contract.View{OrderID: in.OrderID, PlanID: in.PlanID, UserID: in.UserID, Status: contract.StatusAwaitingPayment},
 		seen:      map[string]bool{},
 		refunded:  map[string]bool{},
-		payments:  workflow.GetSignalChannel(ctx, order.SignalPayment),
-		redeliver: workflow.GetSignalChannel(ctx, order.SignalRetry),
+		payments:  workflow.GetSignalChannel(ctx, contract.SignalPayment),
+		redeliver: workflow.GetSignalChannel(ctx, contract.SignalRetry),
 	}
 }
 
@@ -130,14 +130,14 @@ func (w *orderRun) open(ctx workflow.Context) {
 		return
 	}
 	w.planName, w.view.Stars, w.view.PriceUSD = q.PlanName, q.Stars, q.PriceUSD
-	if listed, ok := workflow.GetTypedSearchAttributes(ctx).GetInt64(order.AttrStarsAmount); !w.fast() || !ok || listed != q.Stars {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStarsAmount.ValueSet(q.Stars))
+	if listed, ok := workflow.GetTypedSearchAttributes(ctx).GetInt64(contract.AttrStarsAmount); !w.fast() || !ok || listed != q.Stars {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStarsAmount.ValueSet(q.Stars))
 	}
 
 	var link string
 	err = workflow.ExecuteLocalActivity(withInvoice(ctx), a.CreateInvoice, activities.InvoiceInput{
 		OrderID: w.in.OrderID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: q.PlanName, Stars: q.Stars,
-		InChat: w.in.Source == order.SourceChat,
+		InChat: w.in.Source == contract.SourceChat,
 	}).Get(ctx, &link)
 	if err != nil {
 		w.failOpen(ctx, "invoice", err)
@@ -153,7 +153,7 @@ func (w *orderRun) open(ctx workflow.Context) {
 func (w *orderRun) failOpen(ctx workflow.Context, step string, err error) {
 	w.invoiceErr = err
 	w.view.LastError = step + ": " + err.Error()
-	w.setStatus(ctx, order.StatusExpired, "invoice_failed", map[string]any{"step": step, "error": err.Error()})
+	w.setStatus(ctx, contract.StatusExpired, "invoice_failed", map[string]any{"step": step, "error": err.Error()})
 }
 
 // load rebuilds the state of an order whose earlier run has closed, for a
@@ -167,14 +167,14 @@ func (w *orderRun) load(ctx workflow.Context) {
 	w.ready = true
 	if !l.Exists {
 		w.exists = false
-		w.view.Status = order.StatusRefunding
-		w.invoiceErr = temporal.NewNonRetryableApplicationError("unknown order", order.ErrTypeUnknownOrder, nil)
+		w.view.Status = contract.StatusRefunding
+		w.invoiceErr = temporal.NewNonRetryableApplicationError("unknown order", contract.ErrTypeUnknownOrder, nil)
 		return
 	}
 	w.in.UserID, w.in.ChatID, w.in.LanguageCode, w.in.PlanID = l.Order.UserID, l.Order.ChatID, l.Order.LanguageCode, l.Order.PlanID
 	w.lang = i18n.Lang(l.Order.LanguageCode)
 	w.planName, w.quoteExpiresAt = l.PlanName, l.QuoteExpires
-	w.view = order.View{OrderID: w.in.OrderID, Status: l.Status, PlanID: l.Order.PlanID, UserID: l.Order.UserID,
+	w.view = contract.View{OrderID: w.in.OrderID, Status: l.Status, PlanID: l.Order.PlanID, UserID: l.Order.UserID,
 		Stars: l.Stars, PriceUSD: l.PriceUSD, InvoiceLink: l.InvoiceLink, ESIM: l.ESIM, Refunds: l.Refunded}
 	for _, r := range l.Refunded {
 		w.refunded[r.ChargeID] = true
@@ -184,19 +184,19 @@ func (w *orderRun) load(ctx workflow.Context) {
 		w.seen[l.PaidCharge.ChargeID] = true
 		w.view.ChargeID = l.PaidCharge.ChargeID
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(string(w.view.Status)),
-		order.AttrUserID.ValueSet(w.in.UserID), order.AttrPlanID.ValueSet(w.in.PlanID),
-		order.AttrStarsAmount.ValueSet(w.view.Stars))
+	_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStatus.ValueSet(string(w.view.Status)),
+		contract.AttrUserID.ValueSet(w.in.UserID), contract.AttrPlanID.ValueSet(w.in.PlanID),
+		contract.AttrStarsAmount.ValueSet(w.view.Stars))
 	switch {
-	case w.paid == nil && (w.view.Status == order.StatusPaid || w.view.Status == order.StatusFulfilling):
+	case w.paid == nil && (w.view.Status == contract.StatusPaid || w.view.Status == contract.StatusFulfilling):
 		// The ledger cannot name the accepted charge (a run terminated
 		// mid-write): take payments afresh; the first valid one is accepted.
-		w.view.Status = order.StatusAwaitingPayment
-	case w.view.Status == order.StatusFulfilling && w.paid != nil:
+		w.view.Status = contract.StatusAwaitingPayment
+	case w.view.Status == contract.StatusFulfilling && w.paid != nil:
 		// The earlier run stopped mid-fulfilment; the purchase activity
 		// finds any eSIM already bought in the ledger.
-		w.view.Status = order.StatusPaid
-	case w.view.Status == order.StatusRefunding && w.paid != nil && !w.refunded[w.paid.ChargeID]:
+		w.view.Status = contract.StatusPaid
+	case w.view.Status == contract.StatusRefunding && w.paid != nil && !w.refunded[w.paid.ChargeID]:
 		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.paid, Reason: i18n.RefundReasonESIM, By: "system"})
 	}
 	w.setDetails(ctx)
@@ -220,7 +220,7 @@ func (w *orderRun) awaitPayment(ctx workflow.Context) {
 		}
 		left := deadline.Sub(workflow.Now(ctx))
 		if left <= 0 || ctx.Err() != nil {
-			w.setStatus(ctx, order.StatusExpired, "expired", nil)
+			w.setStatus(ctx, contract.StatusExpired, "expired", nil)
 			return
 		}
 		// The fast path does not wake for an approval: the running timer
@@ -257,15 +257,15 @@ func (w *orderRun) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond 
 	cancel()
 }
 
-// fast says whether this run uses order.ProcessFastPath.
-func (w *orderRun) fast() bool { return w.in.Process >= order.ProcessFastPath }
+// fast says whether this run uses contract.ProcessFastPath.
+func (w *orderRun) fast() bool { return w.in.Process >= contract.ProcessFastPath }
 
 // takePayments classifies every payment signal received so far: the first
 // valid one pays the order, every other one is queued for a refund
 // (money rule 3). A charge id seen before is ignored.
 func (w *orderRun) takePayments(ctx workflow.Context) {
 	for {
-		var p order.Payment
+		var p contract.Payment
 		if !w.payments.ReceiveAsync(&p) {
 			return
 		}
@@ -275,7 +275,7 @@ func (w *orderRun) takePayments(ctx workflow.Context) {
 		w.seen[p.ChargeID] = true
 		if !w.exists {
 			w.view.UserID = p.UserID
-			_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrUserID.ValueSet(p.UserID))
+			_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrUserID.ValueSet(p.UserID))
 		}
 		w.recordPayment(ctx, p)
 		if reason := w.refusal(p); reason != "" {
@@ -291,21 +291,21 @@ func (w *orderRun) takePayments(ctx workflow.Context) {
 			// Fulfilment follows in this same task; its status is the one
 			// worth a search-attribute write.
 			w.noteApproval(ctx)
-			w.setStatusQuietly(ctx, order.StatusPaid, "paid:"+p.ChargeID, detail)
+			w.setStatusQuietly(ctx, contract.StatusPaid, "paid:"+p.ChargeID, detail)
 		} else {
-			w.setStatus(ctx, order.StatusPaid, "paid:"+p.ChargeID, detail)
+			w.setStatus(ctx, contract.StatusPaid, "paid:"+p.ChargeID, detail)
 		}
 	}
 }
 
 // refusal says why a payment cannot pay this order, or "" when it can.
-func (w *orderRun) refusal(p order.Payment) i18n.Key {
+func (w *orderRun) refusal(p contract.Payment) i18n.Key {
 	switch {
 	case !w.exists:
 		return i18n.RefundReasonUnknown
 	case w.paid != nil:
 		return i18n.RefundReasonDup
-	case w.view.Status != order.StatusAwaitingPayment:
+	case w.view.Status != contract.StatusAwaitingPayment:
 		return i18n.RefundReasonLate
 	case p.Currency != "XTR" || p.TotalAmount != w.view.Stars || p.UserID != w.in.UserID:
 		return i18n.RefundReasonAmount
@@ -317,9 +317,9 @@ func (w *orderRun) refusal(p order.Payment) i18n.Key {
 // fulfilment deadline turns into a refund; a support refund cancels it.
 func (w *orderRun) fulfil(ctx workflow.Context) {
 	if w.fast() {
-		w.setStatusQuietly(ctx, order.StatusFulfilling, "fulfilling", nil)
+		w.setStatusQuietly(ctx, contract.StatusFulfilling, "fulfilling", nil)
 	} else {
-		w.setStatus(ctx, order.StatusFulfilling, "fulfilling", nil)
+		w.setStatus(ctx, contract.StatusFulfilling, "fulfilling", nil)
 	}
 	fctx, cancel := workflow.WithCancel(ctx)
 	w.cancelFulfil = cancel
@@ -335,7 +335,7 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 		// Stopped mid-purchase (support refund or operator cancel): keep
 		// whatever was bought, buy nothing new.
 		dctx := durable(ctx)
-		var bought *order.ESIM
+		var bought *contract.ESIM
 		_ = workflow.ExecuteLocalActivity(withLedger(dctx), a.LookupESIM, w.paid.ChargeID).Get(dctx, &bought)
 		if w.supportRefund != nil {
 			w.view.ESIM = bought // refundForSupport revokes it
@@ -352,12 +352,12 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 		return
 	}
 	w.view.ESIM = &esim
-	w.setStatus(ctx, order.StatusFulfilled, "fulfilled", map[string]any{"iccid": esim.ICCID, "reference": esim.Reference})
+	w.setStatus(ctx, contract.StatusFulfilled, "fulfilled", map[string]any{"iccid": esim.ICCID, "reference": esim.Reference})
 	w.deliver(durable(ctx), "")
 }
 
-func (w *orderRun) buyESIM(ctx workflow.Context) (order.ESIM, error) {
-	var placed order.ESIM
+func (w *orderRun) buyESIM(ctx workflow.Context) (contract.ESIM, error) {
+	var placed contract.ESIM
 	in := activities.PlaceInput{OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.paidAt}
 	var err error
 	if w.fast() {
@@ -371,7 +371,7 @@ func (w *orderRun) buyESIM(ctx workflow.Context) (order.ESIM, error) {
 		err = workflow.ExecuteActivity(withESIM(ctx, w.fulfilmentBudget(ctx)), a.PlaceESIMOrder, in).Get(ctx, &placed)
 	}
 	if err != nil {
-		return order.ESIM{}, err
+		return contract.ESIM{}, err
 	}
 	// eSIM Go's order answer usually carries the install details already;
 	// skipping the second activity then saves a task round trip on the
@@ -384,8 +384,8 @@ func (w *orderRun) buyESIM(ctx workflow.Context) (order.ESIM, error) {
 	return w.installDetails(ctx, placed.Reference)
 }
 
-func (w *orderRun) installDetails(ctx workflow.Context, reference string) (order.ESIM, error) {
-	var details order.ESIM
+func (w *orderRun) installDetails(ctx workflow.Context, reference string) (contract.ESIM, error) {
+	var details contract.ESIM
 	err := workflow.ExecuteActivity(withESIM(ctx, w.fulfilmentBudget(ctx)), a.FetchInstallDetails, activities.FetchInput{
 		OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Reference: reference,
 	}).Get(ctx, &details)
@@ -444,7 +444,7 @@ func (w *orderRun) firstDeliveryPaidAt(attempt string) time.Time {
 // update is dropped when the run completes.
 func (w *orderRun) settle(ctx workflow.Context) {
 	var windowEnd time.Time
-	if w.view.Status == order.StatusFulfilled {
+	if w.view.Status == contract.StatusFulfilled {
 		windowEnd = workflow.Now(ctx).Add(w.in.SupportWindow)
 	}
 	for {
@@ -464,13 +464,13 @@ func (w *orderRun) settle(ctx workflow.Context) {
 			w.refund(ctx, r)
 			continue
 		case w.redeliver.ReceiveAsync(nil):
-			if w.view.Status == order.StatusFulfilled && w.view.ESIM != nil {
+			if w.view.Status == contract.StatusFulfilled && w.view.ESIM != nil {
 				w.redeliveries++
 				w.deliver(ctx, fmt.Sprintf(":retry%d", w.redeliveries))
 			}
 			continue
 		}
-		if left := windowEnd.Sub(workflow.Now(ctx)); left > 0 && w.view.Status == order.StatusFulfilled {
+		if left := windowEnd.Sub(workflow.Now(ctx)); left > 0 && w.view.Status == contract.StatusFulfilled {
 			w.awaitWithTimeout(ctx, left, w.hasWork)
 			continue
 		}
@@ -517,7 +517,7 @@ func (w *orderRun) refund(ctx workflow.Context, r pendingRefund) {
 	main := w.paid != nil && w.paid.ChargeID == charge
 	reason := r.text("en")
 	if main || !w.exists {
-		w.setStatus(ctx, order.StatusRefunding, "refunding:"+charge, map[string]any{"charge_id": charge, "reason": reason})
+		w.setStatus(ctx, contract.StatusRefunding, "refunding:"+charge, map[string]any{"charge_id": charge, "reason": reason})
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	_ = workflow.ExecuteActivity(withRefund(dctx), a.RefundPayment, activities.RefundInput{
@@ -525,7 +525,7 @@ func (w *orderRun) refund(ctx workflow.Context, r pendingRefund) {
 		Reason: reason, ReasonCode: string(r.Reason), By: r.By,
 	}).Get(dctx, nil)
 	w.refunded[charge] = true
-	w.view.Refunds = append(w.view.Refunds, order.Refund{ChargeID: charge, Reason: reason, By: r.By, At: workflow.Now(ctx)})
+	w.view.Refunds = append(w.view.Refunds, contract.Refund{ChargeID: charge, Reason: reason, By: r.By, At: workflow.Now(ctx)})
 
 	chat := w.in.ChatID
 	if !w.exists || chat == 0 {
@@ -536,20 +536,20 @@ func (w *orderRun) refund(ctx workflow.Context, r pendingRefund) {
 		Text: i18n.T(w.lang, i18n.RefundNotice, r.Payment.TotalAmount, w.in.OrderID, r.text(w.lang)),
 	}).Get(dctx, nil)
 
-	if main || !w.exists || w.view.Status == order.StatusExpired || w.view.Status == order.StatusAwaitingPayment {
-		w.setStatus(ctx, order.StatusRefunded, "", nil)
+	if main || !w.exists || w.view.Status == contract.StatusExpired || w.view.Status == contract.StatusAwaitingPayment {
+		w.setStatus(ctx, contract.StatusRefunded, "", nil)
 	}
 }
 
-func (w *orderRun) recordPayment(ctx workflow.Context, p order.Payment) {
+func (w *orderRun) recordPayment(ctx workflow.Context, p contract.Payment) {
 	ctx = durable(ctx)
 	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordPayment, w.in.OrderID, p).Get(ctx, nil)
 }
 
 // setStatus changes the state everywhere operators and buyers look: the
 // search attribute, the workflow's details and the read model.
-func (w *orderRun) setStatus(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
-	_ = workflow.UpsertTypedSearchAttributes(durable(ctx), order.AttrStatus.ValueSet(string(st)))
+func (w *orderRun) setStatus(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
+	_ = workflow.UpsertTypedSearchAttributes(durable(ctx), contract.AttrStatus.ValueSet(string(st)))
 	w.setStatusQuietly(ctx, st, eventKey, detail)
 }
 
@@ -557,7 +557,7 @@ func (w *orderRun) setStatus(ctx workflow.Context, st order.Status, eventKey str
 // the run leaves within the same workflow task: every upsert is a
 // visibility write on the server, and nobody could have seen this one.
 // publishStatus catches up before anything slow.
-func (w *orderRun) setStatusQuietly(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
+func (w *orderRun) setStatusQuietly(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
 	ctx = durable(ctx)
 	w.view.Status = st
 	w.setDetails(ctx)
@@ -577,12 +577,12 @@ func (w *orderRun) publishStatus(ctx workflow.Context) {
 // publishStatus writes the OrderStatus search attribute when its current
 // value (the start request's, or this run's last upsert) differs.
 func publishStatus(ctx workflow.Context, status string) {
-	if cur, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(order.AttrStatus); cur != status {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, order.AttrStatus.ValueSet(status))
+	if cur, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(contract.AttrStatus); cur != status {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStatus.ValueSet(status))
 	}
 }
 
-func (w *orderRun) record(ctx workflow.Context, st order.Status, eventKey, event, actor string, detail map[string]any) {
+func (w *orderRun) record(ctx workflow.Context, st contract.Status, eventKey, event, actor string, detail map[string]any) {
 	ctx = durable(ctx)
 	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordState, activities.StateInput{
 		OrderID: w.in.OrderID, Status: st, EventKey: eventKey, Event: event, Actor: actor, Detail: detail,

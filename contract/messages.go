@@ -1,4 +1,4 @@
-package order
+package contract
 
 import "time"
 
@@ -36,7 +36,7 @@ type Input struct {
 	Resume bool
 
 	// Process is the shape of the run's steps, chosen when the run starts
-	// (order.CurrentProcess). Runs recorded before the field existed carry
+	// (contract.CurrentProcess). Runs recorded before the field existed carry
 	// 0 and replay their original steps. Versioning by input rather than
 	// workflow.GetVersion costs no marker and no TemporalChangeVersion
 	// search-attribute write per order, which the server pays for.

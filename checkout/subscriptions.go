@@ -1,4 +1,4 @@
-package orders
+package checkout
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/workflows"
@@ -39,41 +39,41 @@ func (s *Service) SubscriptionID(req CreateRequest) string {
 	if key == "" {
 		key = fmt.Sprintf("%s@%d", req.PlanID, s.now().UnixNano()/int64(doubleTapWindow))
 	}
-	return order.SubscriptionPrefix + uuid.NewSHA1(subscriptionNamespace,
+	return contract.SubscriptionPrefix + uuid.NewSHA1(subscriptionNamespace,
 		fmt.Appendf(nil, "%d:%d:%s", s.BotID, req.UserID, key)).String()
 }
 
-func (s *Service) subscriptionInput(id string) order.SubscriptionInput {
-	return order.SubscriptionInput{SubscriptionID: id, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
-		Process: order.CurrentSubscriptionProcess}
+func (s *Service) subscriptionInput(id string) contract.SubscriptionInput {
+	return contract.SubscriptionInput{SubscriptionID: id, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
+		Process: contract.CurrentSubscriptionProcess}
 }
 
 // CreateSubscription starts the subscription's workflow and returns its
 // subscription invoice link (update-with-start, early return). The
 // returned Invoice's OrderID is the subscription id.
-func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (order.Invoice, error) {
+func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (contract.Invoice, error) {
 	plan, err := s.Store.GetPlan(ctx, req.PlanID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !plan.OnSale) {
-		return order.Invoice{}, ErrPlanNotFound
+		return contract.Invoice{}, ErrPlanNotFound
 	}
 	if err != nil {
-		return order.Invoice{}, err
+		return contract.Invoice{}, err
 	}
 	if plan.PriceStars > telegram.MaxSubscriptionStars {
-		return order.Invoice{}, ErrNotSubscribable
+		return contract.Invoice{}, ErrNotSubscribable
 	}
 	id := s.SubscriptionID(req)
 	in := s.subscriptionInput(id)
 	in.UserID, in.ChatID, in.LanguageCode, in.PlanID = req.UserID, req.ChatID, req.LanguageCode, req.PlanID
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       order.SubscriptionWorkflowID(id),
+		ID:                       contract.SubscriptionWorkflowID(id),
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			order.AttrStatus.ValueSet(string(order.SubAwaitingPayment)),
-			order.AttrUserID.ValueSet(req.UserID),
-			order.AttrPlanID.ValueSet(req.PlanID),
+			contract.AttrStatus.ValueSet(string(contract.SubAwaitingPayment)),
+			contract.AttrUserID.ValueSet(req.UserID),
+			contract.AttrPlanID.ValueSet(req.PlanID),
 		),
 		StaticSummary: fmt.Sprintf("Subscription %s · %s · buyer %d", id, req.PlanID, req.UserID),
 	}, workflows.SubscriptionWorkflow, in)
@@ -82,61 +82,61 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (or
 
 // subscriptionPreCheckout asks the subscription's workflow about the first
 // payment (renewals are charged by Telegram without a pre-checkout).
-func (s *Service) subscriptionPreCheckout(ctx context.Context, pc order.PreCheckout) string {
+func (s *Service) subscriptionPreCheckout(ctx context.Context, pc contract.PreCheckout) string {
 	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
 	defer cancel()
-	refusal, err := s.askCheckout(ctx, order.SubscriptionWorkflowID(pc.Payload), pc)
+	refusal, err := s.askCheckout(ctx, contract.SubscriptionWorkflowID(pc.Payload), pc)
 	if err == nil {
 		return refusal
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		if _, gerr := s.Store.GetSubscription(context.WithoutCancel(ctx), pc.Payload); errors.Is(gerr, store.ErrNotFound) {
-			return order.RefuseUnknown
+			return contract.RefuseUnknown
 		}
-		return order.RefuseNotAwaiting
+		return contract.RefuseNotAwaiting
 	}
 	s.log().Error("subscription pre-checkout undecided; refusing", "subscription_id", pc.Payload, "err", err)
-	return order.RefuseBusy
+	return contract.RefuseBusy
 }
 
 // CancelSubscription stops the renewals of a buyer's subscription (Mini App
 // and /cancel). It returns once Telegram has accepted the cancellation.
-func (s *Service) CancelSubscription(ctx context.Context, id string, userID int64, by string) (order.SubscriptionView, error) {
+func (s *Service) CancelSubscription(ctx context.Context, id string, userID int64, by string) (contract.SubscriptionView, error) {
 	sub, err := s.Store.GetSubscription(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && sub.UserID != userID) {
-		return order.SubscriptionView{}, ErrSubscriptionNotFound
+		return contract.SubscriptionView{}, ErrSubscriptionNotFound
 	}
 	if err != nil {
-		return order.SubscriptionView{}, err
+		return contract.SubscriptionView{}, err
 	}
 	in := s.subscriptionInput(id)
 	in.Resume = true
-	var v order.SubscriptionView
-	err = s.updateResuming(ctx, 30*time.Second, order.SubscriptionWorkflowID(id),
+	var v contract.SubscriptionView
+	err = s.updateResuming(ctx, 30*time.Second, contract.SubscriptionWorkflowID(id),
 		fmt.Sprintf("Cancel subscription %s (%s)", id, by), workflows.SubscriptionWorkflow, in,
-		order.UpdateCancel, order.CancelRequest{UserID: userID, By: by}, &v)
+		contract.UpdateCancel, contract.CancelRequest{UserID: userID, By: by}, &v)
 	switch {
 	case err == nil:
 		s.log().Info("subscription cancelled", "subscription_id", id, "by", by)
 		return v, nil
-	case hasType(err, order.ErrTypeNotSubscriber):
-		return order.SubscriptionView{}, ErrSubscriptionNotFound
-	case hasType(err, order.ErrTypeNotActive):
-		return order.SubscriptionView{}, ErrNotActive
+	case hasType(err, contract.ErrTypeNotSubscriber):
+		return contract.SubscriptionView{}, ErrSubscriptionNotFound
+	case hasType(err, contract.ErrTypeNotActive):
+		return contract.SubscriptionView{}, ErrNotActive
 	}
-	return order.SubscriptionView{}, fmt.Errorf("cancel subscription %s: %w", id, err)
+	return contract.SubscriptionView{}, fmt.Errorf("cancel subscription %s: %w", id, err)
 }
 
 // SubscriptionStateChanged passes Telegram's `subscription` update to the
 // subscription's workflow. A closed workflow has nothing left to stop: its
 // subscription already ended, so the update is only logged.
-func (s *Service) SubscriptionStateChanged(ctx context.Context, id string, ch order.SubscriptionStateChange) error {
-	if !order.IsSubscriptionID(id) {
+func (s *Service) SubscriptionStateChanged(ctx context.Context, id string, ch contract.SubscriptionStateChange) error {
+	if !contract.IsSubscriptionID(id) {
 		s.log().Warn("subscription update for a payload that is no subscription", "payload", id, "state", ch.State)
 		return nil
 	}
-	err := s.Temporal.SignalWorkflow(ctx, order.SubscriptionWorkflowID(id), "", order.SignalSubscriptionState, ch)
+	err := s.Temporal.SignalWorkflow(ctx, contract.SubscriptionWorkflowID(id), "", contract.SignalSubscriptionState, ch)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		s.log().Info("subscription update for a closed subscription", "subscription_id", id, "state", ch.State)

@@ -18,9 +18,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
-	"github.com/starsesim/esimstore/internal/devserver"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/internal/dev/devserver"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
@@ -158,7 +158,7 @@ func (s *stack) startTemporal(ctx context.Context) error {
 		return err
 	}
 	s.temporal, err = devserver.Start(ctx, devserver.Options{Binary: bin, Headless: true, DBFile: db,
-		SearchAttributes: order.SearchAttributeTypes, Log: log, ExtraArgs: args, Env: env})
+		SearchAttributes: contract.SearchAttributeTypes, Log: log, ExtraArgs: args, Env: env})
 	return err
 }
 

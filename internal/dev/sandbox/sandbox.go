@@ -22,9 +22,9 @@ import (
 	"github.com/starsesim/esimstore/api"
 	"github.com/starsesim/esimstore/app"
 	"github.com/starsesim/esimstore/config"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
-	"github.com/starsesim/esimstore/internal/devserver"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/internal/dev/devserver"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
@@ -113,7 +113,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		}
 		s.temporal, err = devserver.Start(ctx, devserver.Options{Binary: bin, Port: opts.TemporalPort,
 			UIPort: opts.TemporalUIPort, Headless: opts.TemporalHeadless, DBFile: opts.TemporalDBFile,
-			Namespace: cfg.TemporalNamespace, SearchAttributes: order.SearchAttributeTypes,
+			Namespace: cfg.TemporalNamespace, SearchAttributes: contract.SearchAttributeTypes,
 			ExtraArgs: devserver.TunedArgs, Env: devserver.TunedEnv})
 		if err != nil {
 			return nil, err

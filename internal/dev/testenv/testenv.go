@@ -18,8 +18,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/starsesim/esimstore/internal/devserver"
-	"github.com/starsesim/esimstore/order"
+	"github.com/starsesim/esimstore/contract"
+	"github.com/starsesim/esimstore/internal/dev/devserver"
 	"github.com/starsesim/esimstore/store"
 )
 
@@ -144,7 +144,7 @@ func StartTemporal(ctx context.Context, dbFile string) (*devserver.Server, error
 	}
 	return devserver.Start(ctx, devserver.Options{
 		Binary: bin, Headless: true, DBFile: dbFile,
-		SearchAttributes: order.SearchAttributeTypes, Log: log,
+		SearchAttributes: contract.SearchAttributeTypes, Log: log,
 	})
 }
 

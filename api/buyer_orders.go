@@ -9,9 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/starsesim/esimstore/checkout"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
-	"github.com/starsesim/esimstore/order"
-	"github.com/starsesim/esimstore/orders"
 	"github.com/starsesim/esimstore/qr"
 	"github.com/starsesim/esimstore/store"
 )
@@ -23,39 +23,39 @@ type createOrderBody struct {
 
 // buyRequest reads {"plan_id"} and the idempotency key (header, or body)
 // for the signed-in buyer; ok is false once an error answer was written.
-func buyRequest(c echo.Context, source order.Source) (orders.CreateRequest, bool, error) {
+func buyRequest(c echo.Context, source contract.Source) (checkout.CreateRequest, bool, error) {
 	var body createOrderBody
 	if err := json.NewDecoder(c.Request().Body).Decode(&body); err != nil {
-		return orders.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", `The body must be JSON like {"plan_id":"…"}.`)
+		return checkout.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", `The body must be JSON like {"plan_id":"…"}.`)
 	}
 	body.PlanID = strings.TrimSpace(body.PlanID)
 	if body.PlanID == "" || len(body.PlanID) > 200 {
-		return orders.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", "plan_id is required.")
+		return checkout.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", "plan_id is required.")
 	}
 	key := c.Request().Header.Get("Idempotency-Key")
 	if key == "" {
 		key = body.IdempotencyKey
 	}
 	if len(key) > 200 {
-		return orders.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", "The idempotency key is too long.")
+		return checkout.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", "The idempotency key is too long.")
 	}
 	user := buyerOf(c)
-	return orders.CreateRequest{UserID: user.ID, ChatID: user.ID, LanguageCode: user.LanguageCode, PlanID: body.PlanID,
+	return checkout.CreateRequest{UserID: user.ID, ChatID: user.ID, LanguageCode: user.LanguageCode, PlanID: body.PlanID,
 		Source: source, IdempotencyKey: key}, true, nil
 }
 
 // buyFailed answers a failed order or subscription start.
 func (s *Server) buyFailed(c echo.Context, err error) error {
 	switch {
-	case errors.Is(err, orders.ErrPlanNotFound):
+	case errors.Is(err, checkout.ErrPlanNotFound):
 		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")
-	case errors.Is(err, orders.ErrKeyReused):
+	case errors.Is(err, checkout.ErrKeyReused):
 		return fail(c, http.StatusUnprocessableEntity, "idempotency_key_reused", "This idempotency key was used for another plan.")
-	case errors.Is(err, orders.ErrNotSubscribable):
+	case errors.Is(err, checkout.ErrNotSubscribable):
 		return fail(c, http.StatusUnprocessableEntity, "not_subscribable", "This plan costs more than a Telegram subscription allows.")
-	case errors.Is(err, orders.ErrInvoiceFailed):
+	case errors.Is(err, checkout.ErrInvoiceFailed):
 		return fail(c, http.StatusBadGateway, "invoice_failed", "Telegram could not create the invoice. Please try again.")
-	case errors.Is(err, orders.ErrBusy):
+	case errors.Is(err, checkout.ErrBusy):
 		s.log().Error("order start timed out", "err", err)
 		return fail(c, http.StatusServiceUnavailable, "busy", "We are busy right now. Nothing was charged; please try again in a minute.")
 	}
@@ -63,18 +63,18 @@ func (s *Server) buyFailed(c echo.Context, err error) error {
 }
 
 type orderCreated struct {
-	OrderID     string       `json:"order_id"`
-	Status      order.Status `json:"status"`
-	InvoiceLink string       `json:"invoice_link"`
-	PriceStars  int64        `json:"price_stars"`
-	PriceUSD    string       `json:"price_usd"`
+	OrderID     string          `json:"order_id"`
+	Status      contract.Status `json:"status"`
+	InvoiceLink string          `json:"invoice_link"`
+	PriceStars  int64           `json:"price_stars"`
+	PriceUSD    string          `json:"price_usd"`
 }
 
 // createOrder prices the plan on the server and returns the invoice link.
 // A repeated tap (same Idempotency-Key, or same plan within seconds) gets
 // the same order back.
 func (s *Server) createOrder(c echo.Context) error {
-	req, ok, err := buyRequest(c, order.SourceMiniApp)
+	req, ok, err := buyRequest(c, contract.SourceMiniApp)
 	if !ok {
 		return err
 	}
@@ -102,27 +102,27 @@ type refundJSON struct {
 }
 
 type orderJSON struct {
-	OrderID     string       `json:"order_id"`
-	Status      order.Status `json:"status"`
-	PlanID      string       `json:"plan_id"`
-	PlanName    string       `json:"plan_name"`
-	PriceStars  int64        `json:"price_stars"`
-	PriceUSD    string       `json:"price_usd"`
-	InvoiceLink string       `json:"invoice_link,omitempty"`
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
-	ESIM        *esimJSON    `json:"esim,omitempty"`
-	Refund      *refundJSON  `json:"refund,omitempty"`
+	OrderID     string          `json:"order_id"`
+	Status      contract.Status `json:"status"`
+	PlanID      string          `json:"plan_id"`
+	PlanName    string          `json:"plan_name"`
+	PriceStars  int64           `json:"price_stars"`
+	PriceUSD    string          `json:"price_usd"`
+	InvoiceLink string          `json:"invoice_link,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+	ESIM        *esimJSON       `json:"esim,omitempty"`
+	Refund      *refundJSON     `json:"refund,omitempty"`
 }
 
 func orderOut(d store.Detail) orderJSON {
 	o := d.Order
 	out := orderJSON{OrderID: o.ID, Status: o.Status, PlanID: o.PlanID, PlanName: o.PlanName, PriceStars: o.PriceStars,
 		PriceUSD: o.PriceUSD.StringFixed(2), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
-	if o.Status == order.StatusAwaitingPayment {
+	if o.Status == contract.StatusAwaitingPayment {
 		out.InvoiceLink = o.InvoiceLink
 	}
-	if e, ok := d.InstalledESIM(); ok && o.Status != order.StatusRefunded {
+	if e, ok := d.InstalledESIM(); ok && o.Status != contract.StatusRefunded {
 		lpa := esimgo.LPA(e.SMDPAddress, e.MatchingID)
 		out.ESIM = &esimJSON{ICCID: e.ICCID, LPA: lpa, SMDPAddress: e.SMDPAddress, MatchingID: e.MatchingID,
 			IOSInstallURL: esimgo.IOSInstallURL(lpa), AndroidInstallURL: esimgo.AndroidInstallURL(lpa)}
@@ -130,7 +130,7 @@ func orderOut(d store.Detail) orderJSON {
 	// Only a refunded order shows its refund: a refunded extra charge (a
 	// double payment, a failed renewal) leaves the order itself intact.
 	for _, r := range d.Refunds {
-		if o.Status == order.StatusRefunded && r.Status == "done" && r.Stars == o.PriceStars {
+		if o.Status == contract.StatusRefunded && r.Status == "done" && r.Stars == o.PriceStars {
 			at := r.RequestedAt
 			if r.CompletedAt != nil {
 				at = *r.CompletedAt
@@ -185,7 +185,7 @@ func (s *Server) myOrderQR(c echo.Context) error {
 		return err
 	}
 	e, installed := d.InstalledESIM()
-	if !installed || d.Order.Status == order.StatusRefunded {
+	if !installed || d.Order.Status == contract.StatusRefunded {
 		return fail(c, http.StatusConflict, "not_ready", "The eSIM is not ready yet.")
 	}
 	png, err := qr.PNG(esimgo.LPA(e.SMDPAddress, e.MatchingID), 512)

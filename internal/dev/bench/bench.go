@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/starsesim/esimstore/internal/devserver"
+	"github.com/starsesim/esimstore/internal/dev/devserver"
 )
 
 // Run brings the store up, loads it and returns the report. A store that

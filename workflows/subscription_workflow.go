@@ -10,8 +10,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
-	"github.com/starsesim/esimstore/order"
 	"github.com/starsesim/esimstore/store"
 )
 
@@ -31,13 +31,13 @@ import (
 // charges (or when Temporal suggests it), carrying only SubscriptionState.
 //
 // Renewals never reach OrderWorkflow: the payload "sub-…" routes every
-// charge of a subscription here (orders.Service.Payment), so the order
+// charge of a subscription here (checkout.Service.Payment), so the order
 // path's "second payment for the same order is a duplicate" rule cannot
 // refund a legitimate renewal.
-func SubscriptionWorkflow(ctx workflow.Context, in order.SubscriptionInput) (order.SubscriptionView, error) {
+func SubscriptionWorkflow(ctx workflow.Context, in contract.SubscriptionInput) (contract.SubscriptionView, error) {
 	w := newSubRun(ctx, in)
 	if err := w.registerHandlers(ctx); err != nil {
-		return order.SubscriptionView{}, err
+		return contract.SubscriptionView{}, err
 	}
 	switch {
 	case in.Carry != nil:
@@ -48,10 +48,10 @@ func SubscriptionWorkflow(ctx workflow.Context, in order.SubscriptionInput) (ord
 	default:
 		w.open(ctx)
 	}
-	if w.st.Status == order.SubAwaitingPayment {
+	if w.st.Status == contract.SubAwaitingPayment {
 		w.awaitFirstPayment(ctx)
 	}
-	if w.first != nil && w.st.ESIM == nil && w.st.Status == order.SubActive {
+	if w.first != nil && w.st.ESIM == nil && w.st.Status == contract.SubActive {
 		w.fulfilFirst(ctx)
 	}
 	return w.serve(ctx)
@@ -75,7 +75,7 @@ const (
 )
 
 type pendingSubRefund struct {
-	Payment order.Payment
+	Payment contract.Payment
 	Reason  i18n.Key
 	// CancelRenewal also stops the Telegram subscription the charge began
 	// (a first payment we refuse must not renew next month).
@@ -83,21 +83,21 @@ type pendingSubRefund struct {
 }
 
 type subRun struct {
-	in   order.SubscriptionInput
-	st   order.SubscriptionState
+	in   contract.SubscriptionInput
+	st   contract.SubscriptionState
 	lang string
 
 	exists     bool
 	ready      bool
 	invoiceErr error
 	approvedAt time.Time
-	first      *order.Payment
+	first      *contract.Payment
 	firstAt    time.Time
 	lastError  string
 
 	seen     map[string]bool
 	refunded map[string]bool
-	renewals []order.Payment
+	renewals []contract.Payment
 	toRefund []pendingSubRefund
 	charges  int // charges decided by this run
 
@@ -105,14 +105,14 @@ type subRun struct {
 	states   workflow.ReceiveChannel
 }
 
-func newSubRun(ctx workflow.Context, in order.SubscriptionInput) *subRun {
+func newSubRun(ctx workflow.Context, in contract.SubscriptionInput) *subRun {
 	w := &subRun{
 		in: in, lang: i18n.Lang(in.LanguageCode), exists: true,
-		st:       order.SubscriptionState{Status: order.SubAwaitingPayment},
+		st:       contract.SubscriptionState{Status: contract.SubAwaitingPayment},
 		seen:     map[string]bool{},
 		refunded: map[string]bool{},
-		payments: workflow.GetSignalChannel(ctx, order.SignalPayment),
-		states:   workflow.GetSignalChannel(ctx, order.SignalSubscriptionState),
+		payments: workflow.GetSignalChannel(ctx, contract.SignalPayment),
+		states:   workflow.GetSignalChannel(ctx, contract.SignalSubscriptionState),
 	}
 	if in.Carry != nil {
 		w.st = *in.Carry
@@ -124,8 +124,8 @@ func newSubRun(ctx workflow.Context, in order.SubscriptionInput) *subRun {
 	return w
 }
 
-func (w *subRun) view() order.SubscriptionView {
-	return order.SubscriptionView{SubscriptionID: w.in.SubscriptionID, UserID: w.in.UserID, PlanID: w.in.PlanID,
+func (w *subRun) view() contract.SubscriptionView {
+	return contract.SubscriptionView{SubscriptionID: w.in.SubscriptionID, UserID: w.in.UserID, PlanID: w.in.PlanID,
 		SubscriptionState: w.st, LastError: w.lastError}
 }
 
@@ -145,8 +145,8 @@ func (w *subRun) open(ctx workflow.Context) {
 	if err != nil {
 		w.invoiceErr = err
 		w.lastError = "open: " + err.Error()
-		w.setStatus(ctx, order.SubExpired)
-		w.recordOrder(ctx, order.StatusExpired, "invoice_failed", map[string]any{"error": err.Error()})
+		w.setStatus(ctx, contract.SubExpired)
+		w.recordOrder(ctx, contract.StatusExpired, "invoice_failed", map[string]any{"error": err.Error()})
 		return
 	}
 	w.ready = true
@@ -162,8 +162,8 @@ func (w *subRun) load(ctx workflow.Context) {
 	w.ready = true
 	if !l.Exists {
 		w.exists = false
-		w.st.Status = order.SubExpired
-		w.invoiceErr = temporal.NewNonRetryableApplicationError("unknown subscription", order.ErrTypeUnknownOrder, nil)
+		w.st.Status = contract.SubExpired
+		w.invoiceErr = temporal.NewNonRetryableApplicationError("unknown subscription", contract.ErrTypeUnknownOrder, nil)
 		return
 	}
 	fin, ttl, process := w.in.FulfilmentDeadline, w.in.InvoiceTTL, w.in.Process
@@ -185,7 +185,7 @@ func (w *subRun) load(ctx workflow.Context) {
 // restoreFirst rebuilds the accepted first charge from the carried state.
 func (w *subRun) restoreFirst(ctx workflow.Context) {
 	if w.st.FirstChargeID != "" {
-		w.first = &order.Payment{ChargeID: w.st.FirstChargeID, UserID: w.in.UserID, TotalAmount: w.st.Stars, Currency: "XTR"}
+		w.first = &contract.Payment{ChargeID: w.st.FirstChargeID, UserID: w.in.UserID, TotalAmount: w.st.Stars, Currency: "XTR"}
 		w.firstAt = workflow.Now(ctx)
 	}
 }
@@ -195,7 +195,7 @@ func (w *subRun) restoreFirst(ctx workflow.Context) {
 func (w *subRun) awaitFirstPayment(ctx workflow.Context) {
 	for {
 		w.takePayments(ctx)
-		if w.first != nil || w.st.Status != order.SubAwaitingPayment {
+		if w.first != nil || w.st.Status != contract.SubAwaitingPayment {
 			return
 		}
 		deadline := w.st.QuoteExpires
@@ -205,8 +205,8 @@ func (w *subRun) awaitFirstPayment(ctx workflow.Context) {
 		left := deadline.Sub(workflow.Now(ctx))
 		if left <= 0 || ctx.Err() != nil {
 			ctx = durable(ctx)
-			w.setStatus(ctx, order.SubExpired)
-			w.recordOrder(ctx, order.StatusExpired, "expired", nil)
+			w.setStatus(ctx, contract.SubExpired)
+			w.recordOrder(ctx, contract.StatusExpired, "expired", nil)
 			return
 		}
 		_, _ = workflow.AwaitWithTimeout(ctx, left, func() bool { return w.payments.Len() > 0 })
@@ -218,7 +218,7 @@ func (w *subRun) awaitFirstPayment(ctx workflow.Context) {
 // is queued for a top-up; everything else is queued for a refund.
 func (w *subRun) takePayments(ctx workflow.Context) {
 	for {
-		var p order.Payment
+		var p contract.Payment
 		if !w.payments.ReceiveAsync(&p) {
 			return
 		}
@@ -249,15 +249,15 @@ func (w *subRun) takePayments(ctx workflow.Context) {
 		}
 		w.first, w.firstAt = &p, workflow.Now(ctx)
 		w.st.FirstChargeID = p.ChargeID
-		w.st.Status = order.SubActive
+		w.st.Status = contract.SubActive
 		w.noteExpiry(p)
 		w.recordSub(ctx, "")
-		w.recordOrder(ctx, order.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
+		w.recordOrder(ctx, contract.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
 	}
 }
 
 // refusal says why a charge cannot be served, or "" when it can.
-func (w *subRun) refusal(p order.Payment, renewal bool) i18n.Key {
+func (w *subRun) refusal(p contract.Payment, renewal bool) i18n.Key {
 	wrongAmount := p.Currency != "XTR" || p.TotalAmount != w.st.Stars || p.UserID != w.in.UserID
 	switch {
 	case !w.exists:
@@ -272,7 +272,7 @@ func (w *subRun) refusal(p order.Payment, renewal bool) i18n.Key {
 		return ""
 	case w.first != nil:
 		return i18n.RefundReasonDup
-	case w.st.Status != order.SubAwaitingPayment:
+	case w.st.Status != contract.SubAwaitingPayment:
 		return i18n.RefundReasonLate
 	case wrongAmount:
 		return i18n.RefundReasonAmount
@@ -281,7 +281,7 @@ func (w *subRun) refusal(p order.Payment, renewal bool) i18n.Key {
 }
 
 // noteExpiry records subscription_expiration_date, never moving it back.
-func (w *subRun) noteExpiry(p order.Payment) {
+func (w *subRun) noteExpiry(p contract.Payment) {
 	if t := time.Unix(p.SubscriptionExpirationDate, 0).UTC(); p.SubscriptionExpirationDate > 0 && t.After(w.st.ExpiresAt) {
 		w.st.ExpiresAt = t
 	}
@@ -291,9 +291,9 @@ func (w *subRun) noteExpiry(p order.Payment) {
 // order does. If it cannot, the first charge is refunded and the Telegram
 // subscription cancelled: there is no eSIM a renewal could top up.
 func (w *subRun) fulfilFirst(ctx workflow.Context) {
-	w.recordOrder(ctx, order.StatusFulfilling, "fulfilling", nil)
+	w.recordOrder(ctx, contract.StatusFulfilling, "fulfilling", nil)
 	budget := w.budget(ctx, w.firstAt)
-	var placed, details order.ESIM
+	var placed, details contract.ESIM
 	err := workflow.ExecuteActivity(withESIM(ctx, budget), a.PlaceESIMOrder, activities.PlaceInput{
 		OrderID: w.in.SubscriptionID, ChargeID: w.first.ChargeID, Bundle: w.in.PlanID, Since: w.firstAt,
 	}).Get(ctx, &placed)
@@ -306,13 +306,13 @@ func (w *subRun) fulfilFirst(ctx workflow.Context) {
 		w.lastError = "esim: " + err.Error()
 		w.recordOrder(ctx, "", "fulfilment_failed", map[string]any{"error": err.Error()})
 		w.toRefund = append(w.toRefund, pendingSubRefund{Payment: *w.first, Reason: i18n.RefundReasonESIM, CancelRenewal: true})
-		w.setStatus(ctx, order.SubRefunded)
+		w.setStatus(ctx, contract.SubRefunded)
 		return
 	}
 	w.st.ESIM = &details
 	w.st.Periods = max(w.st.Periods, 1)
 	w.recordSub(ctx, "")
-	w.recordOrder(ctx, order.StatusFulfilled, "fulfilled", map[string]any{"iccid": details.ICCID, "reference": details.Reference})
+	w.recordOrder(ctx, contract.StatusFulfilled, "fulfilled", map[string]any{"iccid": details.ICCID, "reference": details.Reference})
 	var res activities.DeliverResult
 	if err := workflow.ExecuteActivity(withDelivery(ctx), a.DeliverESIM, activities.DeliverInput{
 		OrderID: w.in.SubscriptionID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: w.st.PlanName, ESIM: details,
@@ -331,9 +331,9 @@ func (w *subRun) budget(ctx workflow.Context, paidAt time.Time) time.Duration {
 // renew tops the eSIM up for one renewal and tells the buyer; a failed
 // top-up is refunded like any failed fulfilment. The subscription stays
 // active: next month's top-up may well succeed, and the buyer can cancel.
-func (w *subRun) renew(ctx workflow.Context, p order.Payment) {
+func (w *subRun) renew(ctx workflow.Context, p contract.Payment) {
 	paidAt := workflow.Now(ctx)
-	var esim order.ESIM
+	var esim contract.ESIM
 	err := workflow.ExecuteActivity(withESIM(ctx, w.budget(ctx, paidAt)), a.TopUpESIM, activities.TopUpInput{
 		SubscriptionID: w.in.SubscriptionID, ChargeID: p.ChargeID, Bundle: w.in.PlanID, ESIM: *w.st.ESIM, Since: paidAt,
 	}).Get(ctx, &esim)
@@ -361,7 +361,7 @@ func (w *subRun) renew(ctx workflow.Context, p order.Payment) {
 // serve runs the subscription's life after the first period: renewals,
 // refunds and state updates, until it has ended or the run has decided
 // enough charges and continues as new.
-func (w *subRun) serve(ctx workflow.Context) (order.SubscriptionView, error) {
+func (w *subRun) serve(ctx workflow.Context) (contract.SubscriptionView, error) {
 	cancelled := false
 	for {
 		if ctx.Err() != nil && !cancelled {
@@ -400,11 +400,11 @@ func (w *subRun) serve(ctx workflow.Context) (order.SubscriptionView, error) {
 				carry.Seen = lastN(carry.Seen, seenKept)
 				next := w.in
 				next.Resume, next.Carry = false, &carry
-				return order.SubscriptionView{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
+				return contract.SubscriptionView{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
 			}
-			if w.st.Status == order.SubActive && !cancelled {
+			if w.st.Status == contract.SubActive && !cancelled {
 				// No renewal came: Telegram has stopped charging.
-				w.setStatus(ctx, order.SubExpired)
+				w.setStatus(ctx, contract.SubExpired)
 			}
 			return w.view(), nil
 		}
@@ -424,12 +424,12 @@ func (w *subRun) serve(ctx workflow.Context) (order.SubscriptionView, error) {
 // a paid period is running, else after the grace of its state.
 func (w *subRun) endsAt() time.Time {
 	switch w.st.Status {
-	case order.SubActive:
+	case contract.SubActive:
 		if w.st.ExpiresAt.IsZero() {
 			return time.Time{}
 		}
 		return w.st.ExpiresAt.Add(lapseGrace)
-	case order.SubCanceled, order.SubFailed:
+	case contract.SubCanceled, contract.SubFailed:
 		if w.st.ExpiresAt.IsZero() {
 			return time.Unix(0, 0)
 		}
@@ -447,7 +447,7 @@ func (w *subRun) hasWork() bool {
 // buyer re-enabled a subscription cancelled earlier.
 func (w *subRun) takeStates(ctx workflow.Context) {
 	for {
-		var s order.SubscriptionStateChange
+		var s contract.SubscriptionStateChange
 		if !w.states.ReceiveAsync(&s) {
 			return
 		}
@@ -457,16 +457,16 @@ func (w *subRun) takeStates(ctx workflow.Context) {
 		next := w.st.Status
 		switch s.State {
 		case "canceled":
-			if w.st.Status == order.SubActive {
-				next = order.SubCanceled
+			if w.st.Status == contract.SubActive {
+				next = contract.SubCanceled
 			}
 		case "failed":
-			if w.st.Status == order.SubActive || w.st.Status == order.SubCanceled {
-				next = order.SubFailed
+			if w.st.Status == contract.SubActive || w.st.Status == contract.SubCanceled {
+				next = contract.SubFailed
 			}
 		case "active":
-			if (w.st.Status == order.SubCanceled || w.st.Status == order.SubFailed) && w.st.ESIM != nil {
-				next = order.SubActive
+			if (w.st.Status == contract.SubCanceled || w.st.Status == contract.SubFailed) && w.st.ESIM != nil {
+				next = contract.SubActive
 			}
 		}
 		if next != w.st.Status {
@@ -507,7 +507,7 @@ func (w *subRun) refund(ctx workflow.Context, r pendingSubRefund) {
 		Text: i18n.T(w.lang, i18n.RefundNotice, r.Payment.TotalAmount, w.in.SubscriptionID, i18n.T(w.lang, r.Reason)),
 	}).Get(dctx, nil)
 	if w.first != nil && charge == w.first.ChargeID {
-		w.recordOrder(ctx, order.StatusRefunded, "", nil) // RefundPayment wrote the timeline entry
+		w.recordOrder(ctx, contract.StatusRefunded, "", nil) // RefundPayment wrote the timeline entry
 	}
 }
 
@@ -521,106 +521,106 @@ func (w *subRun) chat() int64 {
 // cancel is the `cancel` update: it stops renewals on Telegram's side
 // (editUserStarSubscription with the first charge) before it answers, so
 // the buyer's "cancelled" is true when they read it.
-func (w *subRun) cancel(ctx workflow.Context, req order.CancelRequest) (order.SubscriptionView, error) {
+func (w *subRun) cancel(ctx workflow.Context, req contract.CancelRequest) (contract.SubscriptionView, error) {
 	if err := workflow.Await(ctx, func() bool { return w.ready }); err != nil {
-		return order.SubscriptionView{}, err
+		return contract.SubscriptionView{}, err
 	}
 	if err := w.cancellable(req); err != nil {
-		return order.SubscriptionView{}, err
+		return contract.SubscriptionView{}, err
 	}
-	if w.st.Status == order.SubCanceled {
+	if w.st.Status == contract.SubCanceled {
 		return w.view(), nil // already cancelled: the same answer again
 	}
 	err := workflow.ExecuteActivity(withCancel(ctx), a.CancelSubscription, activities.CancelInput{
 		SubscriptionID: w.in.SubscriptionID, UserID: w.in.UserID, ChargeID: w.st.FirstChargeID, By: req.By,
 	}).Get(ctx, nil)
 	if err != nil {
-		return order.SubscriptionView{}, err
+		return contract.SubscriptionView{}, err
 	}
-	if w.st.Status == order.SubActive {
-		w.setStatusBy(ctx, order.SubCanceled, req.By)
+	if w.st.Status == contract.SubActive {
+		w.setStatusBy(ctx, contract.SubCanceled, req.By)
 	}
 	return w.view(), nil
 }
 
-func (w *subRun) validateCancel(ctx workflow.Context, req order.CancelRequest) error {
+func (w *subRun) validateCancel(ctx workflow.Context, req contract.CancelRequest) error {
 	if !w.ready {
 		return nil // a resumed run decides once loaded
 	}
 	return w.cancellable(req)
 }
 
-func (w *subRun) cancellable(req order.CancelRequest) error {
+func (w *subRun) cancellable(req contract.CancelRequest) error {
 	switch {
 	case !w.exists || req.UserID != w.in.UserID:
-		return temporal.NewNonRetryableApplicationError("not the subscriber", order.ErrTypeNotSubscriber, nil)
-	case w.st.Status == order.SubCanceled:
+		return temporal.NewNonRetryableApplicationError("not the subscriber", contract.ErrTypeNotSubscriber, nil)
+	case w.st.Status == contract.SubCanceled:
 		return nil
-	case w.st.Status != order.SubActive || w.st.FirstChargeID == "":
-		return temporal.NewNonRetryableApplicationError("the subscription is "+string(w.st.Status), order.ErrTypeNotActive, nil)
+	case w.st.Status != contract.SubActive || w.st.FirstChargeID == "":
+		return temporal.NewNonRetryableApplicationError("the subscription is "+string(w.st.Status), contract.ErrTypeNotActive, nil)
 	}
 	return nil
 }
 
 func (w *subRun) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, order.QueryStatus, func() (order.SubscriptionView, error) {
+	if err := workflow.SetQueryHandler(ctx, contract.QueryStatus, func() (contract.SubscriptionView, error) {
 		return w.view(), nil
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandler(ctx, order.UpdateInvoice, w.invoice); err != nil {
+	if err := workflow.SetUpdateHandler(ctx, contract.UpdateInvoice, w.invoice); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, order.UpdatePreCheckout, w.approveCheckout,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, w.approveCheckout,
 		workflow.UpdateHandlerOptions{Validator: w.validateCheckout}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, order.UpdateCancel, w.cancel,
+	return workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdateCancel, w.cancel,
 		workflow.UpdateHandlerOptions{Validator: w.validateCancel})
 }
 
-func (w *subRun) invoice(ctx workflow.Context) (order.Invoice, error) {
+func (w *subRun) invoice(ctx workflow.Context) (contract.Invoice, error) {
 	if err := workflow.Await(ctx, func() bool { return w.ready || w.invoiceErr != nil }); err != nil {
-		return order.Invoice{}, err
+		return contract.Invoice{}, err
 	}
 	if w.invoiceErr != nil {
-		return order.Invoice{}, temporal.NewNonRetryableApplicationError("the invoice could not be created",
-			order.ErrTypeInvoiceFailed, w.invoiceErr)
+		return contract.Invoice{}, temporal.NewNonRetryableApplicationError("the invoice could not be created",
+			contract.ErrTypeInvoiceFailed, w.invoiceErr)
 	}
-	st := order.StatusAwaitingPayment
-	if w.st.Status != order.SubAwaitingPayment {
-		st = order.StatusPaid
+	st := contract.StatusAwaitingPayment
+	if w.st.Status != contract.SubAwaitingPayment {
+		st = contract.StatusPaid
 	}
-	return order.Invoice{OrderID: w.in.SubscriptionID, Status: st, InvoiceLink: w.st.InvoiceLink,
+	return contract.Invoice{OrderID: w.in.SubscriptionID, Status: st, InvoiceLink: w.st.InvoiceLink,
 		PriceStars: w.st.Stars, PriceUSD: w.st.PriceUSD}, nil
 }
 
 // validateCheckout decides the first payment's pre-checkout query, with the
 // same rules as an order's (renewals have no pre-checkout).
-func (w *subRun) validateCheckout(ctx workflow.Context, pc order.PreCheckout) error {
+func (w *subRun) validateCheckout(ctx workflow.Context, pc contract.PreCheckout) error {
 	refuse := func(code string) error {
-		return temporal.NewNonRetryableApplicationError(code, order.ErrTypeCheckoutRefused, nil)
+		return temporal.NewNonRetryableApplicationError(code, contract.ErrTypeCheckoutRefused, nil)
 	}
 	switch {
 	case !w.ready || !w.exists:
-		return refuse(order.RefuseBusy)
+		return refuse(contract.RefuseBusy)
 	case pc.Payload != w.in.SubscriptionID:
-		return refuse(order.RefuseUnknown)
+		return refuse(contract.RefuseUnknown)
 	case pc.UserID != w.in.UserID:
-		return refuse(order.RefuseNotOwner)
-	case w.first != nil || w.st.Status != order.SubAwaitingPayment:
-		return refuse(order.RefuseNotAwaiting)
+		return refuse(contract.RefuseNotOwner)
+	case w.first != nil || w.st.Status != contract.SubAwaitingPayment:
+		return refuse(contract.RefuseNotAwaiting)
 	case !workflow.Now(ctx).Before(w.st.QuoteExpires):
-		return refuse(order.RefuseExpired)
+		return refuse(contract.RefuseExpired)
 	case pc.Currency != "XTR":
-		return refuse(order.RefuseWrongCurrency)
+		return refuse(contract.RefuseWrongCurrency)
 	case pc.TotalAmount != w.st.Stars:
-		return refuse(order.RefuseWrongAmount)
+		return refuse(contract.RefuseWrongAmount)
 	}
 	return nil
 }
 
-func (w *subRun) approveCheckout(ctx workflow.Context, pc order.PreCheckout) error {
+func (w *subRun) approveCheckout(ctx workflow.Context, pc contract.PreCheckout) error {
 	if w.approvedAt.IsZero() {
 		w.approvedAt = workflow.Now(ctx)
 	}
@@ -628,11 +628,11 @@ func (w *subRun) approveCheckout(ctx workflow.Context, pc order.PreCheckout) err
 }
 
 // setStatus changes the subscription's state in the read model.
-func (w *subRun) setStatus(ctx workflow.Context, st order.SubscriptionStatus) {
+func (w *subRun) setStatus(ctx workflow.Context, st contract.SubscriptionStatus) {
 	w.setStatusBy(ctx, st, "")
 }
 
-func (w *subRun) setStatusBy(ctx workflow.Context, st order.SubscriptionStatus, by string) {
+func (w *subRun) setStatusBy(ctx workflow.Context, st contract.SubscriptionStatus, by string) {
 	w.st.Status = st
 	w.recordSub(ctx, by)
 	w.details(ctx)
@@ -652,16 +652,16 @@ func (w *subRun) recordSub(ctx workflow.Context, canceledBy string) {
 }
 
 // publishStatus mirrors the status into the OrderStatus search attribute
-// (order.SubscriptionProcessStatusAttribute) when it changed.
+// (contract.SubscriptionProcessStatusAttribute) when it changed.
 func (w *subRun) publishStatus(ctx workflow.Context) {
-	if w.in.Process >= order.SubscriptionProcessStatusAttribute {
+	if w.in.Process >= contract.SubscriptionProcessStatusAttribute {
 		publishStatus(ctx, string(w.st.Status))
 	}
 }
 
 // recordOrder mirrors the first period into the subscription's order row
 // and its timeline (what /api/orders, /orders and support read).
-func (w *subRun) recordOrder(ctx workflow.Context, st order.Status, eventKey string, detail map[string]any) {
+func (w *subRun) recordOrder(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
 	if !w.exists {
 		return
 	}

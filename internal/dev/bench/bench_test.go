@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/starsesim/esimstore/bench"
-	"github.com/starsesim/esimstore/internal/devserver"
-	"github.com/starsesim/esimstore/internal/testenv"
+	"github.com/starsesim/esimstore/internal/dev/bench"
+	"github.com/starsesim/esimstore/internal/dev/devserver"
+	"github.com/starsesim/esimstore/internal/dev/testenv"
 )
 
 // TestSmoke runs the benchmark for a few seconds so it cannot rot. It
