@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/metrics"
 	"github.com/starsesim/esimstore/pricing"
@@ -47,16 +48,6 @@ func (a *Activities) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Error types the workflow's retry policies and branches refer to.
-const (
-	ErrTypePermanentESIM = "PermanentESIMError" // eSIM Go refused for good: refund at once
-	ErrTypeOutcomeESIM   = "ESIMOutcomeUnknown" // retried: the next attempt looks the order up first
-	ErrTypeBotBlocked    = "BotBlocked"         // the buyer blocked the bot: do not retry
-	ErrTypePermanentTG   = "PermanentTelegramError"
-	ErrTypeUnknownPlan   = "UnknownPlan"
-	ErrTypeUnpriceable   = "Unpriceable"
-)
-
 // esimError turns an eSIM Go failure into an activity error that tells
 // Temporal whether and when to retry.
 func esimError(op string, err error) error {
@@ -66,32 +57,32 @@ func esimError(op string, err error) error {
 	}
 	switch e.Kind {
 	case esimgo.KindUnauthorized, esimgo.KindNotFound, esimgo.KindInvalid:
-		return temporal.NewNonRetryableApplicationError(op+": "+e.Error(), ErrTypePermanentESIM, err)
+		return temporal.NewNonRetryableApplicationError(op+": "+e.Error(), contract.ErrTypePermanentESIM, err)
 	case esimgo.KindRateLimited:
-		return temporal.NewApplicationErrorWithOptions(op+": "+e.Error(), "ESIMRateLimited",
+		return temporal.NewApplicationErrorWithOptions(op+": "+e.Error(), contract.ErrTypeESIMRateLimited,
 			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: e.RetryAfter})
 	case esimgo.KindOutcomeUnknown:
-		return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), ErrTypeOutcomeESIM, err)
+		return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), contract.ErrTypeOutcomeESIM, err)
 	case esimgo.KindInsufficientBalance:
-		return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), "ESIMInsufficientBalance", err)
+		return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), contract.ErrTypeESIMInsufficientBalance, err)
 	}
 	if e.RetryAfter > 0 {
-		return temporal.NewApplicationErrorWithOptions(op+": "+e.Error(), "ESIM"+e.Kind.String(),
+		return temporal.NewApplicationErrorWithOptions(op+": "+e.Error(), contract.ErrTypeESIMPrefix+e.Kind.String(),
 			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: e.RetryAfter})
 	}
-	return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), "ESIM"+e.Kind.String(), err)
+	return temporal.NewApplicationErrorWithCause(op+": "+e.Error(), contract.ErrTypeESIMPrefix+e.Kind.String(), err)
 }
 
 // telegramError does the same for the Bot API.
 func telegramError(op string, err error) error {
 	switch {
 	case telegram.IsBlocked(err):
-		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrTypeBotBlocked, err)
+		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), contract.ErrTypeBotBlocked, err)
 	case telegram.RetryAfter(err) > 0:
-		return temporal.NewApplicationErrorWithOptions(op+": "+err.Error(), "TelegramRateLimited",
+		return temporal.NewApplicationErrorWithOptions(op+": "+err.Error(), contract.ErrTypeTelegramRateLimited,
 			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: telegram.RetryAfter(err)})
 	case telegram.IsRetryable(err):
-		return temporal.NewApplicationErrorWithCause(op+": "+err.Error(), "TelegramUnavailable", err)
+		return temporal.NewApplicationErrorWithCause(op+": "+err.Error(), contract.ErrTypeTelegramUnavailable, err)
 	}
-	return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrTypePermanentTG, err)
+	return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), contract.ErrTypePermanentTG, err)
 }

@@ -170,8 +170,8 @@ func TestPermanentESIMErrorIsNotRetryable(t *testing.T) {
 	r.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: 400, Message: "Bundle is not valid"})
 	_, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, activities.PlaceInput{OrderID: "o-perm", ChargeID: p.ChargeID,
 		Bundle: "esim_1GB_7D_GB_V2", Since: time.Now()})
-	if err == nil || !containsType(err, activities.ErrTypePermanentESIM) {
-		t.Fatalf("err = %v, want %s", err, activities.ErrTypePermanentESIM)
+	if err == nil || !containsType(err, contract.ErrTypePermanentESIM) {
+		t.Fatalf("err = %v, want %s", err, contract.ErrTypePermanentESIM)
 	}
 }
 

@@ -187,7 +187,7 @@ func (a *Activities) FetchInstallDetails(ctx context.Context, in FetchInput) (co
 			return contract.ESIM{}, esimError("fetch install details of "+in.OrderID, err)
 		}
 		if len(as) == 0 {
-			return contract.ESIM{}, temporal.NewApplicationError("no eSIM assigned yet to "+in.Reference, "ESIMNotAssigned")
+			return contract.ESIM{}, temporal.NewApplicationError("no eSIM assigned yet to "+in.Reference, contract.ErrTypeESIMNotAssigned)
 		}
 		e.ICCID, e.SMDPAddress, e.MatchingID = as[0].ICCID, esimgo.NormalizeSMDP(as[0].SMDPAddress), as[0].MatchingID
 		if err := a.Store.SetInstallDetails(ctx, e.Reference, e.ICCID, e.SMDPAddress, e.MatchingID); err != nil {

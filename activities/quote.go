@@ -32,14 +32,14 @@ type QuoteResult struct {
 func (a *Activities) Quote(ctx context.Context, in QuoteInput) (QuoteResult, error) {
 	plan, err := a.Store.GetPlan(ctx, in.Order.PlanID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !plan.OnSale) {
-		return QuoteResult{}, temporal.NewNonRetryableApplicationError("plan "+in.Order.PlanID+" is not on sale", ErrTypeUnknownPlan, err)
+		return QuoteResult{}, temporal.NewNonRetryableApplicationError("plan "+in.Order.PlanID+" is not on sale", contract.ErrTypeUnknownPlan, err)
 	}
 	if err != nil {
 		return QuoteResult{}, err
 	}
 	q, err := a.Pricing.Price(plan.WholesaleUSD)
 	if err != nil {
-		return QuoteResult{}, temporal.NewNonRetryableApplicationError("price plan "+plan.ID, ErrTypeUnpriceable, err)
+		return QuoteResult{}, temporal.NewNonRetryableApplicationError("price plan "+plan.ID, contract.ErrTypeUnpriceable, err)
 	}
 	err = a.Store.CreateOrder(ctx, store.Order{
 		ID: in.Order.OrderID, UserID: in.Order.UserID, ChatID: in.Order.ChatID, PlanID: plan.ID, PlanName: plan.Name,
@@ -91,7 +91,7 @@ func (a *Activities) CreateInvoice(ctx context.Context, in InvoiceInput) (string
 		link, err = a.Bot.CreateInvoiceLink(ctx, inv)
 	}
 	if errors.Is(err, telegram.ErrInvalidInvoice) {
-		return "", temporal.NewNonRetryableApplicationError("create invoice: "+err.Error(), ErrTypePermanentTG, err)
+		return "", temporal.NewNonRetryableApplicationError("create invoice: "+err.Error(), contract.ErrTypePermanentTG, err)
 	}
 	if err != nil {
 		return "", telegramError("create invoice", err)

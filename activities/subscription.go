@@ -17,18 +17,6 @@ import (
 	"github.com/starsesim/esimstore/telegram"
 )
 
-// Error types of the subscription activities.
-const (
-	// ErrTypeNotSubscribable: the plan costs more than Telegram allows for a
-	// subscription (10,000 Stars).
-	ErrTypeNotSubscribable = "NotSubscribable"
-	// ErrTypeIncompatible: eSIM Go says the bundle cannot go onto the eSIM.
-	ErrTypeIncompatible = "ESIMIncompatible"
-	// ErrTypeTopUpReassigned: eSIM Go put the bundle on another eSIM. It
-	// must never happen (allowReassign is false); the renewal is refunded.
-	ErrTypeTopUpReassigned = "ESIMTopUpReassigned"
-)
-
 // OpenSubscriptionInput prices a subscription and writes its rows.
 type OpenSubscriptionInput struct {
 	Sub       contract.SubscriptionInput
@@ -48,7 +36,7 @@ func (a *Activities) OpenSubscription(ctx context.Context, in OpenSubscriptionIn
 	}
 	if q.Stars > telegram.MaxSubscriptionStars {
 		return QuoteResult{}, temporal.NewNonRetryableApplicationError("plan "+in.Sub.PlanID+" costs more than a subscription may",
-			ErrTypeNotSubscribable, nil)
+			contract.ErrTypeNotSubscribable, nil)
 	}
 	err = a.Store.CreateSubscription(ctx, store.Subscription{ID: in.Sub.SubscriptionID, UserID: in.Sub.UserID,
 		ChatID: in.Sub.ChatID, PlanID: in.Sub.PlanID, Status: contract.SubAwaitingPayment})
@@ -69,7 +57,7 @@ func (a *Activities) CreateSubscriptionInvoice(ctx context.Context, in InvoiceIn
 	}
 	link, err := a.Bot.CreateInvoiceLink(ctx, inv)
 	if errors.Is(err, telegram.ErrInvalidInvoice) {
-		return "", temporal.NewNonRetryableApplicationError("create subscription invoice: "+err.Error(), ErrTypePermanentTG, err)
+		return "", temporal.NewNonRetryableApplicationError("create subscription invoice: "+err.Error(), contract.ErrTypePermanentTG, err)
 	}
 	if err != nil {
 		return "", telegramError("create subscription invoice", err)
@@ -188,7 +176,7 @@ func (a *Activities) TopUpESIM(ctx context.Context, in TopUpInput) (contract.ESI
 	}
 	if !ok {
 		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("bundle "+in.Bundle+" is not compatible with eSIM "+in.ESIM.ICCID,
-			ErrTypeIncompatible, nil)
+			contract.ErrTypeIncompatible, nil)
 	}
 	placed, err := a.ESIM.CreateOrder(ctx, esimgo.OrderRequest{
 		Type: esimgo.OrderTransaction, Assign: true,
@@ -218,7 +206,7 @@ func (a *Activities) toppedUp(in TopUpInput, e store.ESIMOrder) (contract.ESIM, 
 		a.log().Error("ALERT top-up landed on another eSIM", "subscription_id", in.SubscriptionID, "charge_id", in.ChargeID,
 			"want_iccid", in.ESIM.ICCID, "got_iccid", e.ICCID, "esim_reference", e.Reference)
 		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("top-up "+e.Reference+" went to eSIM "+e.ICCID,
-			ErrTypeTopUpReassigned, nil)
+			contract.ErrTypeTopUpReassigned, nil)
 	}
 	out := in.ESIM
 	out.Reference = e.Reference

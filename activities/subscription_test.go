@@ -110,8 +110,8 @@ func TestIncompatibleTopUpFailsForGood(t *testing.T) {
 	r.fake.SetCompatible(r.esim.ICCID, bundle, false)
 	_, err := r.topUp(t, "c2")
 	var app *temporal.ApplicationError
-	if err == nil || !asApp(err, &app) || app.Type() != activities.ErrTypeIncompatible || !app.NonRetryable() {
-		t.Fatalf("err = %v, want a non-retryable %s", err, activities.ErrTypeIncompatible)
+	if err == nil || !asApp(err, &app) || app.Type() != contract.ErrTypeIncompatible || !app.NonRetryable() {
+		t.Fatalf("err = %v, want a non-retryable %s", err, contract.ErrTypeIncompatible)
 	}
 	if n := len(r.fake.ESIMs()); n != 1 || len(r.fake.BundlesOn(r.esim.ICCID)) != 1 {
 		t.Errorf("an incompatible top-up bought something: %d eSIMs, bundles %v", n, r.fake.BundlesOn(r.esim.ICCID))

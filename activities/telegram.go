@@ -51,7 +51,7 @@ func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverR
 	key := in.OrderID + ":delivered" + in.Attempt
 	if err != nil {
 		terr := telegramError("deliver esim "+in.OrderID, err)
-		if isType(terr, ErrTypeBotBlocked) {
+		if isType(terr, contract.ErrTypeBotBlocked) {
 			a.log().Warn("buyer blocked the bot; eSIM stays available in the Mini App", "order_id", in.OrderID)
 			a.tagESIM(ctx, in.OrderID, in.ESIM.ICCID)
 			return DeliverResult{Blocked: true}, a.Store.AddEvent(ctx, in.OrderID, key, "delivery_blocked", "system", nil)
@@ -101,7 +101,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 	alreadyDone := err != nil && telegram.IsAlreadyRefunded(err)
 	if err != nil && !alreadyDone {
 		a.log().Warn("refund failed; will retry", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
-		if terr := telegramError("refund "+in.ChargeID, err); !isType(terr, ErrTypePermanentTG) {
+		if terr := telegramError("refund "+in.ChargeID, err); !isType(terr, contract.ErrTypePermanentTG) {
 			return terr
 		}
 		// A refund must end in success: even an unexpected 400 is retried
@@ -131,7 +131,7 @@ func (a *Activities) NotifyBuyer(ctx context.Context, in NotifyInput) error {
 		return nil
 	}
 	terr := telegramError("notify buyer of "+in.OrderID, err)
-	if isType(terr, ErrTypeBotBlocked) {
+	if isType(terr, contract.ErrTypeBotBlocked) {
 		return nil
 	}
 	return terr

@@ -122,7 +122,7 @@ func (s *Server) route(ctx context.Context, log *slog.Logger, u telegram.Update)
 	return nil
 }
 
-var refusalText = map[string]i18n.Key{
+var refusalText = map[contract.Refusal]i18n.Key{
 	contract.RefuseNotOwner:      i18n.CheckoutNotOwner,
 	contract.RefuseNotAwaiting:   i18n.CheckoutNotAwaiting,
 	contract.RefuseExpired:       i18n.CheckoutExpired,
@@ -136,11 +136,11 @@ var refusalText = map[string]i18n.Key{
 // inside Telegram's 10 seconds. Refusing is always safe: no money moves.
 func (s *Server) preCheckout(ctx context.Context, log *slog.Logger, q *telegram.PreCheckoutQuery) {
 	start := time.Now()
-	refusal := s.Orders.PreCheckout(ctx, contract.PreCheckout{QueryID: q.ID, UserID: q.From.ID, Currency: q.Currency,
+	verdict := s.Orders.PreCheckout(ctx, contract.PreCheckout{QueryID: q.ID, UserID: q.From.ID, Currency: q.Currency,
 		TotalAmount: q.TotalAmount, Payload: q.InvoicePayload})
 	msg := ""
-	if refusal != "" {
-		key, ok := refusalText[refusal]
+	if !verdict.Approved {
+		key, ok := refusalText[verdict.Refusal]
 		if !ok {
 			key = i18n.CheckoutBusy
 		}
@@ -148,14 +148,14 @@ func (s *Server) preCheckout(ctx context.Context, log *slog.Logger, q *telegram.
 	}
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*time.Second)
 	defer cancel()
-	err := s.Bot.AnswerPreCheckoutQuery(actx, q.ID, refusal == "", msg)
+	err := s.Bot.AnswerPreCheckoutQuery(actx, q.ID, verdict.Approved, msg)
 	if err != nil && telegram.IsRetryable(err) {
-		err = s.Bot.AnswerPreCheckoutQuery(actx, q.ID, refusal == "", msg)
+		err = s.Bot.AnswerPreCheckoutQuery(actx, q.ID, verdict.Approved, msg)
 	}
 	if s.Observe != nil {
-		s.Observe.PreCheckoutAnswered(refusal == "", time.Since(start))
+		s.Observe.PreCheckoutAnswered(verdict.Approved, time.Since(start))
 	}
-	log.Info("pre-checkout answered", "order_id", q.InvoicePayload, "ok", refusal == "", "refusal", refusal,
+	log.Info("pre-checkout answered", "order_id", q.InvoicePayload, "ok", verdict.Approved, "refusal", verdict.Refusal,
 		"took_ms", time.Since(start).Milliseconds())
 	if err != nil {
 		// A late answer is useless; the buyer simply sees the sheet fail.

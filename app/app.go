@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -172,12 +173,23 @@ func (a *App) API() *api.Server {
 		Commands: a.BotCommands(), // app/bot.go
 		Ready: map[string]api.Readiness{
 			"postgresql": a.Store.Ping,
+			"catalogue":  a.catalogueReady,
 			"temporal": func(ctx context.Context) error {
 				_, err := a.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 				return err
 			},
 		},
 	}
+}
+
+// catalogueReady fails until the first catalogue sync has put plans on
+// sale: a store with nothing to sell is not ready for buyers.
+func (a *App) catalogueReady(ctx context.Context) error {
+	onSale, err := a.Store.HasPlansOnSale(ctx)
+	if err == nil && !onSale {
+		err = errors.New("no plans on sale yet: the catalogue sync has not succeeded")
+	}
+	return err
 }
 
 // WorkerPolling is a readiness check for processes that run a worker: the

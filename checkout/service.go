@@ -176,27 +176,37 @@ func invoiceOf(o store.Order) contract.Invoice {
 
 func (s *Service) input(orderID string) contract.Input {
 	return contract.Input{OrderID: orderID, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
-		SupportWindow: s.SupportWindow, Process: contract.CurrentProcess}
+		SupportWindow: s.SupportWindow}
 }
 
 // preCheckoutBudget leaves Telegram's 10 s limit ample room for the answer.
 const preCheckoutBudget = 4 * time.Second
 
-// PreCheckout asks the order's workflow whether this payment may go ahead.
-// It answers with a refusal code (contract.Refuse*) or "" to approve; any
-// failure to decide is a refusal, because refusing moves no money.
-func (s *Service) PreCheckout(ctx context.Context, pc contract.PreCheckout) string {
+// Verdict answers a pre-checkout query: approved, or refused and why.
+type Verdict struct {
+	Approved bool
+	Refusal  contract.Refusal // set when not approved
+}
+
+var approved = Verdict{Approved: true}
+
+func refused(r contract.Refusal) Verdict { return Verdict{Refusal: r} }
+
+// PreCheckout asks the order's (or subscription's) workflow whether this
+// payment may go ahead. Any failure to decide is a refusal, because refusing
+// moves no money.
+func (s *Service) PreCheckout(ctx context.Context, pc contract.PreCheckout) Verdict {
 	if contract.IsSubscriptionID(pc.Payload) {
-		return s.subscriptionPreCheckout(ctx, pc) // orders/subscriptions.go
+		return s.subscriptionPreCheckout(ctx, pc) // checkout/subscriptions.go
 	}
 	if _, err := uuid.Parse(pc.Payload); err != nil {
-		return contract.RefuseUnknown
+		return refused(contract.RefuseUnknown)
 	}
 	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
 	defer cancel()
-	refusal, err := s.askCheckout(ctx, contract.WorkflowID(pc.Payload), pc)
+	verdict, err := s.askCheckout(ctx, contract.WorkflowID(pc.Payload), pc)
 	if err == nil {
-		return refusal
+		return verdict
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
@@ -204,21 +214,21 @@ func (s *Service) PreCheckout(ctx context.Context, pc contract.PreCheckout) stri
 		o, gerr := s.Store.GetOrder(context.WithoutCancel(ctx), pc.Payload)
 		switch {
 		case errors.Is(gerr, store.ErrNotFound):
-			return contract.RefuseUnknown
+			return refused(contract.RefuseUnknown)
 		case gerr == nil && o.Status == contract.StatusExpired:
-			return contract.RefuseExpired
+			return refused(contract.RefuseExpired)
 		case gerr == nil:
-			return contract.RefuseNotAwaiting
+			return refused(contract.RefuseNotAwaiting)
 		}
 	}
 	s.log().Error("pre-checkout undecided; refusing", "order_id", pc.Payload, "err", err)
-	return contract.RefuseBusy
+	return refused(contract.RefuseBusy)
 }
 
 // askCheckout sends the preCheckout update to a workflow and returns its
-// refusal code ("" approves). An error means the workflow did not decide:
-// it is not running (serviceerror.NotFound) or could not be reached.
-func (s *Service) askCheckout(ctx context.Context, workflowID string, pc contract.PreCheckout) (string, error) {
+// verdict. An error means the workflow did not decide: it is not running
+// (serviceerror.NotFound) or could not be reached.
+func (s *Service) askCheckout(ctx context.Context, workflowID string, pc contract.PreCheckout) (Verdict, error) {
 	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflowID, UpdateName: contract.UpdatePreCheckout, UpdateID: "pc-" + pc.QueryID,
 		WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{pc},
@@ -226,11 +236,14 @@ func (s *Service) askCheckout(ctx context.Context, workflowID string, pc contrac
 	if err == nil {
 		err = handle.Get(ctx, nil)
 	}
+	if err == nil {
+		return approved, nil
+	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.Type() == contract.ErrTypeCheckoutRefused {
-		return app.Message(), nil
+		return refused(contract.Refusal(app.Message())), nil
 	}
-	return "", err
+	return Verdict{}, err
 }
 
 // Payment makes one successful_payment durable: the ledger row first, then

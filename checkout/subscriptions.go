@@ -44,8 +44,7 @@ func (s *Service) SubscriptionID(req CreateRequest) string {
 }
 
 func (s *Service) subscriptionInput(id string) contract.SubscriptionInput {
-	return contract.SubscriptionInput{SubscriptionID: id, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline,
-		Process: contract.CurrentSubscriptionProcess}
+	return contract.SubscriptionInput{SubscriptionID: id, InvoiceTTL: s.InvoiceTTL, FulfilmentDeadline: s.FulfilmentDeadline}
 }
 
 // CreateSubscription starts the subscription's workflow and returns its
@@ -82,22 +81,22 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (co
 
 // subscriptionPreCheckout asks the subscription's workflow about the first
 // payment (renewals are charged by Telegram without a pre-checkout).
-func (s *Service) subscriptionPreCheckout(ctx context.Context, pc contract.PreCheckout) string {
+func (s *Service) subscriptionPreCheckout(ctx context.Context, pc contract.PreCheckout) Verdict {
 	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
 	defer cancel()
-	refusal, err := s.askCheckout(ctx, contract.SubscriptionWorkflowID(pc.Payload), pc)
+	verdict, err := s.askCheckout(ctx, contract.SubscriptionWorkflowID(pc.Payload), pc)
 	if err == nil {
-		return refusal
+		return verdict
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		if _, gerr := s.Store.GetSubscription(context.WithoutCancel(ctx), pc.Payload); errors.Is(gerr, store.ErrNotFound) {
-			return contract.RefuseUnknown
+			return refused(contract.RefuseUnknown)
 		}
-		return contract.RefuseNotAwaiting
+		return refused(contract.RefuseNotAwaiting)
 	}
 	s.log().Error("subscription pre-checkout undecided; refusing", "subscription_id", pc.Payload, "err", err)
-	return contract.RefuseBusy
+	return refused(contract.RefuseBusy)
 }
 
 // CancelSubscription stops the renewals of a buyer's subscription (Mini App

@@ -34,28 +34,7 @@ type Input struct {
 	// after the original run closed. The run loads the order from
 	// PostgreSQL instead of quoting a new one.
 	Resume bool
-
-	// Process is the shape of the run's steps, chosen when the run starts
-	// (contract.CurrentProcess). Runs recorded before the field existed carry
-	// 0 and replay their original steps. Versioning by input rather than
-	// workflow.GetVersion costs no marker and no TemporalChangeVersion
-	// search-attribute write per order, which the server pays for.
-	Process int
 }
-
-// Process shapes of OrderWorkflow.
-const (
-	// ProcessFirst: every eSIM Go and Telegram call after the payment is a
-	// regular activity.
-	ProcessFirst = 0
-	// ProcessFastPath: the purchase and the delivery are tried once as
-	// local activities inside the payment's workflow task, falling back to
-	// regular activities with the full retry policies; intermediate
-	// statuses do not touch the OrderStatus search attribute.
-	ProcessFastPath = 1
-
-	CurrentProcess = ProcessFastPath
-)
 
 // Payment is the `payment` signal: one Telegram successful_payment.
 type Payment struct {
@@ -128,23 +107,39 @@ type Invoice struct {
 	PriceUSD    string `json:"price_usd"`
 }
 
-// Refusal codes of the preCheckout validator; the webhook turns them into
-// the buyer's language.
+// Refusal is why a pre-checkout query was refused. The preCheckout
+// validator returns it as the message of an ErrTypeCheckoutRefused error;
+// approval is the absence of that error, never an empty Refusal. The
+// webhook turns it into the buyer's language.
+type Refusal string
+
 const (
-	RefuseNotOwner      = "not_owner"
-	RefuseNotAwaiting   = "not_awaiting"
-	RefuseExpired       = "expired"
-	RefuseWrongAmount   = "wrong_amount"
-	RefuseWrongCurrency = "wrong_currency"
-	RefuseUnknown       = "unknown_order"
-	RefuseBusy          = "busy"
+	RefuseNotOwner      Refusal = "not_owner"
+	RefuseNotAwaiting   Refusal = "not_awaiting"
+	RefuseExpired       Refusal = "expired"
+	RefuseWrongAmount   Refusal = "wrong_amount"
+	RefuseWrongCurrency Refusal = "wrong_currency"
+	RefuseUnknown       Refusal = "unknown_order"
+	RefuseBusy          Refusal = "busy"
 )
 
-// Application error types that callers of the updates branch on.
+// RefundReason says why a charge is refunded. The value is stored with the
+// refund (refunds.reason_code), labels the refund metric, reaches the Mini
+// App as refund.code and names the buyer's text in package i18n, so values
+// are only ever added.
+type RefundReason string
+
 const (
-	ErrTypeAlreadyRefunded = "AlreadyRefunded"
-	ErrTypeNotPaid         = "NotPaid"
-	ErrTypeCheckoutRefused = "CheckoutRefused"
-	ErrTypeInvoiceFailed   = "InvoiceFailed"
-	ErrTypeUnknownOrder    = "UnknownOrder"
+	RefundESIMFailed          RefundReason = "refund_reason_esim"
+	RefundDuplicate           RefundReason = "refund_reason_duplicate"
+	RefundLate                RefundReason = "refund_reason_late"
+	RefundWrongAmount         RefundReason = "refund_reason_amount"
+	RefundSupport             RefundReason = "refund_reason_support"
+	RefundUnknownOrder        RefundReason = "refund_reason_unknown"
+	RefundTopUpFailed         RefundReason = "refund_reason_top_up"
+	RefundSubscriptionStopped RefundReason = "refund_reason_subscription_stopped"
 )
+
+// RefundReasons lists every reason, for tests that each has a text.
+var RefundReasons = []RefundReason{RefundESIMFailed, RefundDuplicate, RefundLate, RefundWrongAmount, RefundSupport,
+	RefundUnknownOrder, RefundTopUpFailed, RefundSubscriptionStopped}

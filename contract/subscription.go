@@ -65,23 +65,7 @@ type SubscriptionInput struct {
 	Resume bool
 	// Carry is the state handed over by continue-as-new.
 	Carry *SubscriptionState
-
-	// Process is the shape of the run's steps (see Input.Process); runs
-	// recorded before it existed carry 0.
-	Process int
 }
-
-// Process shapes of SubscriptionWorkflow.
-const (
-	// SubscriptionProcessFirst: the status lives in the ledger only.
-	SubscriptionProcessFirst = 0
-	// SubscriptionProcessStatusAttribute: the OrderStatus search attribute
-	// mirrors the subscription's status, so operators find subscriptions
-	// with the same searches as orders.
-	SubscriptionProcessStatusAttribute = 1
-
-	CurrentSubscriptionProcess = SubscriptionProcessStatusAttribute
-)
 
 // SubscriptionState is everything a run needs to go on after
 // continue-as-new or after being resumed from the ledger.
@@ -123,8 +107,3 @@ type SubscriptionStateChange struct {
 	State  string `json:"state"` // "canceled", "active" or "failed"
 }
 
-// Application error types of the subscription updates.
-const (
-	ErrTypeNotSubscriber = "NotSubscriber"
-	ErrTypeNotActive     = "NotActive"
-)

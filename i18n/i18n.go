@@ -5,6 +5,7 @@ package i18n
 
 import (
 	"fmt"
+	"html"
 	"strings"
 )
 
@@ -59,4 +60,29 @@ func T(lang string, key Key, args ...any) string {
 		return msg
 	}
 	return fmt.Sprintf(msg, args...)
+}
+
+// Markup is text that is already HTML (a fragment built with HTML), which
+// HTML passes through unescaped.
+type Markup string
+
+// HTML formats the message key for a message Telegram parses as HTML (every
+// message the bot sends). Each string argument is escaped first, so text
+// from buyers, support staff or eSIM Go (a refund reason such as
+// "speed <1 Mbps & no <b>signal", a plan name) reaches the buyer verbatim
+// instead of making Telegram refuse the whole message. Use T for plain-text
+// destinations (invoice titles, pre-checkout answers, the ledger).
+func HTML(lang string, key Key, args ...any) string {
+	escaped := make([]any, len(args))
+	for i, arg := range args {
+		switch v := arg.(type) {
+		case string:
+			escaped[i] = html.EscapeString(v)
+		case Markup:
+			escaped[i] = string(v)
+		default:
+			escaped[i] = arg
+		}
+	}
+	return T(lang, key, escaped...)
 }

@@ -49,10 +49,20 @@ func (s *Store) GetPlan(ctx context.Context, id string) (Plan, error) {
 	return p, nil
 }
 
+// HasPlansOnSale reports whether the store has anything to sell: false
+// until the first catalogue sync has succeeded.
+func (s *Store) HasPlansOnSale(ctx context.Context) (bool, error) {
+	var onSale bool
+	if err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plans WHERE on_sale)`).Scan(&onSale); err != nil {
+		return false, fmt.Errorf("plans on sale: %w", err)
+	}
+	return onSale, nil
+}
+
 // ListPlans returns the plans on sale, optionally for one country, cheapest first.
 func (s *Store) ListPlans(ctx context.Context, country string) ([]Plan, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+planColumns+` FROM plans
-		WHERE on_sale AND ($1 = '' OR $1 = ANY (countries))
+		WHERE on_sale AND ($1::text = '' OR $1::text = ANY (countries))
 		ORDER BY price_stars, id`, country)
 	if err != nil {
 		return nil, fmt.Errorf("list plans: %w", err)

@@ -36,18 +36,17 @@ func watchStarts(h *harness) *starts {
 	return s
 }
 
-func TestPaymentPathRunsAsLocalActivitiesByProcess(t *testing.T) {
+// On the happy path the purchase and the delivery each run once, as local
+// activities inside the payment's workflow task.
+func TestPaymentPathRunsAsLocalActivities(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
-		process       int
 		local, normal int // starts of PlaceESIMOrder and of DeliverESIM
 	}{
-		{"fast path", contract.ProcessFastPath, 1, 0},
-		{"first process", contract.ProcessFirst, 0, 1},
+		{"first try succeeds", 1, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.in.Process = tc.process
 			s := watchStarts(h)
 			h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(
 				contract.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}, nil)
@@ -73,7 +72,7 @@ func TestFirstTryFailureFallsBackToRetriedActivity(t *testing.T) {
 		wantNormal int // regular PlaceESIMOrder starts
 	}{
 		{"transient error retries as a regular activity", temporal.NewApplicationError("503", "ESIMserver"), contract.StatusFulfilled, 2},
-		{"permanent refusal refunds without a retry", temporal.NewNonRetryableApplicationError("bad bundle", activities.ErrTypePermanentESIM, nil), contract.StatusRefunded, 0},
+		{"permanent refusal refunds without a retry", temporal.NewNonRetryableApplicationError("bad bundle", contract.ErrTypePermanentESIM, nil), contract.StatusRefunded, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)

@@ -21,7 +21,7 @@ func (w *orderRun) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandler(ctx, contract.UpdateInvoice, w.invoice); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, w.approveCheckout,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, w.approve,
 		workflow.UpdateHandlerOptions{Validator: w.validateCheckout}); err != nil {
 		return err
 	}
@@ -42,42 +42,15 @@ func (w *orderRun) invoice(ctx workflow.Context) (contract.Invoice, error) {
 		PriceStars: w.view.Stars, PriceUSD: w.view.PriceUSD}, nil
 }
 
-// validateCheckout decides Telegram's pre-checkout query. Rejections leave
-// no trace in history, so a storm of bad queries costs nothing.
+// validateCheckout decides Telegram's pre-checkout query by the payment
+// core's rules; a refusal leaves no trace in history.
 func (w *orderRun) validateCheckout(ctx workflow.Context, pc contract.PreCheckout) error {
-	refuse := func(code string) error {
-		return temporal.NewNonRetryableApplicationError(code, contract.ErrTypeCheckoutRefused, nil)
-	}
-	switch {
-	case !w.ready || !w.exists:
-		return refuse(contract.RefuseBusy)
-	case pc.Payload != w.in.OrderID:
-		return refuse(contract.RefuseUnknown)
-	case pc.UserID != w.in.UserID:
-		return refuse(contract.RefuseNotOwner)
-	case w.paid != nil || w.view.Status != contract.StatusAwaitingPayment:
-		return refuse(contract.RefuseNotAwaiting)
-	case !workflow.Now(ctx).Before(w.quoteExpiresAt):
-		return refuse(contract.RefuseExpired)
-	case pc.Currency != "XTR":
-		return refuse(contract.RefuseWrongCurrency)
-	case pc.TotalAmount != w.view.Stars:
-		return refuse(contract.RefuseWrongAmount)
-	}
-	return nil
-}
-
-// approveCheckout extends the wait for the payment (see approvalGrace).
-func (w *orderRun) approveCheckout(ctx workflow.Context, pc contract.PreCheckout) error {
-	if w.approvedAt.IsZero() {
-		w.approvedAt = workflow.Now(ctx)
-	}
-	return nil
+	return checkoutRefusal(workflow.Now(ctx), w.sale(), pc)
 }
 
 func (w *orderRun) validateRefund(ctx workflow.Context, r contract.RefundRequest) error {
 	if strings.TrimSpace(r.Reason) == "" || strings.TrimSpace(r.By) == "" {
-		return temporal.NewNonRetryableApplicationError("a refund needs a reason and who asked", "InvalidRefund", nil)
+		return temporal.NewNonRetryableApplicationError("a refund needs a reason and who asked", contract.ErrTypeInvalidRefund, nil)
 	}
 	if !w.ready {
 		return nil // a resumed run decides once the order is loaded
@@ -104,7 +77,7 @@ func (w *orderRun) requestRefund(ctx workflow.Context, r contract.RefundRequest)
 func (w *orderRun) refundable() error {
 	switch {
 	case w.supportRefund != nil || w.view.Status == contract.StatusRefunded || w.view.Status == contract.StatusRefunding ||
-		(w.paid != nil && w.refunded[w.paid.ChargeID]):
+		(w.paid != nil && w.refunds.done[w.paid.ChargeID]):
 		return temporal.NewNonRetryableApplicationError("the order is already refunded", contract.ErrTypeAlreadyRefunded, nil)
 	case w.paid == nil || !w.exists:
 		return temporal.NewNonRetryableApplicationError("the order is not paid", contract.ErrTypeNotPaid, nil)

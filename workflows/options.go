@@ -6,7 +6,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/contract"
 )
 
 // Activity options live here so the recipe in order.go reads without them.
@@ -19,7 +19,7 @@ func withLedger(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 5 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
-			NonRetryableErrorTypes: []string{activities.ErrTypeUnknownPlan, activities.ErrTypeUnpriceable},
+			NonRetryableErrorTypes: []string{contract.ErrTypeUnknownPlan, contract.ErrTypeUnpriceable},
 		},
 	})
 }
@@ -32,7 +32,7 @@ func withInvoice(ctx workflow.Context) workflow.Context {
 		ScheduleToCloseTimeout: 20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 2 * time.Second,
-			NonRetryableErrorTypes: []string{activities.ErrTypePermanentTG, activities.ErrTypeBotBlocked},
+			NonRetryableErrorTypes: []string{contract.ErrTypePermanentTG, contract.ErrTypeBotBlocked},
 		},
 	})
 }
@@ -49,7 +49,7 @@ func withESIM(ctx workflow.Context, budget time.Duration) workflow.Context {
 		WaitForCancellation:    true,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypePermanentESIM},
+			NonRetryableErrorTypes: []string{contract.ErrTypePermanentESIM},
 		},
 	})
 }
@@ -62,7 +62,7 @@ func withDelivery(ctx workflow.Context) workflow.Context {
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeBotBlocked, activities.ErrTypePermanentTG},
+			NonRetryableErrorTypes: []string{contract.ErrTypeBotBlocked, contract.ErrTypePermanentTG},
 		},
 	})
 }
@@ -87,7 +87,7 @@ func withBestEffort(ctx workflow.Context) workflow.Context {
 		ScheduleToCloseTimeout: 15 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeBotBlocked, activities.ErrTypePermanentTG, activities.ErrTypePermanentESIM},
+			NonRetryableErrorTypes: []string{contract.ErrTypeBotBlocked, contract.ErrTypePermanentTG, contract.ErrTypePermanentESIM},
 		},
 	})
 }

@@ -40,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, env: env, in: contract.Input{
 		OrderID: orderID, UserID: buyer, ChatID: buyer, LanguageCode: "en", PlanID: "esim_1GB_7D_GB_V2",
 		Source: contract.SourceMiniApp, InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute,
-		SupportWindow: time.Hour, Process: contract.CurrentProcess,
+		SupportWindow: time.Hour,
 	}}
 }
 
@@ -180,12 +180,12 @@ func TestPreCheckoutRefusals(t *testing.T) {
 		paid   bool
 		want   string
 	}{
-		{"other user", time.Second, func(pc *contract.PreCheckout) { pc.UserID = 999 }, false, contract.RefuseNotOwner},
-		{"wrong amount", time.Second, func(pc *contract.PreCheckout) { pc.TotalAmount = 1 }, false, contract.RefuseWrongAmount},
-		{"wrong currency", time.Second, func(pc *contract.PreCheckout) { pc.Currency = "USD" }, false, contract.RefuseWrongCurrency},
-		{"tampered payload", time.Second, func(pc *contract.PreCheckout) { pc.Payload = "o-2" }, false, contract.RefuseUnknown},
-		{"quote expired", 30*time.Minute + time.Second, func(*contract.PreCheckout) {}, false, contract.RefuseExpired},
-		{"already paid", 5 * time.Second, func(*contract.PreCheckout) {}, true, contract.RefuseNotAwaiting},
+		{"other user", time.Second, func(pc *contract.PreCheckout) { pc.UserID = 999 }, false, string(contract.RefuseNotOwner)},
+		{"wrong amount", time.Second, func(pc *contract.PreCheckout) { pc.TotalAmount = 1 }, false, string(contract.RefuseWrongAmount)},
+		{"wrong currency", time.Second, func(pc *contract.PreCheckout) { pc.Currency = "USD" }, false, string(contract.RefuseWrongCurrency)},
+		{"tampered payload", time.Second, func(pc *contract.PreCheckout) { pc.Payload = "o-2" }, false, string(contract.RefuseUnknown)},
+		{"quote expired", 30*time.Minute + time.Second, func(*contract.PreCheckout) {}, false, string(contract.RefuseExpired)},
+		{"already paid", 5 * time.Second, func(*contract.PreCheckout) {}, true, string(contract.RefuseNotAwaiting)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,7 +197,7 @@ func TestPreCheckoutRefusals(t *testing.T) {
 			h.in.InvoiceTTL = 30 * time.Minute
 			got := new(string)
 			when := tt.at
-			if tt.want == contract.RefuseExpired {
+			if tt.want == string(contract.RefuseExpired) {
 				// Approvals extend the order; keep it alive by an approval, then probe after the quote expired.
 				h.at(time.Second, func() { h.checkout(validCheckout()) })
 			}
@@ -230,7 +230,7 @@ func TestPermanentESIMErrorRefundsAtOnce(t *testing.T) {
 	var attempts atomic.Int32
 	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(context.Context, activities.PlaceInput) (contract.ESIM, error) {
 		attempts.Add(1)
-		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("bundle invalid", activities.ErrTypePermanentESIM, nil)
+		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("bundle invalid", contract.ErrTypePermanentESIM, nil)
 	})
 	h.pay(time.Second, payment("ch-1"))
 	v := h.run()
@@ -370,7 +370,7 @@ func TestSupportRefundOfUnpaidOrderIsRejected(t *testing.T) {
 func TestRefundRetriesUntilTelegramConfirms(t *testing.T) {
 	h := newHarness(t)
 	var calls atomic.Int32
-	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{}, temporal.NewNonRetryableApplicationError("x", activities.ErrTypePermanentESIM, nil))
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{}, temporal.NewNonRetryableApplicationError("x", contract.ErrTypePermanentESIM, nil))
 	h.env.OnActivity(a.RefundPayment, mock.Anything, mock.Anything).Return(func(context.Context, activities.RefundInput) error {
 		if calls.Add(1) < 4 {
 			return temporal.NewApplicationError("telegram 502", "TelegramUnavailable")

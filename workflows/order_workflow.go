@@ -1,6 +1,9 @@
-// Package workflows holds the deterministic order process. Everything that
-// touches the world is an activity (package activities); this code only
-// decides.
+// Package workflows holds the store's deterministic processes: the order
+// (OrderWorkflow), the Stars subscription (SubscriptionWorkflow), the
+// payment core they share (payments.go) and the scheduled catalogue sync
+// (SyncPlansWorkflow). Everything that touches the world is an activity
+// (package activities); this code only decides. How a change to a workflow
+// must be versioned: docs/architecture.md#workflow-versioning.
 package workflows
 
 import (
@@ -17,11 +20,6 @@ import (
 
 // a names activities by method expression, so renames are compile-checked.
 var a *activities.Activities
-
-// approvalGrace is how long an approved checkout keeps the order open past
-// its quote expiry: Telegram sends successful_payment seconds after an
-// approval, but an approved payment must never find the order gone.
-const approvalGrace = time.Hour
 
 // OrderWorkflow is one order, from quote to a fulfilled eSIM or a refund.
 // It reads top to bottom as the order's life: open (quote and invoice),
@@ -61,21 +59,6 @@ func durable(ctx workflow.Context) workflow.Context {
 	return d
 }
 
-// pendingRefund is a charge that must be refunded, and why.
-type pendingRefund struct {
-	Payment contract.Payment
-	Reason  i18n.Key
-	Note    string // support's own words
-	By      string
-}
-
-func (r pendingRefund) text(lang string) string {
-	if r.Reason == i18n.RefundReasonSupport {
-		return i18n.T(lang, r.Reason, r.Note)
-	}
-	return i18n.T(lang, r.Reason)
-}
-
 type orderRun struct {
 	in   contract.Input
 	view contract.View
@@ -87,35 +70,42 @@ type orderRun struct {
 	ready          bool // quote and invoice known (or loaded)
 	invoiceErr     error
 
-	approvedAt       time.Time
+	approval
 	approvalRecorded bool
 
 	paid     *contract.Payment
 	paidAt   time.Time
-	seen     map[string]bool
-	refunded map[string]bool
 	toRefund []pendingRefund
+	payments *intake
+	refunds  *refunder
 
 	supportRefund  *contract.RefundRequest
 	supportHandled bool
 	cancelFulfil   workflow.CancelFunc
 
-	payments     workflow.ReceiveChannel
 	redeliver    workflow.ReceiveChannel
 	redeliveries int
 }
 
 func newOrderRun(ctx workflow.Context, in contract.Input) *orderRun {
-	return &orderRun{
+	w := &orderRun{
 		in:        in,
 		lang:      i18n.Lang(in.LanguageCode),
 		exists:    true,
 		view:      contract.View{OrderID: in.OrderID, PlanID: in.PlanID, UserID: in.UserID, Status: contract.StatusAwaitingPayment},
-		seen:      map[string]bool{},
-		refunded:  map[string]bool{},
-		payments:  workflow.GetSignalChannel(ctx, contract.SignalPayment),
+		payments:  newIntake(ctx, in.OrderID),
 		redeliver: workflow.GetSignalChannel(ctx, contract.SignalRetry),
 	}
+	w.refunds = newRefunder(in.OrderID, func(ctx workflow.Context, key, event string, detail map[string]any) {
+		w.note(ctx, key, event, "system", detail)
+	})
+	return w
+}
+
+// sale is what the payment core judges this order's payments against.
+func (w *orderRun) sale() sale {
+	return sale{ID: w.in.OrderID, Buyer: w.in.UserID, Stars: w.view.Stars, QuoteExpires: w.quoteExpiresAt,
+		Ready: w.ready, Exists: w.exists, Awaiting: w.paid == nil && w.view.Status == contract.StatusAwaitingPayment}
 }
 
 // open quotes the plan and creates the invoice; the `invoice` update
@@ -130,7 +120,9 @@ func (w *orderRun) open(ctx workflow.Context) {
 		return
 	}
 	w.planName, w.view.Stars, w.view.PriceUSD = q.PlanName, q.Stars, q.PriceUSD
-	if listed, ok := workflow.GetTypedSearchAttributes(ctx).GetInt64(contract.AttrStarsAmount); !w.fast() || !ok || listed != q.Stars {
+	// The start request carried the listed price; correct it only if the
+	// quote differs, which saves the server a visibility write per order.
+	if listed, ok := workflow.GetTypedSearchAttributes(ctx).GetInt64(contract.AttrStarsAmount); !ok || listed != q.Stars {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStarsAmount.ValueSet(q.Stars))
 	}
 
@@ -145,7 +137,7 @@ func (w *orderRun) open(ctx workflow.Context) {
 	}
 	w.view.InvoiceLink = link
 	w.ready = true
-	w.setDetails(ctx)
+	w.showDetails(ctx)
 }
 
 // failOpen ends an order that never got an invoice: nothing was paid, so
@@ -153,7 +145,7 @@ func (w *orderRun) open(ctx workflow.Context) {
 func (w *orderRun) failOpen(ctx workflow.Context, step string, err error) {
 	w.invoiceErr = err
 	w.view.LastError = step + ": " + err.Error()
-	w.setStatus(ctx, contract.StatusExpired, "invoice_failed", map[string]any{"step": step, "error": err.Error()})
+	w.publishStatus(ctx, contract.StatusExpired, "invoice_failed", map[string]any{"step": step, "error": err.Error()})
 }
 
 // load rebuilds the state of an order whose earlier run has closed, for a
@@ -177,11 +169,11 @@ func (w *orderRun) load(ctx workflow.Context) {
 	w.view = contract.View{OrderID: w.in.OrderID, Status: l.Status, PlanID: l.Order.PlanID, UserID: l.Order.UserID,
 		Stars: l.Stars, PriceUSD: l.PriceUSD, InvoiceLink: l.InvoiceLink, ESIM: l.ESIM, Refunds: l.Refunded}
 	for _, r := range l.Refunded {
-		w.refunded[r.ChargeID] = true
+		w.refunds.done[r.ChargeID] = true
 	}
 	if l.PaidCharge != nil {
 		w.paid, w.paidAt = l.PaidCharge, workflow.Now(ctx)
-		w.seen[l.PaidCharge.ChargeID] = true
+		w.payments.seen[l.PaidCharge.ChargeID] = true
 		w.view.ChargeID = l.PaidCharge.ChargeID
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStatus.ValueSet(string(w.view.Status)),
@@ -196,10 +188,10 @@ func (w *orderRun) load(ctx workflow.Context) {
 		// The earlier run stopped mid-fulfilment; the purchase activity
 		// finds any eSIM already bought in the ledger.
 		w.view.Status = contract.StatusPaid
-	case w.view.Status == contract.StatusRefunding && w.paid != nil && !w.refunded[w.paid.ChargeID]:
-		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.paid, Reason: i18n.RefundReasonESIM, By: "system"})
+	case w.view.Status == contract.StatusRefunding && w.paid != nil && !w.refunds.done[w.paid.ChargeID]:
+		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.paid, Reason: contract.RefundESIMFailed, By: "system"})
 	}
-	w.setDetails(ctx)
+	w.showDetails(ctx)
 }
 
 // awaitPayment waits for the first valid charge until the quote expires,
@@ -210,25 +202,19 @@ func (w *orderRun) awaitPayment(ctx workflow.Context) {
 		if w.paid != nil {
 			return
 		}
-		// The fast path does not wake for an approval (see below), so it
-		// notes it at the next wake: a payment, or the quote timer that now
-		// extends the wait.
+		// The run does not wake for an approval (see below), so it notes it
+		// at the next wake: a payment, or the quote timer that now extends
+		// the wait.
 		w.noteApproval(ctx)
-		deadline := w.quoteExpiresAt
-		if !w.approvedAt.IsZero() && w.approvedAt.Add(approvalGrace).After(deadline) {
-			deadline = w.approvedAt.Add(approvalGrace)
-		}
-		left := deadline.Sub(workflow.Now(ctx))
+		left := paymentDeadline(w.quoteExpiresAt, w.approvedAt).Sub(workflow.Now(ctx))
 		if left <= 0 || ctx.Err() != nil {
-			w.setStatus(ctx, contract.StatusExpired, "expired", nil)
+			w.publishStatus(ctx, contract.StatusExpired, "expired", nil)
 			return
 		}
-		// The fast path does not wake for an approval: the running timer
-		// stays (when it fires, the deadline above includes the grace), so
-		// the preCheckout update's task carries nothing but the update.
-		w.awaitWithTimeout(ctx, left, func() bool {
-			return w.payments.Len() > 0 || (!w.fast() && !w.approvedAt.IsZero() && !w.approvalRecorded)
-		})
+		// An approval does not wake the run: the running timer stays (when
+		// it fires, the deadline above includes the grace), so the
+		// preCheckout update's task carries nothing but the update.
+		w.awaitWithTimeout(ctx, left, w.payments.waiting)
 	}
 }
 
@@ -238,94 +224,58 @@ func (w *orderRun) noteApproval(ctx workflow.Context) {
 		return
 	}
 	w.approvalRecorded = true
-	w.record(ctx, "", "checkout_approved", "checkout_approved", "buyer", map[string]any{"approved_at": w.approvedAt})
+	w.note(ctx, "checkout_approved", "checkout_approved", "buyer", map[string]any{"approved_at": w.approvedAt})
 }
 
-// awaitWithTimeout waits for cond or the timeout. In the fast path it
-// cancels its timer when cond wins: the SDK's AwaitWithTimeout leaves the
-// timer running (its cancel-on-condition flag is off by default), and a
-// forgotten 30-minute quote timer would later cost the server a timer task
-// and an empty workflow task for every paid order.
+// awaitWithTimeout waits for cond or the timeout, and cancels its timer
+// when cond wins: the SDK's AwaitWithTimeout leaves the timer running (its
+// cancel-on-condition flag is off by default), and a forgotten 30-minute
+// quote timer would later cost the server a timer task and an empty
+// workflow task for every paid order.
 func (w *orderRun) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond func() bool) {
-	if !w.fast() {
-		_, _ = workflow.AwaitWithTimeout(ctx, d, cond)
-		return
-	}
 	tctx, cancel := workflow.WithCancel(ctx)
 	timer := workflow.NewTimer(tctx, d)
+	// Await only fails when ctx is cancelled, which the callers check next.
 	_ = workflow.Await(ctx, func() bool { return cond() || timer.IsReady() })
 	cancel()
 }
 
-// fast says whether this run uses contract.ProcessFastPath.
-func (w *orderRun) fast() bool { return w.in.Process >= contract.ProcessFastPath }
-
-// takePayments classifies every payment signal received so far: the first
-// valid one pays the order, every other one is queued for a refund
-// (money rule 3). A charge id seen before is ignored.
+// takePayments decides every payment received so far: the first valid one
+// pays the order, every other one is queued for a refund (money rule 3).
 func (w *orderRun) takePayments(ctx workflow.Context) {
 	for {
-		var p contract.Payment
-		if !w.payments.ReceiveAsync(&p) {
+		p, ok := w.payments.next(ctx)
+		if !ok {
 			return
 		}
-		if w.seen[p.ChargeID] {
-			continue
-		}
-		w.seen[p.ChargeID] = true
 		if !w.exists {
 			w.view.UserID = p.UserID
-			_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrUserID.ValueSet(p.UserID))
+			_ = workflow.UpsertTypedSearchAttributes(durable(ctx), contract.AttrUserID.ValueSet(p.UserID))
 		}
-		w.recordPayment(ctx, p)
-		if reason := w.refusal(p); reason != "" {
-			w.record(ctx, "", "payment_refused:"+p.ChargeID, "payment_refused", "system",
+		if reason := paymentRefusal(w.sale(), w.paid != nil, p); reason != "" {
+			w.note(ctx, "payment_refused:"+p.ChargeID, "payment_refused", "system",
 				map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount, "reason": string(reason)})
 			w.toRefund = append(w.toRefund, pendingRefund{Payment: p, Reason: reason, By: "system"})
 			continue
 		}
 		w.paid, w.paidAt = &p, workflow.Now(ctx)
 		w.view.ChargeID = p.ChargeID
-		detail := map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount}
-		if w.fast() {
-			// Fulfilment follows in this same task; its status is the one
-			// worth a search-attribute write.
-			w.noteApproval(ctx)
-			w.setStatusQuietly(ctx, contract.StatusPaid, "paid:"+p.ChargeID, detail)
-		} else {
-			w.setStatus(ctx, contract.StatusPaid, "paid:"+p.ChargeID, detail)
-		}
+		// Fulfilment follows in this same task; its status is the one worth
+		// a search-attribute write.
+		w.noteApproval(ctx)
+		w.recordStatus(ctx, contract.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
 	}
-}
-
-// refusal says why a payment cannot pay this order, or "" when it can.
-func (w *orderRun) refusal(p contract.Payment) i18n.Key {
-	switch {
-	case !w.exists:
-		return i18n.RefundReasonUnknown
-	case w.paid != nil:
-		return i18n.RefundReasonDup
-	case w.view.Status != contract.StatusAwaitingPayment:
-		return i18n.RefundReasonLate
-	case p.Currency != "XTR" || p.TotalAmount != w.view.Stars || p.UserID != w.in.UserID:
-		return i18n.RefundReasonAmount
-	}
-	return ""
 }
 
 // fulfil buys the eSIM and delivers it. A permanent refusal or the
 // fulfilment deadline turns into a refund; a support refund cancels it.
 func (w *orderRun) fulfil(ctx workflow.Context) {
-	if w.fast() {
-		w.setStatusQuietly(ctx, contract.StatusFulfilling, "fulfilling", nil)
-	} else {
-		w.setStatus(ctx, contract.StatusFulfilling, "fulfilling", nil)
-	}
+	w.recordStatus(ctx, contract.StatusFulfilling, "fulfilling", nil)
 	fctx, cancel := workflow.WithCancel(ctx)
 	w.cancelFulfil = cancel
 	esim, err := w.buyESIM(fctx)
 	w.cancelFulfil = nil
-	if err == nil && w.fast() && w.supportRefund != nil {
+	if err == nil && w.supportRefund != nil {
 		// Support asked for a refund while the purchase ran to its end:
 		// refundForSupport revokes what was bought; nothing is delivered.
 		w.view.ESIM = &esim
@@ -347,40 +297,34 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 	}
 	if err != nil {
 		w.view.LastError = "esim: " + err.Error()
-		w.record(ctx, "", "fulfilment_failed", "fulfilment_failed", "system", map[string]any{"error": err.Error()})
-		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.paid, Reason: i18n.RefundReasonESIM, By: "system"})
+		w.note(ctx, "fulfilment_failed", "fulfilment_failed", "system", map[string]any{"error": err.Error()})
+		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.paid, Reason: contract.RefundESIMFailed, By: "system"})
 		return
 	}
 	w.view.ESIM = &esim
-	w.setStatus(ctx, contract.StatusFulfilled, "fulfilled", map[string]any{"iccid": esim.ICCID, "reference": esim.Reference})
+	w.publishStatus(ctx, contract.StatusFulfilled, "fulfilled", map[string]any{"iccid": esim.ICCID, "reference": esim.Reference})
 	w.deliver(durable(ctx), "")
 }
 
 func (w *orderRun) buyESIM(ctx workflow.Context) (contract.ESIM, error) {
 	var placed contract.ESIM
 	in := activities.PlaceInput{OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.paidAt}
-	var err error
-	if w.fast() {
-		// The first try runs to its end even if support's refund or an
-		// operator's cancel arrives meanwhile, so what it bought is in the
-		// ledger before anyone decides what to revoke.
-		first, _ := workflow.NewDisconnectedContext(ctx)
-		err = tryLocalFirst(withESIMFirstTry(first), withESIM(ctx, w.fulfilmentBudget(ctx)),
-			func() { w.publishStatus(ctx) }, a.PlaceESIMOrder, in, &placed, activities.ErrTypePermanentESIM)
-	} else {
-		err = workflow.ExecuteActivity(withESIM(ctx, w.fulfilmentBudget(ctx)), a.PlaceESIMOrder, in).Get(ctx, &placed)
-	}
+	// The first try runs to its end even if support's refund or an
+	// operator's cancel arrives meanwhile, so what it bought is in the
+	// ledger before anyone decides what to revoke.
+	first, _ := workflow.NewDisconnectedContext(ctx)
+	err := tryLocalFirst(withESIMFirstTry(first), withESIM(ctx, w.fulfilmentBudget(ctx)),
+		w.catchUpStatus(ctx), a.PlaceESIMOrder, in, &placed, contract.ErrTypePermanentESIM)
 	if err != nil {
 		return contract.ESIM{}, err
 	}
 	// eSIM Go's order answer usually carries the install details already;
 	// skipping the second activity then saves a task round trip on the
-	// buyer's wait for the QR. Older runs replay with the extra step.
-	if (w.fast() || workflow.GetVersion(ctx, "install-details-from-order", workflow.DefaultVersion, 1) == 1) &&
-		placed.MatchingID != "" && placed.SMDPAddress != "" {
+	// buyer's wait for the QR.
+	if placed.MatchingID != "" && placed.SMDPAddress != "" {
 		return placed, nil
 	}
-	w.publishStatus(ctx)
+	w.catchUpStatus(ctx)()
 	return w.installDetails(ctx, placed.Reference)
 }
 
@@ -411,23 +355,18 @@ func (w *orderRun) deliver(ctx workflow.Context, attempt string) {
 		OrderID: w.in.OrderID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: w.planName, ESIM: *w.view.ESIM, Attempt: attempt,
 		PaidAt: w.firstDeliveryPaidAt(attempt),
 	}
-	var err error
-	if w.fast() {
-		err = tryLocalFirst(withDeliveryFirstTry(ctx), withDelivery(ctx), func() {}, a.DeliverESIM, in, &res,
-			activities.ErrTypeBotBlocked, activities.ErrTypePermanentTG)
-	} else {
-		err = workflow.ExecuteActivity(withDelivery(ctx), a.DeliverESIM, in).Get(ctx, &res)
-	}
+	err := tryLocalFirst(withDeliveryFirstTry(ctx), withDelivery(ctx), func() {}, a.DeliverESIM, in, &res,
+		contract.ErrTypeBotBlocked, contract.ErrTypePermanentTG)
 	switch {
 	case err != nil:
 		w.view.LastError = "delivery: " + err.Error()
-		w.record(ctx, "", "delivery_failed"+attempt, "delivery_failed", "system", map[string]any{"error": err.Error()})
+		w.note(ctx, "delivery_failed"+attempt, "delivery_failed", "system", map[string]any{"error": err.Error()})
 	case res.Blocked:
 		w.view.LastError = "delivery: the buyer blocked the bot; the eSIM is in the Mini App"
-		w.setDetails(ctx)
+		w.showDetails(ctx)
 	default:
 		w.view.LastError = ""
-		w.setDetails(ctx)
+		w.showDetails(ctx)
 	}
 }
 
@@ -482,7 +421,7 @@ func (w *orderRun) settle(ctx workflow.Context) {
 }
 
 func (w *orderRun) hasWork() bool {
-	return w.payments.Len() > 0 || w.redeliver.Len() > 0 || len(w.toRefund) > 0 ||
+	return w.payments.waiting() || w.redeliver.Len() > 0 || len(w.toRefund) > 0 ||
 		(w.supportRefund != nil && !w.supportHandled)
 }
 
@@ -490,7 +429,7 @@ func (w *orderRun) hasWork() bool {
 // the order's charge with support's reason.
 func (w *orderRun) refundForSupport(ctx workflow.Context) {
 	r := w.supportRefund
-	w.record(ctx, "", "refund_requested", "refund_requested", r.By, map[string]any{"reason": r.Reason})
+	w.note(ctx, "refund_requested", "refund_requested", r.By, map[string]any{"reason": r.Reason})
 	if w.view.ESIM != nil && w.view.ESIM.ICCID != "" {
 		_ = workflow.ExecuteActivity(withBestEffort(ctx), a.RevokeBundle, activities.RevokeInput{
 			OrderID: w.in.OrderID, ICCID: w.view.ESIM.ICCID, Bundle: w.in.PlanID,
@@ -504,94 +443,89 @@ func (w *orderRun) refundForSupport(ctx workflow.Context) {
 		}
 	}
 	w.toRefund = kept
-	w.refund(ctx, pendingRefund{Payment: *w.paid, Reason: i18n.RefundReasonSupport, Note: r.Reason, By: r.By})
+	w.refund(ctx, pendingRefund{Payment: *w.paid, Reason: contract.RefundSupport, Note: r.Reason, By: r.By})
 }
 
-// refund returns one charge's Stars and tells the buyer. It runs on a
-// disconnected context so cancelling the workflow cannot strand a refund.
+// refund returns one charge's Stars through the payment core and moves the
+// order to refunded when the charge was the order's own (or the order has
+// no other outcome).
 func (w *orderRun) refund(ctx workflow.Context, r pendingRefund) {
 	charge := r.Payment.ChargeID
-	if w.refunded[charge] {
+	if w.refunds.done[charge] {
 		return
 	}
 	main := w.paid != nil && w.paid.ChargeID == charge
-	reason := r.text("en")
 	if main || !w.exists {
-		w.setStatus(ctx, contract.StatusRefunding, "refunding:"+charge, map[string]any{"charge_id": charge, "reason": reason})
+		w.publishStatus(ctx, contract.StatusRefunding, "refunding:"+charge, map[string]any{"charge_id": charge, "reason": r.text("en")})
 	}
-	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	_ = workflow.ExecuteActivity(withRefund(dctx), a.RefundPayment, activities.RefundInput{
-		OrderID: w.in.OrderID, ChargeID: charge, UserID: r.Payment.UserID, Stars: r.Payment.TotalAmount,
-		Reason: reason, ReasonCode: string(r.Reason), By: r.By,
-	}).Get(dctx, nil)
-	w.refunded[charge] = true
-	w.view.Refunds = append(w.view.Refunds, contract.Refund{ChargeID: charge, Reason: reason, By: r.By, At: workflow.Now(ctx)})
-
 	chat := w.in.ChatID
-	if !w.exists || chat == 0 {
-		chat = r.Payment.UserID // a private chat's id is the user's id
+	if !w.exists {
+		chat = 0 // the payer's private chat
 	}
-	_ = workflow.ExecuteActivity(withBestEffort(dctx), a.NotifyBuyer, activities.NotifyInput{
-		OrderID: w.in.OrderID, ChatID: chat,
-		Text: i18n.T(w.lang, i18n.RefundNotice, r.Payment.TotalAmount, w.in.OrderID, r.text(w.lang)),
-	}).Get(dctx, nil)
-
+	done, ok := w.refunds.refund(ctx, r, chat, w.lang)
+	if !ok {
+		return
+	}
+	w.view.Refunds = append(w.view.Refunds, done)
 	if main || !w.exists || w.view.Status == contract.StatusExpired || w.view.Status == contract.StatusAwaitingPayment {
-		w.setStatus(ctx, contract.StatusRefunded, "", nil)
+		w.publishStatus(ctx, contract.StatusRefunded, "", nil)
 	}
 }
 
-func (w *orderRun) recordPayment(ctx workflow.Context, p contract.Payment) {
-	ctx = durable(ctx)
-	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordPayment, w.in.OrderID, p).Get(ctx, nil)
-}
-
-// setStatus changes the state everywhere operators and buyers look: the
-// search attribute, the workflow's details and the read model.
-func (w *orderRun) setStatus(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
-	_ = workflow.UpsertTypedSearchAttributes(durable(ctx), contract.AttrStatus.ValueSet(string(st)))
-	w.setStatusQuietly(ctx, st, eventKey, detail)
-}
-
-// setStatusQuietly is setStatus without the search attribute, for a status
-// the run leaves within the same workflow task: every upsert is a
-// visibility write on the server, and nobody could have seen this one.
-// publishStatus catches up before anything slow.
-func (w *orderRun) setStatusQuietly(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
+// recordStatus moves the order to st in the ledger, on its timeline (when
+// eventKey is set) and in the Temporal UI's details, but not in the
+// OrderStatus search attribute: it is for a status the run leaves within
+// the same workflow task, where that visibility write (paid by the server
+// on every upsert) would buy nothing. publishStatus catches up.
+func (w *orderRun) recordStatus(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
 	ctx = durable(ctx)
 	w.view.Status = st
-	w.setDetails(ctx)
+	w.showDetails(ctx)
 	event := ""
 	if eventKey != "" {
 		event = string(st)
 	}
-	w.record(ctx, st, eventKey, event, "system", detail)
+	w.write(ctx, st, eventKey, event, "system", detail)
 }
 
-// publishStatus brings the OrderStatus search attribute up to date before
-// the run waits on something slow (a retried purchase or delivery).
-func (w *orderRun) publishStatus(ctx workflow.Context) {
-	publishStatus(durable(ctx), string(w.view.Status))
+// publishStatus is recordStatus plus the OrderStatus search attribute, for
+// a status the order rests in, which operators must be able to search for.
+func (w *orderRun) publishStatus(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
+	publishSearchStatus(durable(ctx), string(st))
+	w.recordStatus(ctx, st, eventKey, detail)
 }
 
-// publishStatus writes the OrderStatus search attribute when its current
-// value (the start request's, or this run's last upsert) differs.
-func publishStatus(ctx workflow.Context, status string) {
+// catchUpStatus returns a step that publishes the status the run has only
+// recorded so far, for just before it waits on something slow (a retried
+// purchase or install-details lookup) where operators will look.
+func (w *orderRun) catchUpStatus(ctx workflow.Context) func() {
+	return func() { publishSearchStatus(durable(ctx), string(w.view.Status)) }
+}
+
+// publishSearchStatus writes the OrderStatus search attribute when its
+// current value (the start request's, or the run's last upsert) differs.
+func publishSearchStatus(ctx workflow.Context, status string) {
 	if cur, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(contract.AttrStatus); cur != status {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStatus.ValueSet(status))
 	}
 }
 
-func (w *orderRun) record(ctx workflow.Context, st contract.Status, eventKey, event, actor string, detail map[string]any) {
-	ctx = durable(ctx)
+// note puts an event on the order's timeline without changing its status.
+func (w *orderRun) note(ctx workflow.Context, eventKey, event, actor string, detail map[string]any) {
+	w.write(durable(ctx), "", eventKey, event, actor, detail)
+}
+
+// write is the one ledger writer behind recordStatus and note. The local
+// activity retries without limit, so it returns once the row is written.
+func (w *orderRun) write(ctx workflow.Context, st contract.Status, eventKey, event, actor string, detail map[string]any) {
 	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordState, activities.StateInput{
 		OrderID: w.in.OrderID, Status: st, EventKey: eventKey, Event: event, Actor: actor, Detail: detail,
 		LastError: w.view.LastError,
 	}).Get(ctx, nil)
 }
 
-// setDetails is what the Temporal UI shows on the workflow page.
-func (w *orderRun) setDetails(ctx workflow.Context) {
+// showDetails is what the Temporal UI shows on the workflow page.
+func (w *orderRun) showDetails(ctx workflow.Context) {
 	d := fmt.Sprintf("**%s** · plan `%s` · buyer `%d` · %d ⭐ (%s USD)", w.view.Status, w.view.PlanID,
 		w.view.UserID, w.view.Stars, w.view.PriceUSD)
 	if w.view.ChargeID != "" {

@@ -42,7 +42,7 @@ func newSubHarness(t *testing.T) *subHarness {
 	env.SetStartTime(subStart)
 	return &subHarness{t: t, env: env, failTopUp: map[string]bool{}, in: contract.SubscriptionInput{
 		SubscriptionID: subID, UserID: buyer, ChatID: buyer, LanguageCode: "ru", PlanID: "esim_1GB_7D_GB_V2",
-		InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute, Process: contract.CurrentSubscriptionProcess,
+		InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute,
 	}}
 }
 
@@ -67,7 +67,7 @@ func (h *subHarness) defaults() {
 	}).Maybe()
 	e.OnActivity(a.TopUpESIM, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TopUpInput) (contract.ESIM, error) {
 		if h.failTopUp[in.ChargeID] {
-			return contract.ESIM{}, temporal.NewNonRetryableApplicationError("incompatible", activities.ErrTypeIncompatible, nil)
+			return contract.ESIM{}, temporal.NewNonRetryableApplicationError("incompatible", contract.ErrTypeIncompatible, nil)
 		}
 		if in.ESIM.ICCID != "8944" {
 			h.t.Errorf("top-up of %s, want the first eSIM", in.ESIM.ICCID)
@@ -260,7 +260,7 @@ func TestSubscriptionLife(t *testing.T) {
 func TestSubscriptionFirstPeriodFailureRefundsAndCancels(t *testing.T) {
 	h := newSubHarness(t)
 	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{},
-		temporal.NewNonRetryableApplicationError("no", activities.ErrTypePermanentESIM, nil))
+		temporal.NewNonRetryableApplicationError("no", contract.ErrTypePermanentESIM, nil))
 	h.pay(time.Minute, "c1", true)
 	v, err := h.run()
 	if err != nil {
@@ -318,9 +318,9 @@ func TestSubscriptionCheckout(t *testing.T) {
 		want   string
 	}{
 		{"valid", func(*contract.PreCheckout) {}, ""},
-		{"other user", func(pc *contract.PreCheckout) { pc.UserID = 999 }, contract.RefuseNotOwner},
-		{"wrong amount", func(pc *contract.PreCheckout) { pc.TotalAmount = 1 }, contract.RefuseWrongAmount},
-		{"tampered payload", func(pc *contract.PreCheckout) { pc.Payload = "sub-2" }, contract.RefuseUnknown},
+		{"other user", func(pc *contract.PreCheckout) { pc.UserID = 999 }, string(contract.RefuseNotOwner)},
+		{"wrong amount", func(pc *contract.PreCheckout) { pc.TotalAmount = 1 }, string(contract.RefuseWrongAmount)},
+		{"tampered payload", func(pc *contract.PreCheckout) { pc.Payload = "sub-2" }, string(contract.RefuseUnknown)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -351,20 +351,16 @@ func TestSubscriptionCheckout(t *testing.T) {
 }
 
 // The OrderStatus search attribute follows the subscription, so operators
-// find subscriptions with the same searches as orders; runs recorded
-// before that (process 0) never write it.
+// find subscriptions with the same searches as orders.
 func TestSubscriptionStatusIsSearchable(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		process int
-		want    []string
+		name string
+		want []string
 	}{
-		{"current process", contract.CurrentSubscriptionProcess, []string{"active", "canceled"}},
-		{"first process", contract.SubscriptionProcessFirst, nil},
+		{"bought then cancelled", []string{"active", "canceled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newSubHarness(t)
-			h.in.Process = tc.process
 			if err := h.env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(
 				contract.AttrStatus.ValueSet(string(contract.SubAwaitingPayment)))); err != nil {
 				t.Fatal(err)

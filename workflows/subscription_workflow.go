@@ -13,6 +13,7 @@ import (
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
 )
 
 // SubscriptionWorkflow owns one Stars subscription for its whole life: the
@@ -74,14 +75,6 @@ const (
 	endGrace   = 24 * time.Hour
 )
 
-type pendingSubRefund struct {
-	Payment contract.Payment
-	Reason  i18n.Key
-	// CancelRenewal also stops the Telegram subscription the charge began
-	// (a first payment we refuse must not renew next month).
-	CancelRenewal bool
-}
-
 type subRun struct {
 	in   contract.SubscriptionInput
 	st   contract.SubscriptionState
@@ -90,38 +83,44 @@ type subRun struct {
 	exists     bool
 	ready      bool
 	invoiceErr error
-	approvedAt time.Time
-	first      *contract.Payment
-	firstAt    time.Time
-	lastError  string
+	approval
+	first     *contract.Payment
+	firstAt   time.Time
+	lastError string
 
-	seen     map[string]bool
-	refunded map[string]bool
+	payments *intake
+	refunds  *refunder
 	renewals []contract.Payment
-	toRefund []pendingSubRefund
+	toRefund []pendingRefund
 	charges  int // charges decided by this run
 
-	payments workflow.ReceiveChannel
-	states   workflow.ReceiveChannel
+	states workflow.ReceiveChannel
 }
 
 func newSubRun(ctx workflow.Context, in contract.SubscriptionInput) *subRun {
 	w := &subRun{
 		in: in, lang: i18n.Lang(in.LanguageCode), exists: true,
 		st:       contract.SubscriptionState{Status: contract.SubAwaitingPayment},
-		seen:     map[string]bool{},
-		refunded: map[string]bool{},
-		payments: workflow.GetSignalChannel(ctx, contract.SignalPayment),
+		payments: newIntake(ctx, in.SubscriptionID),
 		states:   workflow.GetSignalChannel(ctx, contract.SignalSubscriptionState),
 	}
+	w.refunds = newRefunder(in.SubscriptionID, func(ctx workflow.Context, key, event string, detail map[string]any) {
+		w.noteOrder(ctx, "", key, detail)
+	})
 	if in.Carry != nil {
 		w.st = *in.Carry
 		for _, id := range in.Carry.Seen {
-			w.seen[id] = true
+			w.payments.seen[id] = true
 		}
 		w.in.Carry = nil // the next continue-as-new builds its own
 	}
 	return w
+}
+
+// sale is what the payment core judges the first payment against.
+func (w *subRun) sale() sale {
+	return sale{ID: w.in.SubscriptionID, Buyer: w.in.UserID, Stars: w.st.Stars, QuoteExpires: w.st.QuoteExpires,
+		Ready: w.ready, Exists: w.exists, Awaiting: w.first == nil && w.st.Status == contract.SubAwaitingPayment}
 }
 
 func (w *subRun) view() contract.SubscriptionView {
@@ -145,12 +144,12 @@ func (w *subRun) open(ctx workflow.Context) {
 	if err != nil {
 		w.invoiceErr = err
 		w.lastError = "open: " + err.Error()
-		w.setStatus(ctx, contract.SubExpired)
-		w.recordOrder(ctx, contract.StatusExpired, "invoice_failed", map[string]any{"error": err.Error()})
+		w.publishState(ctx, contract.SubExpired, "")
+		w.noteOrder(ctx, contract.StatusExpired, "invoice_failed", map[string]any{"error": err.Error()})
 		return
 	}
 	w.ready = true
-	w.details(ctx)
+	w.showDetails(ctx)
 }
 
 // load rebuilds a subscription whose previous run closed.
@@ -166,26 +165,26 @@ func (w *subRun) load(ctx workflow.Context) {
 		w.invoiceErr = temporal.NewNonRetryableApplicationError("unknown subscription", contract.ErrTypeUnknownOrder, nil)
 		return
 	}
-	fin, ttl, process := w.in.FulfilmentDeadline, w.in.InvoiceTTL, w.in.Process
+	fin, ttl := w.in.FulfilmentDeadline, w.in.InvoiceTTL
 	w.in = l.Sub
-	w.in.FulfilmentDeadline, w.in.InvoiceTTL, w.in.Process = fin, ttl, process
+	w.in.FulfilmentDeadline, w.in.InvoiceTTL = fin, ttl
 	w.lang = i18n.Lang(l.Sub.LanguageCode)
 	w.st = l.State
 	// Seen holds only charges that already have an outcome (an eSIM, a
 	// top-up or a refund): the charge that started this run is in the
 	// ledger too, but it must still be decided when its signal is read.
 	for _, id := range l.State.Seen {
-		w.seen[id] = true
+		w.payments.seen[id] = true
 	}
 	w.restoreFirst(ctx)
-	w.publishStatus(ctx)
-	w.details(ctx)
+	publishSearchStatus(ctx, string(w.st.Status))
+	w.showDetails(ctx)
 }
 
 // restoreFirst rebuilds the accepted first charge from the carried state.
 func (w *subRun) restoreFirst(ctx workflow.Context) {
 	if w.st.FirstChargeID != "" {
-		w.first = &contract.Payment{ChargeID: w.st.FirstChargeID, UserID: w.in.UserID, TotalAmount: w.st.Stars, Currency: "XTR"}
+		w.first = &contract.Payment{ChargeID: w.st.FirstChargeID, UserID: w.in.UserID, TotalAmount: w.st.Stars, Currency: telegram.CurrencyStars}
 		w.firstAt = workflow.Now(ctx)
 	}
 }
@@ -198,18 +197,15 @@ func (w *subRun) awaitFirstPayment(ctx workflow.Context) {
 		if w.first != nil || w.st.Status != contract.SubAwaitingPayment {
 			return
 		}
-		deadline := w.st.QuoteExpires
-		if !w.approvedAt.IsZero() && w.approvedAt.Add(approvalGrace).After(deadline) {
-			deadline = w.approvedAt.Add(approvalGrace)
-		}
-		left := deadline.Sub(workflow.Now(ctx))
+		left := paymentDeadline(w.st.QuoteExpires, w.approvedAt).Sub(workflow.Now(ctx))
 		if left <= 0 || ctx.Err() != nil {
 			ctx = durable(ctx)
-			w.setStatus(ctx, contract.SubExpired)
-			w.recordOrder(ctx, contract.StatusExpired, "expired", nil)
+			w.publishState(ctx, contract.SubExpired, "")
+			w.noteOrder(ctx, contract.StatusExpired, "expired", nil)
 			return
 		}
-		_, _ = workflow.AwaitWithTimeout(ctx, left, func() bool { return w.payments.Len() > 0 })
+		// Await only fails when ctx is cancelled, which the loop checks next.
+		_, _ = workflow.AwaitWithTimeout(ctx, left, w.payments.waiting)
 	}
 }
 
@@ -218,17 +214,12 @@ func (w *subRun) awaitFirstPayment(ctx workflow.Context) {
 // is queued for a top-up; everything else is queued for a refund.
 func (w *subRun) takePayments(ctx workflow.Context) {
 	for {
-		var p contract.Payment
-		if !w.payments.ReceiveAsync(&p) {
+		p, ok := w.payments.next(ctx)
+		if !ok {
 			return
 		}
-		if w.seen[p.ChargeID] {
-			continue
-		}
-		w.seen[p.ChargeID] = true
 		w.st.Seen = append(w.st.Seen, p.ChargeID)
 		w.charges++
-		_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordPayment, w.in.SubscriptionID, p).Get(ctx, nil)
 
 		renewal := p.IsRecurring && !p.IsFirstRecurring && w.first != nil
 		if renewal {
@@ -237,9 +228,9 @@ func (w *subRun) takePayments(ctx workflow.Context) {
 			w.noteExpiry(p)
 		}
 		if reason := w.refusal(p, renewal); reason != "" {
-			w.recordOrder(ctx, "", "payment_refused:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID,
+			w.noteOrder(ctx, "", "payment_refused:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID,
 				"stars": p.TotalAmount, "reason": string(reason), "renewal": renewal})
-			w.toRefund = append(w.toRefund, pendingSubRefund{Payment: p, Reason: reason,
+			w.toRefund = append(w.toRefund, pendingRefund{Payment: p, Reason: reason, By: "system",
 				CancelRenewal: p.IsRecurring && !renewal})
 			continue
 		}
@@ -251,31 +242,26 @@ func (w *subRun) takePayments(ctx workflow.Context) {
 		w.st.FirstChargeID = p.ChargeID
 		w.st.Status = contract.SubActive
 		w.noteExpiry(p)
-		w.recordSub(ctx, "")
-		w.recordOrder(ctx, contract.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
+		w.saveState(ctx, "")
+		w.noteOrder(ctx, contract.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
 	}
 }
 
-// refusal says why a charge cannot be served, or "" when it can.
-func (w *subRun) refusal(p contract.Payment, renewal bool) i18n.Key {
-	wrongAmount := p.Currency != "XTR" || p.TotalAmount != w.st.Stars || p.UserID != w.in.UserID
+// refusal says why a charge cannot be served, or "" when it can: a first
+// payment by the payment core's rules, a renewal by the subscription's.
+func (w *subRun) refusal(p contract.Payment, renewal bool) contract.RefundReason {
+	if !renewal {
+		return paymentRefusal(w.sale(), w.first != nil, p)
+	}
 	switch {
 	case !w.exists:
-		return i18n.RefundReasonUnknown
-	case renewal && !w.st.Status.Renews():
-		return i18n.RefundReasonSubscriptionStopped
-	case renewal && wrongAmount:
-		return i18n.RefundReasonAmount
-	case renewal && w.st.ESIM == nil:
-		return i18n.RefundReasonESIM // the first period never delivered an eSIM to top up
-	case renewal:
-		return ""
-	case w.first != nil:
-		return i18n.RefundReasonDup
-	case w.st.Status != contract.SubAwaitingPayment:
-		return i18n.RefundReasonLate
-	case wrongAmount:
-		return i18n.RefundReasonAmount
+		return contract.RefundUnknownOrder
+	case !w.st.Status.Renews():
+		return contract.RefundSubscriptionStopped
+	case p.Currency != telegram.CurrencyStars || p.TotalAmount != w.st.Stars || p.UserID != w.in.UserID:
+		return contract.RefundWrongAmount
+	case w.st.ESIM == nil:
+		return contract.RefundESIMFailed // the first period never delivered an eSIM to top up
 	}
 	return ""
 }
@@ -291,7 +277,7 @@ func (w *subRun) noteExpiry(p contract.Payment) {
 // order does. If it cannot, the first charge is refunded and the Telegram
 // subscription cancelled: there is no eSIM a renewal could top up.
 func (w *subRun) fulfilFirst(ctx workflow.Context) {
-	w.recordOrder(ctx, contract.StatusFulfilling, "fulfilling", nil)
+	w.noteOrder(ctx, contract.StatusFulfilling, "fulfilling", nil)
 	budget := w.budget(ctx, w.firstAt)
 	var placed, details contract.ESIM
 	err := workflow.ExecuteActivity(withESIM(ctx, budget), a.PlaceESIMOrder, activities.PlaceInput{
@@ -304,15 +290,16 @@ func (w *subRun) fulfilFirst(ctx workflow.Context) {
 	}
 	if err != nil {
 		w.lastError = "esim: " + err.Error()
-		w.recordOrder(ctx, "", "fulfilment_failed", map[string]any{"error": err.Error()})
-		w.toRefund = append(w.toRefund, pendingSubRefund{Payment: *w.first, Reason: i18n.RefundReasonESIM, CancelRenewal: true})
-		w.setStatus(ctx, contract.SubRefunded)
+		w.noteOrder(ctx, "", "fulfilment_failed", map[string]any{"error": err.Error()})
+		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.first, Reason: contract.RefundESIMFailed, By: "system",
+			CancelRenewal: true})
+		w.publishState(ctx, contract.SubRefunded, "")
 		return
 	}
 	w.st.ESIM = &details
 	w.st.Periods = max(w.st.Periods, 1)
-	w.recordSub(ctx, "")
-	w.recordOrder(ctx, contract.StatusFulfilled, "fulfilled", map[string]any{"iccid": details.ICCID, "reference": details.Reference})
+	w.saveState(ctx, "")
+	w.noteOrder(ctx, contract.StatusFulfilled, "fulfilled", map[string]any{"iccid": details.ICCID, "reference": details.Reference})
 	var res activities.DeliverResult
 	if err := workflow.ExecuteActivity(withDelivery(ctx), a.DeliverESIM, activities.DeliverInput{
 		OrderID: w.in.SubscriptionID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: w.st.PlanName, ESIM: details,
@@ -320,8 +307,9 @@ func (w *subRun) fulfilFirst(ctx workflow.Context) {
 	}).Get(ctx, &res); err != nil {
 		// The eSIM is the buyer's either way (Mini App); operators can resend.
 		w.lastError = "delivery: " + err.Error()
+		w.noteOrder(ctx, "", "delivery_failed", map[string]any{"error": err.Error()})
 	}
-	w.details(ctx)
+	w.showDetails(ctx)
 }
 
 func (w *subRun) budget(ctx workflow.Context, paidAt time.Time) time.Duration {
@@ -339,23 +327,21 @@ func (w *subRun) renew(ctx workflow.Context, p contract.Payment) {
 	}).Get(ctx, &esim)
 	if err != nil {
 		w.lastError = "top-up: " + err.Error()
-		w.recordOrder(ctx, "", "top_up_failed:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "error": err.Error()})
-		w.refund(ctx, pendingSubRefund{Payment: p, Reason: i18n.RefundReasonTopUp})
+		w.noteOrder(ctx, "", "top_up_failed:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "error": err.Error()})
+		w.refund(ctx, pendingRefund{Payment: p, Reason: contract.RefundTopUpFailed, By: "system"})
 		return
 	}
 	w.lastError = ""
 	w.st.Periods++
 	w.noteExpiry(p)
-	w.recordSub(ctx, "")
+	w.saveState(ctx, "")
 	expiry := "—"
 	if !w.st.ExpiresAt.IsZero() {
 		expiry = w.st.ExpiresAt.Format("2006-01-02")
 	}
-	_ = workflow.ExecuteActivity(withBestEffort(ctx), a.NotifyBuyer, activities.NotifyInput{
-		OrderID: w.in.SubscriptionID, ChatID: w.chat(),
-		Text: i18n.T(w.lang, i18n.SubscriptionRenewed, w.st.PlanName, w.st.ESIM.ICCID, expiry),
-	}).Get(ctx, nil)
-	w.details(ctx)
+	tellBuyer(ctx, w.in.SubscriptionID, w.chat(), "renewed:"+p.ChargeID,
+		i18n.HTML(w.lang, i18n.SubscriptionRenewed, w.st.PlanName, w.st.ESIM.ICCID, expiry), w.refunds.note)
+	w.showDetails(ctx)
 }
 
 // serve runs the subscription's life after the first period: renewals,
@@ -404,7 +390,7 @@ func (w *subRun) serve(ctx workflow.Context) (contract.SubscriptionView, error) 
 			}
 			if w.st.Status == contract.SubActive && !cancelled {
 				// No renewal came: Telegram has stopped charging.
-				w.setStatus(ctx, contract.SubExpired)
+				w.publishState(ctx, contract.SubExpired, "")
 			}
 			return w.view(), nil
 		}
@@ -439,7 +425,7 @@ func (w *subRun) endsAt() time.Time {
 }
 
 func (w *subRun) hasWork() bool {
-	return w.payments.Len() > 0 || w.states.Len() > 0 || len(w.toRefund) > 0 || len(w.renewals) > 0
+	return w.payments.waiting() || w.states.Len() > 0 || len(w.toRefund) > 0 || len(w.renewals) > 0
 }
 
 // takeStates applies Telegram's subscription updates: "canceled" and
@@ -470,44 +456,27 @@ func (w *subRun) takeStates(ctx workflow.Context) {
 			}
 		}
 		if next != w.st.Status {
-			w.setStatus(ctx, next)
+			w.publishState(ctx, next, "")
 			// Workflow time keeps the event key unique across runs and replays.
-			w.recordOrder(ctx, "", fmt.Sprintf("subscription_%s:%d", s.State, workflow.Now(ctx).UnixNano()),
+			w.noteOrder(ctx, "", fmt.Sprintf("subscription_%s:%d", s.State, workflow.Now(ctx).UnixNano()),
 				map[string]any{"state": s.State})
 		}
 	}
 }
 
-// refund returns one charge's Stars (and, for a refused first payment,
-// stops that Telegram subscription), then tells the buyer. Disconnected, so
-// cancelling the workflow cannot strand it (money rule 1).
-func (w *subRun) refund(ctx workflow.Context, r pendingSubRefund) {
-	charge := r.Payment.ChargeID
-	if w.refunded[charge] {
-		return
-	}
-	reason := i18n.T("en", r.Reason)
-	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	_ = workflow.ExecuteActivity(withRefund(dctx), a.RefundPayment, activities.RefundInput{
-		OrderID: w.in.SubscriptionID, ChargeID: charge, UserID: r.Payment.UserID, Stars: r.Payment.TotalAmount,
-		Reason: reason, ReasonCode: string(r.Reason), By: "system",
-	}).Get(dctx, nil)
-	w.refunded[charge] = true
-	if r.CancelRenewal {
-		_ = workflow.ExecuteActivity(withBestEffort(dctx), a.CancelSubscription, activities.CancelInput{
-			SubscriptionID: w.in.SubscriptionID, UserID: r.Payment.UserID, ChargeID: charge, By: "system",
-		}).Get(dctx, nil)
-	}
+// refund returns one charge's Stars through the payment core (which also
+// stops the Telegram subscription of a refused first payment) and closes
+// the first period's order row when it was the first charge.
+func (w *subRun) refund(ctx workflow.Context, r pendingRefund) {
 	chat := w.chat()
 	if !w.exists {
-		chat = r.Payment.UserID
+		chat = 0 // the payer's private chat
 	}
-	_ = workflow.ExecuteActivity(withBestEffort(dctx), a.NotifyBuyer, activities.NotifyInput{
-		OrderID: w.in.SubscriptionID, ChatID: chat,
-		Text: i18n.T(w.lang, i18n.RefundNotice, r.Payment.TotalAmount, w.in.SubscriptionID, i18n.T(w.lang, r.Reason)),
-	}).Get(dctx, nil)
-	if w.first != nil && charge == w.first.ChargeID {
-		w.recordOrder(ctx, contract.StatusRefunded, "", nil) // RefundPayment wrote the timeline entry
+	if _, ok := w.refunds.refund(ctx, r, chat, w.lang); !ok {
+		return
+	}
+	if w.first != nil && r.Payment.ChargeID == w.first.ChargeID {
+		w.noteOrder(ctx, contract.StatusRefunded, "", nil) // RefundPayment wrote the timeline entry
 	}
 }
 
@@ -538,7 +507,7 @@ func (w *subRun) cancel(ctx workflow.Context, req contract.CancelRequest) (contr
 		return contract.SubscriptionView{}, err
 	}
 	if w.st.Status == contract.SubActive {
-		w.setStatusBy(ctx, contract.SubCanceled, req.By)
+		w.publishState(ctx, contract.SubCanceled, req.By)
 	}
 	return w.view(), nil
 }
@@ -571,7 +540,7 @@ func (w *subRun) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandler(ctx, contract.UpdateInvoice, w.invoice); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, w.approveCheckout,
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, w.approve,
 		workflow.UpdateHandlerOptions{Validator: w.validateCheckout}); err != nil {
 		return err
 	}
@@ -595,50 +564,24 @@ func (w *subRun) invoice(ctx workflow.Context) (contract.Invoice, error) {
 		PriceStars: w.st.Stars, PriceUSD: w.st.PriceUSD}, nil
 }
 
-// validateCheckout decides the first payment's pre-checkout query, with the
-// same rules as an order's (renewals have no pre-checkout).
+// validateCheckout decides the first payment's pre-checkout query by the
+// payment core's rules (renewals have no pre-checkout).
 func (w *subRun) validateCheckout(ctx workflow.Context, pc contract.PreCheckout) error {
-	refuse := func(code string) error {
-		return temporal.NewNonRetryableApplicationError(code, contract.ErrTypeCheckoutRefused, nil)
-	}
-	switch {
-	case !w.ready || !w.exists:
-		return refuse(contract.RefuseBusy)
-	case pc.Payload != w.in.SubscriptionID:
-		return refuse(contract.RefuseUnknown)
-	case pc.UserID != w.in.UserID:
-		return refuse(contract.RefuseNotOwner)
-	case w.first != nil || w.st.Status != contract.SubAwaitingPayment:
-		return refuse(contract.RefuseNotAwaiting)
-	case !workflow.Now(ctx).Before(w.st.QuoteExpires):
-		return refuse(contract.RefuseExpired)
-	case pc.Currency != "XTR":
-		return refuse(contract.RefuseWrongCurrency)
-	case pc.TotalAmount != w.st.Stars:
-		return refuse(contract.RefuseWrongAmount)
-	}
-	return nil
+	return checkoutRefusal(workflow.Now(ctx), w.sale(), pc)
 }
 
-func (w *subRun) approveCheckout(ctx workflow.Context, pc contract.PreCheckout) error {
-	if w.approvedAt.IsZero() {
-		w.approvedAt = workflow.Now(ctx)
-	}
-	return nil
-}
-
-// setStatus changes the subscription's state in the read model.
-func (w *subRun) setStatus(ctx workflow.Context, st contract.SubscriptionStatus) {
-	w.setStatusBy(ctx, st, "")
-}
-
-func (w *subRun) setStatusBy(ctx workflow.Context, st contract.SubscriptionStatus, by string) {
+// publishState moves the subscription to st (by whom, for a cancellation)
+// and publishes it: see saveState.
+func (w *subRun) publishState(ctx workflow.Context, st contract.SubscriptionStatus, by string) {
 	w.st.Status = st
-	w.recordSub(ctx, by)
-	w.details(ctx)
+	w.saveState(ctx, by)
 }
 
-func (w *subRun) recordSub(ctx workflow.Context, canceledBy string) {
+// saveState writes the subscription's row, the OrderStatus search attribute
+// (when the status changed) and the Temporal UI's details: everything
+// operators read about the subscription itself.
+func (w *subRun) saveState(ctx workflow.Context, canceledBy string) {
+	w.showDetails(ctx)
 	if !w.exists {
 		return
 	}
@@ -647,21 +590,15 @@ func (w *subRun) recordSub(ctx workflow.Context, canceledBy string) {
 	if w.st.ESIM != nil {
 		u.ICCID = w.st.ESIM.ICCID
 	}
+	// Unlimited retries: this returns once the row is written.
 	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordSubscription, u).Get(ctx, nil)
-	w.publishStatus(ctx)
+	publishSearchStatus(ctx, string(w.st.Status))
 }
 
-// publishStatus mirrors the status into the OrderStatus search attribute
-// (contract.SubscriptionProcessStatusAttribute) when it changed.
-func (w *subRun) publishStatus(ctx workflow.Context) {
-	if w.in.Process >= contract.SubscriptionProcessStatusAttribute {
-		publishStatus(ctx, string(w.st.Status))
-	}
-}
-
-// recordOrder mirrors the first period into the subscription's order row
-// and its timeline (what /api/orders, /orders and support read).
-func (w *subRun) recordOrder(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
+// noteOrder records the first period in the subscription's order row and
+// timeline (what /api/orders, /orders and support read): record only, the
+// subscription's own status is published by saveState.
+func (w *subRun) noteOrder(ctx workflow.Context, st contract.Status, eventKey string, detail map[string]any) {
 	if !w.exists {
 		return
 	}
@@ -672,13 +609,15 @@ func (w *subRun) recordOrder(ctx workflow.Context, st contract.Status, eventKey 
 			event = eventKey[:i]
 		}
 	}
+	// Unlimited retries: this returns once the row is written.
 	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordState, activities.StateInput{
 		OrderID: w.in.SubscriptionID, Status: st, EventKey: eventKey, Event: event, Actor: "system", Detail: detail,
 		LastError: w.lastError,
 	}).Get(ctx, nil)
 }
 
-func (w *subRun) details(ctx workflow.Context) {
+// showDetails is what the Temporal UI shows on the workflow page.
+func (w *subRun) showDetails(ctx workflow.Context) {
 	d := fmt.Sprintf("**subscription %s** · plan `%s` · buyer `%d` · %d ⭐/30 days · %d period(s)", w.st.Status,
 		w.in.PlanID, w.in.UserID, w.st.Stars, w.st.Periods)
 	if w.st.ESIM != nil {
@@ -708,7 +647,7 @@ func withCancel(ctx workflow.Context) workflow.Context {
 		ScheduleToCloseTimeout: 20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 5 * time.Second,
-			NonRetryableErrorTypes: []string{activities.ErrTypePermanentTG, activities.ErrTypeBotBlocked},
+			NonRetryableErrorTypes: []string{contract.ErrTypePermanentTG, contract.ErrTypeBotBlocked},
 		},
 	})
 }

@@ -149,7 +149,11 @@ func serveBenchApp(ctx context.Context) error {
 		return err
 	}
 	defer a.Close()
-	return runApp(ctx, a, roles{api: true, worker: true})
+	running, err := a.Start(ctx, app.StartOptions{Roles: app.Roles{API: true, Worker: true}})
+	if err != nil {
+		return err
+	}
+	return running.Wait(ctx)
 }
 
 func compareFiles(oldPath, newPath string) error {

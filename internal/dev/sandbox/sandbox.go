@@ -17,9 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
-	"go.temporal.io/sdk/worker"
 
-	"github.com/starsesim/esimstore/api"
 	"github.com/starsesim/esimstore/app"
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/contract"
@@ -42,8 +40,6 @@ type Options struct {
 	TemporalHeadless bool
 	TemporalDBFile   string // "" keeps the dev server in memory
 	TaskQueue        string // overrides TEMPORAL_TASK_QUEUE (tests use their own)
-	// NoWorker starts only the API, for tests that run workers themselves.
-	NoWorker bool
 	// Mount adds routes to the app's router (the Mini App simulator).
 	Mount func(e *echo.Echo, s *Sandbox)
 	// Tune adjusts the configuration after it is read (tests shorten TTLs).
@@ -60,8 +56,8 @@ type Sandbox struct {
 	UIURL    string // Temporal Web UI, "" when headless or external
 
 	temporal *devserver.Server
-	servers  []*http.Server
-	worker   worker.Worker
+	servers  []*http.Server // the fakes'
+	running  *app.Running
 	logger   *slog.Logger
 }
 
@@ -151,34 +147,15 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		appListener.Close()
 		return nil, err
 	}
-	if !opts.NoWorker {
-		s.worker = s.App.NewWorker()
-		if err := s.worker.Start(); err != nil {
-			appListener.Close()
-			return nil, fmt.Errorf("start worker: %w", err)
-		}
-	}
-	e := s.App.HTTP(!opts.NoWorker)
+	// The same start-up as `esimstore serve` (app.Start), on the listener
+	// opened above so the fakes and PUBLIC_URL already know its address.
+	start := app.StartOptions{Roles: app.Roles{API: true, Worker: true}, Listener: appListener}
 	if opts.Mount != nil {
-		opts.Mount(e, s)
+		start.Mount = func(e *echo.Echo) { opts.Mount(e, s) }
 	}
-	srv := api.NewHTTPServer(cfg.HTTPAddr, e)
-	s.servers = append(s.servers, srv)
-	go func() { _ = srv.Serve(appListener) }()
-
-	if err := s.App.SetUpBot(ctx); err != nil {
+	if s.running, err = s.App.Start(ctx, start); err != nil {
+		appListener.Close()
 		return nil, err
-	}
-	if !opts.NoWorker {
-		if _, err := s.App.SyncPlansNow(ctx); err != nil {
-			return nil, err
-		}
-		if err := s.App.EnsurePlanSchedule(ctx); err != nil {
-			return nil, err
-		}
-		if err := s.App.EnsureReconcileSchedule(ctx); err != nil {
-			return nil, err
-		}
 	}
 	if err := s.waitReady(ctx); err != nil {
 		return nil, err
@@ -221,38 +198,26 @@ func (s *Sandbox) waitReady(ctx context.Context) error {
 	}
 }
 
-// StopWorker stops the sandbox's worker without waiting for in-flight
-// activities, as a crash would; StartWorker brings up a new one.
-func (s *Sandbox) StopWorker() {
-	if s.worker != nil {
-		s.worker.Stop()
-		s.worker = nil
-	}
-}
+// StopWorker stops the sandbox's worker, as an outage of every worker
+// would; StartWorker brings up a new one.
+func (s *Sandbox) StopWorker() { s.running.StopWorker() }
 
 // StartWorker starts a fresh worker on the store's task queue.
-func (s *Sandbox) StartWorker() error {
-	w := s.App.NewWorker()
-	if err := w.Start(); err != nil {
-		return err
-	}
-	s.worker = w
-	return nil
-}
+func (s *Sandbox) StartWorker() error { return s.running.StartWorker() }
 
 // Temporal is the dev server the sandbox started, or nil.
 func (s *Sandbox) Temporal() *devserver.Server { return s.temporal }
 
-// Stop shuts everything down: HTTP first, then the worker (letting
-// in-flight activities finish), then the dev server.
+// Stop shuts everything down: the app (HTTP first, then the worker,
+// letting in-flight activities finish), the fakes, then the dev server.
 func (s *Sandbox) Stop() {
+	if s.running != nil {
+		s.running.Stop()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := len(s.servers) - 1; i >= 0; i-- {
 		_ = s.servers[i].Shutdown(ctx)
-	}
-	if s.worker != nil {
-		s.worker.Stop()
 	}
 	if s.ESIM != nil {
 		s.ESIM.Close()

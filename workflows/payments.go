@@ -1,0 +1,220 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/contract"
+	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/telegram"
+)
+
+// The payment core: everything an order and a subscription do alike with
+// the buyer's money — judge Telegram's pre-checkout, take payment signals
+// (each charge once, recorded in the ledger), decide whether a charge can
+// pay, and refund a charge until Telegram confirms it. It is written once
+// so the money rules (docs/architecture.md#money-rules) cannot drift apart
+// between the two workflows.
+
+// approvalGrace is how long an approved checkout keeps the sale open past
+// its quote expiry: Telegram sends successful_payment seconds after an
+// approval, but an approved payment must never find the sale gone.
+const approvalGrace = time.Hour
+
+// sale is what a payment is judged against: the run's own quote, never
+// anything the client sent (money rule 5).
+type sale struct {
+	ID           string // the order or subscription id: the invoice payload
+	Buyer        int64
+	Stars        int64
+	QuoteExpires time.Time
+	Ready        bool // the quote and invoice exist (or were loaded)
+	Exists       bool // false only for a payment that names no known sale
+	Awaiting     bool // still waiting for its (first) payment
+}
+
+// checkoutRefusal decides a pre-checkout query: nil approves. A refusal is
+// a validator error, so it leaves no trace in the workflow's history and a
+// storm of bad queries costs nothing.
+func checkoutRefusal(now time.Time, s sale, pc contract.PreCheckout) error {
+	var refusal contract.Refusal
+	switch {
+	case !s.Ready || !s.Exists:
+		refusal = contract.RefuseBusy
+	case pc.Payload != s.ID:
+		refusal = contract.RefuseUnknown
+	case pc.UserID != s.Buyer:
+		refusal = contract.RefuseNotOwner
+	case !s.Awaiting:
+		refusal = contract.RefuseNotAwaiting
+	case !now.Before(s.QuoteExpires):
+		refusal = contract.RefuseExpired
+	case pc.Currency != telegram.CurrencyStars:
+		refusal = contract.RefuseWrongCurrency
+	case pc.TotalAmount != s.Stars:
+		refusal = contract.RefuseWrongAmount
+	default:
+		return nil
+	}
+	return temporal.NewNonRetryableApplicationError(string(refusal), contract.ErrTypeCheckoutRefused, nil)
+}
+
+// paymentRefusal says why a charge cannot be the sale's (first) payment,
+// or "" when it can (money rule 3).
+func paymentRefusal(s sale, alreadyPaid bool, p contract.Payment) contract.RefundReason {
+	switch {
+	case !s.Exists:
+		return contract.RefundUnknownOrder
+	case alreadyPaid:
+		return contract.RefundDuplicate
+	case !s.Awaiting:
+		return contract.RefundLate
+	case p.Currency != telegram.CurrencyStars || p.TotalAmount != s.Stars || p.UserID != s.Buyer:
+		return contract.RefundWrongAmount
+	}
+	return ""
+}
+
+// paymentDeadline is how long a sale waits for its payment: until the quote
+// expires, or for approvalGrace after Telegram's approval, whichever is later.
+func paymentDeadline(quoteExpires, approvedAt time.Time) time.Time {
+	if !approvedAt.IsZero() && approvedAt.Add(approvalGrace).After(quoteExpires) {
+		return approvedAt.Add(approvalGrace)
+	}
+	return quoteExpires
+}
+
+// approval remembers when Telegram's pre-checkout was first approved: the
+// preCheckout update's handler, once its validator has let it through.
+type approval struct{ approvedAt time.Time }
+
+func (ap *approval) approve(ctx workflow.Context, _ contract.PreCheckout) error {
+	if ap.approvedAt.IsZero() {
+		ap.approvedAt = workflow.Now(ctx)
+	}
+	return nil
+}
+
+// intake reads the `payment` signal channel. Telegram may deliver a payment
+// more than once, and reconciliation may signal it again: a charge id seen
+// before is skipped, and every new one is written to the ledger before the
+// run decides about it.
+type intake struct {
+	owner string
+	ch    workflow.ReceiveChannel
+	seen  map[string]bool
+}
+
+func newIntake(ctx workflow.Context, owner string) *intake {
+	return &intake{owner: owner, ch: workflow.GetSignalChannel(ctx, contract.SignalPayment), seen: map[string]bool{}}
+}
+
+// next returns the next charge not seen before, already in the ledger.
+func (in *intake) next(ctx workflow.Context) (contract.Payment, bool) {
+	for {
+		var p contract.Payment
+		if !in.ch.ReceiveAsync(&p) {
+			return contract.Payment{}, false
+		}
+		if in.seen[p.ChargeID] {
+			continue
+		}
+		in.seen[p.ChargeID] = true
+		dctx := durable(ctx)
+		// Unlimited retries: this returns only once the row is written.
+		_ = workflow.ExecuteLocalActivity(withLedger(dctx), a.RecordPayment, in.owner, p).Get(dctx, nil)
+		return p, true
+	}
+}
+
+func (in *intake) waiting() bool { return in.ch.Len() > 0 }
+
+// pendingRefund is a charge that must be refunded, and why.
+type pendingRefund struct {
+	Payment contract.Payment
+	Reason  contract.RefundReason
+	Note    string // support's own words, shown to the buyer verbatim
+	By      string
+	// CancelRenewal also stops the Telegram subscription the charge began,
+	// so a refused first payment of a subscription does not renew.
+	CancelRenewal bool
+}
+
+// text is the reason in the buyer's language, as plain text.
+func (r pendingRefund) text(lang string) string {
+	if r.Reason == contract.RefundSupport {
+		return i18n.T(lang, i18n.RefundReasonSupport, r.Note)
+	}
+	return i18n.T(lang, i18n.Key(r.Reason))
+}
+
+// refunder refunds the charges of one order or subscription, each at most
+// once per run; RefundPayment itself makes a repeat across runs harmless
+// (money rule 6).
+type refunder struct {
+	owner string
+	done  map[string]bool
+	// note puts a line on the owner's timeline (the run's own writer).
+	note func(ctx workflow.Context, eventKey, event string, detail map[string]any)
+}
+
+func newRefunder(owner string, note func(workflow.Context, string, string, map[string]any)) *refunder {
+	return &refunder{owner: owner, done: map[string]bool{}, note: note}
+}
+
+// refund returns one charge's Stars, retrying until Telegram confirms,
+// then tells the buyer in chat (a private chat's id is the user's id). It
+// runs on a disconnected context: cancelling the workflow must never
+// strand money already taken (money rule 1). It reports false when this
+// run has already refunded the charge.
+func (rf *refunder) refund(ctx workflow.Context, r pendingRefund, chat int64, lang string) (contract.Refund, bool) {
+	charge := r.Payment.ChargeID
+	if rf.done[charge] {
+		return contract.Refund{}, false
+	}
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	reason := r.text("en")
+	err := workflow.ExecuteActivity(withRefund(dctx), a.RefundPayment, activities.RefundInput{
+		OrderID: rf.owner, ChargeID: charge, UserID: r.Payment.UserID, Stars: r.Payment.TotalAmount,
+		Reason: reason, ReasonCode: string(r.Reason), By: r.By,
+	}).Get(dctx, nil)
+	if err != nil {
+		// Unreachable while the retry policy has no limit; if it ever is
+		// reached, the charge stays open in reconciliation's report.
+		rf.note(dctx, "refund_failed:"+charge, "refund_failed", map[string]any{"charge_id": charge, "error": err.Error()})
+		return contract.Refund{}, false
+	}
+	rf.done[charge] = true
+	if r.CancelRenewal {
+		err := workflow.ExecuteActivity(withBestEffort(dctx), a.CancelSubscription, activities.CancelInput{
+			SubscriptionID: rf.owner, UserID: r.Payment.UserID, ChargeID: charge, By: "system",
+		}).Get(dctx, nil)
+		if err != nil {
+			rf.note(dctx, "renewal_cancel_failed:"+charge, "renewal_cancel_failed",
+				map[string]any{"charge_id": charge, "error": err.Error()})
+		}
+	}
+	if chat == 0 {
+		chat = r.Payment.UserID
+	}
+	notice := i18n.HTML(lang, i18n.RefundNotice, r.Payment.TotalAmount, rf.owner, r.text(lang))
+	tellBuyer(dctx, rf.owner, chat, "refund_notice:"+charge, notice, rf.note)
+	return contract.Refund{ChargeID: charge, Reason: reason, By: r.By, At: workflow.Now(ctx)}, true
+}
+
+// tellBuyer sends an HTML message to the buyer's chat, with a few retries.
+// A message that still does not arrive (Telegram refused it, or kept
+// failing) is put on the timeline with Telegram's answer, so support sees
+// what the buyer was never told.
+func tellBuyer(ctx workflow.Context, owner string, chat int64, key, text string,
+	note func(workflow.Context, string, string, map[string]any)) {
+	err := workflow.ExecuteActivity(withBestEffort(ctx), a.NotifyBuyer, activities.NotifyInput{
+		OrderID: owner, ChatID: chat, Text: text,
+	}).Get(ctx, nil)
+	if err != nil {
+		note(ctx, "message_failed:"+key, "message_failed", map[string]any{"message": key, "error": err.Error()})
+	}
+}
