@@ -106,4 +106,3 @@ type SubscriptionStateChange struct {
 	UserID int64  `json:"user_id"`
 	State  string `json:"state"` // "canceled", "active" or "failed"
 }
-
