@@ -29,7 +29,7 @@ type PlaceInput struct {
 const lookupSkew = 2 * time.Minute
 
 // PlaceESIMOrder buys the eSIM. eSIM Go has no idempotency key, so this is
-// where money rule 2 lives:
+// where money rule 2 lives (docs/architecture.md#rule-2-a-paid-order-never-causes-two-esim-go-orders):
 //   - the ledger is checked first: a charge that already has an eSIM order
 //     is never ordered again;
 //   - any attempt after the first may follow one whose request reached eSIM

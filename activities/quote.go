@@ -73,7 +73,7 @@ type InvoiceInput struct {
 }
 
 // CreateInvoice asks Telegram for the invoice. The payload is only the order
-// id (money rule 5). Creating a second link for the same order is harmless:
+// id (money rule 5: docs/architecture.md#rule-5-the-invoice-payload-is-only-the-order-id). Creating a second link for the same order is harmless:
 // every link carries the same payload and price, and the workflow accepts
 // one payment per order.
 func (a *Activities) CreateInvoice(ctx context.Context, in InvoiceInput) (string, error) {

@@ -153,7 +153,7 @@ type TopUpInput struct {
 }
 
 // TopUpESIM buys the plan's bundle onto the existing eSIM. It follows the
-// same money rule 2 discipline as PlaceESIMOrder (ledger first, look up
+// same money rule 2 discipline (docs/architecture.md#rule-2-a-paid-order-never-causes-two-esim-go-orders) as PlaceESIMOrder (ledger first, look up
 // before re-ordering after an unknown outcome), and it never lets eSIM Go
 // hand out a new eSIM instead: compatibility is checked first and
 // allowReassign is false, so an incompatible bundle fails the renewal (and

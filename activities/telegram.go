@@ -90,7 +90,7 @@ type RefundInput struct {
 
 // RefundPayment records the intent, calls refundStarPayment, and marks the
 // refund done. Telegram answering CHARGE_ALREADY_REFUNDED means an earlier
-// attempt succeeded (money rule 6), so retries can never refund twice.
+// attempt succeeded (money rule 6: docs/architecture.md#rule-6-charge_already_refunded-counts-as-done), so retries can never refund twice.
 func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 	defer keepAlive(ctx)()
 	if err := a.Store.RequestRefund(ctx, store.RefundRow{ChargeID: in.ChargeID, OrderID: in.OrderID, UserID: in.UserID,

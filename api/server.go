@@ -1,5 +1,5 @@
 // Package api is the store's front door: the Mini App API, the Telegram
-// webhook, the support API and the health endpoints (ARCHITECTURE.md §5).
+// webhook, the support API and the health endpoints (docs/architecture.md#http-contract).
 package api
 
 import (

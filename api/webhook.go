@@ -18,7 +18,7 @@ import (
 
 // webhook receives Telegram's updates. The secret is checked before
 // anything is read or stored; the update is kept in the inbox before it is
-// acted on; 2xx is answered only once its effect is durable (money rule 4),
+// acted on; 2xx is answered only once its effect is durable (money rule 4: docs/architecture.md#rule-4-the-webhook-answers-2xx-only-once-the-payment-is-durable),
 // so Telegram re-delivers anything we failed to handle.
 func (s *Server) webhook(c echo.Context) error {
 	if !telegram.CheckSecret(c.Request().Header.Get(telegram.SecretHeader), s.WebhookSecret) {

@@ -249,7 +249,7 @@ func (s *Service) askCheckout(ctx context.Context, workflowID string, pc contrac
 // Payment makes one successful_payment durable: the ledger row first, then
 // the workflow's signal. Signal-with-start reaches a running workflow, or
 // starts a resumed one when the order's run has closed or never existed,
-// so a payment is never dropped (money rules 3 and 4).
+// so a payment is never dropped (money rules 3 and 4: docs/architecture.md#money-rules).
 func (s *Service) Payment(ctx context.Context, p contract.Payment) error {
 	id := p.InvoicePayload
 	fresh, err := s.Store.RecordPayment(ctx, store.PaymentFromSignal(p, id))

@@ -1,5 +1,5 @@
 // Package config reads the store's settings from the environment, exactly as
-// ARCHITECTURE.md §4 names them. Every problem is collected before reporting,
+// docs/architecture.md#configuration-contract names them. Every problem is collected before reporting,
 // so an operator fixes a broken deployment in one pass instead of one
 // variable per restart.
 package config

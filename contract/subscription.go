@@ -15,7 +15,7 @@ import (
 const SourceSubscription Source = "subscription"
 
 // SubscriptionPrefix starts every subscription id. The id is also the
-// invoice payload (money rule 5: the payload is only the id) and the id of
+// invoice payload (money rule 5, docs/architecture.md#rule-5-the-invoice-payload-is-only-the-order-id) and the id of
 // the subscription's row in orders, so payments can be routed on the
 // payload alone, without a database read, before anything else happens.
 const SubscriptionPrefix = "sub-"

@@ -21,7 +21,7 @@ import (
 
 const composePath = "../docker-compose.yml"
 
-// contractEnv is ARCHITECTURE.md §4: every one must reach api and worker.
+// contractEnv is docs/architecture.md#configuration-contract: every one must reach api and worker.
 var contractEnv = []string{
 	"HTTP_ADDR", "PUBLIC_URL", "DATABASE_URL",
 	"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE",

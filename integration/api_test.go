@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Every route and error code of ARCHITECTURE.md §5 through the real router.
+// Every route and error code of docs/architecture.md#http-contract through the real router.
 func TestAPIContract(t *testing.T) {
 	s := startStore(t, nil)
 	c := s.buy(alice, planGB)

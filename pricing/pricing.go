@@ -1,5 +1,5 @@
 // Package pricing turns an eSIM Go wholesale price into what the buyer pays,
-// following the pricing contract in ARCHITECTURE.md §4. All arithmetic is
+// following the pricing contract in docs/architecture.md#pricing. All arithmetic is
 // decimal: a binary float turns 1.36 into 1.3600000000000000977 and a price
 // ceiling then rounds a whole Star up for nothing.
 package pricing

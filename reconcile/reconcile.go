@@ -1,6 +1,6 @@
 // Package reconcile compares Telegram's Star ledger (getStarTransactions)
 // with the store's payments and refunds, so a payment whose webhook never
-// arrived still ends fulfilled or refunded (money rule 1), a refund made
+// arrived still ends fulfilled or refunded (money rule 1: docs/architecture.md#rule-1-every-charge-ends-fulfilled-or-refunded), a refund made
 // outside the store is recorded, and a charge left unresolved for too long
 // raises an alert. It runs as a Temporal Schedule (RECONCILE_INTERVAL).
 package reconcile

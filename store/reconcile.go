@@ -94,7 +94,7 @@ const settled = `(exists (SELECT 1 FROM esim_orders e WHERE e.charge_id = p.tele
 		AND r.status = 'done'))`
 
 // UnresolvedPayments returns charges received before cutoff that are
-// neither fulfilled nor refunded (money rule 1: never neither), oldest first.
+// neither fulfilled nor refunded (money rule 1, never neither: docs/architecture.md#rule-1-every-charge-ends-fulfilled-or-refunded), oldest first.
 func (s *Store) UnresolvedPayments(ctx context.Context, cutoff time.Time, limit int) ([]Payment, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT `+paymentColumns+` FROM payments p
 		WHERE p.received_at < $1 AND NOT `+settled+` ORDER BY p.received_at LIMIT $2`, cutoff, limit)

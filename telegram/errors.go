@@ -70,7 +70,7 @@ func IsBlocked(err error) bool {
 }
 
 // IsAlreadyRefunded reports CHARGE_ALREADY_REFUNDED, which the store treats
-// as a refund that has been done (ARCHITECTURE §2.6).
+// as a refund that has been done (money rule 6, docs/architecture.md#rule-6-charge_already_refunded-counts-as-done).
 func IsAlreadyRefunded(err error) bool {
 	apiErr, ok := errors.AsType[*APIError](err)
 	return ok && apiErr.Code == http.StatusBadRequest &&

@@ -68,7 +68,7 @@ func withDelivery(ctx workflow.Context) workflow.Context {
 }
 
 // withRefund: a refund retries until Telegram confirms it, however long
-// that takes (money rule 1: never neither).
+// that takes (money rule 1, never neither: docs/architecture.md#rule-1-every-charge-ends-fulfilled-or-refunded).
 func withRefund(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,

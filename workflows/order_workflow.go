@@ -241,7 +241,7 @@ func (w *orderRun) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond 
 }
 
 // takePayments decides every payment received so far: the first valid one
-// pays the order, every other one is queued for a refund (money rule 3).
+// pays the order, every other one is queued for a refund (money rule 3: docs/architecture.md#rule-3-extra-late-and-wrong-payments-are-refunded-automatically).
 func (w *orderRun) takePayments(ctx workflow.Context) {
 	for {
 		p, ok := w.payments.next(ctx)

@@ -25,7 +25,7 @@ import (
 const approvalGrace = time.Hour
 
 // sale is what a payment is judged against: the run's own quote, never
-// anything the client sent (money rule 5).
+// anything the client sent (money rule 5: docs/architecture.md#rule-5-the-invoice-payload-is-only-the-order-id).
 type sale struct {
 	ID           string // the order or subscription id: the invoice payload
 	Buyer        int64
@@ -63,7 +63,7 @@ func checkoutRefusal(now time.Time, s sale, pc contract.PreCheckout) error {
 }
 
 // paymentRefusal says why a charge cannot be the sale's (first) payment,
-// or "" when it can (money rule 3).
+// or "" when it can (money rule 3: docs/architecture.md#rule-3-extra-late-and-wrong-payments-are-refunded-automatically).
 func paymentRefusal(s sale, alreadyPaid bool, p contract.Payment) contract.RefundReason {
 	switch {
 	case !s.Exists:
@@ -153,7 +153,7 @@ func (r pendingRefund) text(lang string) string {
 
 // refunder refunds the charges of one order or subscription, each at most
 // once per run; RefundPayment itself makes a repeat across runs harmless
-// (money rule 6).
+// (money rule 6: docs/architecture.md#rule-6-charge_already_refunded-counts-as-done).
 type refunder struct {
 	owner string
 	done  map[string]bool
@@ -168,7 +168,7 @@ func newRefunder(owner string, note func(workflow.Context, string, string, map[s
 // refund returns one charge's Stars, retrying until Telegram confirms,
 // then tells the buyer in chat (a private chat's id is the user's id). It
 // runs on a disconnected context: cancelling the workflow must never
-// strand money already taken (money rule 1). It reports false when this
+// strand money already taken (money rule 1: docs/architecture.md#rule-1-every-charge-ends-fulfilled-or-refunded). It reports false when this
 // run has already refunded the charge.
 func (rf *refunder) refund(ctx workflow.Context, r pendingRefund, chat int64, lang string) (contract.Refund, bool) {
 	charge := r.Payment.ChargeID

@@ -1,4 +1,4 @@
-// The store's HTTP API (ARCHITECTURE.md §5). Every failure becomes an
+// The store's HTTP API (docs/architecture.md#http-contract). Every failure becomes an
 // ApiError with a kind the views turn into a human message, so no view has
 // to know about status codes.
 import { initData } from './tg.js';
