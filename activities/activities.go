@@ -28,6 +28,11 @@ type Activities struct {
 	// OutcomeSettle is how long to wait after an eSIM Go order whose outcome
 	// is unknown before looking it up, so a slow commit has landed.
 	OutcomeSettle time.Duration
+	// CommitGrace is how long after an order request ended (answered, timed
+	// out or dropped) its order may still appear in eSIM Go's listings. A
+	// retried purchase waits out an earlier attempt's request plus this
+	// before it looks, or the lookup could miss a late commit and buy twice.
+	CommitGrace time.Duration
 	// Metrics counts business events; nil counts nothing.
 	Metrics *metrics.Metrics
 	// Now is the clock; tests replace it.

@@ -26,7 +26,9 @@ type rig struct {
 	acts *activities.Activities
 	tg   *telegramtest.Fake
 	esim *esimgotest.Fake
-	st   *store.Store
+	// esimURL is the fake eSIM Go's base URL, for clients of other settings.
+	esimURL string
+	st      *store.Store
 	env  *testsuite.TestActivityEnvironment
 }
 
@@ -41,7 +43,10 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec, err := esimgo.New(esimgo.Config{BaseURL: esimgotest.BaseURL(esimSrv), APIKey: "k", RequestsPerSecond: 1000})
+	// A short order timeout: a retried purchase waits out the earlier
+	// attempt's whole request before it looks.
+	ec, err := esimgo.New(esimgo.Config{BaseURL: esimgotest.BaseURL(esimSrv), APIKey: "k", RequestsPerSecond: 1000,
+		OrderTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +55,7 @@ func newRig(t *testing.T) *rig {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
-	return &rig{acts: acts, tg: tg, esim: esim, st: st, env: env}
+	return &rig{acts: acts, tg: tg, esim: esim, esimURL: esimgotest.BaseURL(esimSrv), st: st, env: env}
 }
 
 // paidOrder makes a real charge in the fake and the matching ledger rows.
@@ -253,5 +258,39 @@ func TestRerunAfterCrashClaimsInsteadOfRebuying(t *testing.T) {
 	_ = val.Get(&e)
 	if n := len(r.esim.Orders()); n != 1 || e.Reference != lost.Reference {
 		t.Fatalf("got %q, want the committed %q; eSIM Go holds %d orders", e.Reference, lost.Reference, n)
+	}
+}
+
+// eSIM Go commits an order a moment after the client gave up on it. The
+// attempt's own lookup comes too early to see it; the retried attempt must
+// wait that commit out before it looks, or it buys a second eSIM.
+func TestRetryWaitsOutALateCommitBeforeLooking(t *testing.T) {
+	r := newRig(t)
+	ec, err := esimgo.New(esimgo.Config{BaseURL: r.esimURL, APIKey: "k", RequestsPerSecond: 1000,
+		OrderTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.acts.ESIM, r.acts.CommitGrace = ec, 1500*time.Millisecond
+	p := r.paidOrder(t, "o-late")
+	r.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{CommitAfterGiveUp: time.Second, Times: 1})
+	in := activities.PlaceInput{OrderID: "o-late", ChargeID: p.ChargeID, Bundle: "esim_1GB_7D_GB_V2", Since: time.Now()}
+	start := time.Now()
+	if _, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, in); err == nil {
+		t.Fatal("an order whose answer never came was reported as bought")
+	}
+	// Temporal retries within about a second; the late commit comes later.
+	val, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, in)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	var e contract.ESIM
+	if err := val.Get(&e); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(start.Add(2 * time.Second))) // past the late commit in every case
+	orders := r.esim.Orders()
+	if len(orders) != 1 || e.Reference != orders[0].Reference {
+		t.Fatalf("eSIM Go holds %d orders, the retry claimed %q", len(orders), e.Reference)
 	}
 }

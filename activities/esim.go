@@ -48,11 +48,14 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return contract.ESIM{}, err
 	}
-	prior, err := a.Store.BeginESIMAttempt(ctx, in.OrderID, in.ChargeID)
+	attempt, err := a.Store.BeginESIMAttempt(ctx, in.OrderID, in.ChargeID)
 	if err != nil {
 		return contract.ESIM{}, err
 	}
-	if prior > 0 || activity.GetInfo(ctx).Attempt > 1 {
+	if attempt.Prior > 0 || activity.GetInfo(ctx).Attempt > 1 {
+		if err := a.settleEarlierAttempt(ctx, in, attempt); err != nil {
+			return contract.ESIM{}, err
+		}
 		if e, ok, err := a.claim(ctx, in); err != nil || ok {
 			return e, err
 		}
@@ -62,6 +65,7 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 		Order: []esimgo.OrderItem{{Type: "bundle", Item: in.Bundle, Quantity: 1}},
 	})
 	if esimgo.KindOf(err) == esimgo.KindOutcomeUnknown {
+		a.endAttempt(ctx, in, false)
 		a.countESIMError(err)
 		a.log().Warn("esim order outcome unknown; looking it up", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
 		select {
@@ -76,6 +80,9 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 	}
 	if err != nil {
 		a.countESIMError(err)
+		// eSIM Go refused: no order of this attempt can appear later, so
+		// the retry need not wait for one before it looks.
+		a.endAttempt(ctx, in, true)
 		if esimgo.KindOf(err) == esimgo.KindInsufficientBalance {
 			// Operators must top up; the order waits within its fulfilment deadline.
 			a.log().Error("ALERT esim go balance too low for an order", "order_id", in.OrderID, "bundle", in.Bundle)
@@ -83,6 +90,42 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 		return contract.ESIM{}, esimError("place esim order "+in.OrderID, err)
 	}
 	return a.record(ctx, in, placed, false)
+}
+
+// settleEarlierAttempt waits until an earlier attempt's order, if eSIM Go
+// committed it, must be visible: eSIM Go may commit an order a while after
+// its request ended (CommitGrace), and a request that never recorded its
+// end may have run for the whole order timeout. Looking before then could
+// miss the order and buy a second eSIM.
+func (a *Activities) settleEarlierAttempt(ctx context.Context, in PlaceInput, attempt store.Attempt) error {
+	if attempt.PriorAt.IsZero() || attempt.PriorRefused {
+		return nil
+	}
+	ended := attempt.PriorEndedAt
+	if ended.IsZero() { // it never ended: its request may have run the whole timeout
+		ended = attempt.PriorAt.Add(a.ESIM.OrderTimeout())
+	}
+	wait := ended.Add(a.CommitGrace).Sub(a.now())
+	if wait <= 0 {
+		return nil
+	}
+	a.log().Info("waiting for an earlier purchase attempt to settle before looking it up", "order_id", in.OrderID,
+		"charge_id", in.ChargeID, "wait_ms", wait.Milliseconds())
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(wait):
+		return nil
+	}
+}
+
+// endAttempt notes how an attempt ended without an order (see
+// store.EndESIMAttempt). Failing to note it only makes the next attempt
+// wait longer, so it is logged, not returned.
+func (a *Activities) endAttempt(ctx context.Context, in PlaceInput, refused bool) {
+	if err := a.Store.EndESIMAttempt(ctx, in.ChargeID, refused); err != nil {
+		a.log().Warn("note end of esim attempt", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
+	}
 }
 
 // claim adopts an eSIM Go order for in.Bundle placed since in.Since that no
@@ -204,17 +247,28 @@ type RevokeInput struct {
 	Bundle  string
 }
 
-// RevokeBundle takes the bundle back from eSIM Go (crediting our balance
-// when unused). Already revoked or unknown counts as done.
+// Timeline events of a support refund's bundle revoke. The workflow writes
+// EventBundleRevokeFailed (with eSIM Go's answer) when RevokeBundle fails
+// for good, which also counts esimstore_bundle_revoke_failures_total.
+const (
+	EventBundleRevoked      = "bundle_revoked"
+	EventBundleRevokeFailed = "bundle_revoke_failed"
+)
+
+// RevokeBundle takes the bundle back from eSIM Go, crediting the store's
+// balance when it is unused. eSIM Go refusing (the bundle has started, is
+// used, is older than its refund window, or is not on the eSIM at all) is
+// a permanent error carrying eSIM Go's answer; the workflow records it.
 func (a *Activities) RevokeBundle(ctx context.Context, in RevokeInput) error {
-	err := a.ESIM.RevokeBundle(ctx, in.ICCID, in.Bundle)
-	if esimgo.KindOf(err) == esimgo.KindNotFound {
-		return nil
-	}
-	if err != nil {
+	if err := a.ESIM.RevokeBundle(ctx, in.ICCID, in.Bundle); err != nil {
+		a.countESIMError(err)
+		if esimgo.KindOf(err) == esimgo.KindNotFound {
+			return temporal.NewNonRetryableApplicationError("eSIM Go has no revocable "+in.Bundle+" on "+in.ICCID+": "+err.Error(),
+				contract.ErrTypePermanentESIM, err)
+		}
 		return esimError("revoke bundle of "+in.OrderID, err)
 	}
-	return a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":bundle_revoked", "bundle_revoked", "system",
+	return a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":"+EventBundleRevoked, EventBundleRevoked, "system",
 		map[string]any{"iccid": in.ICCID, "bundle": in.Bundle})
 }
 

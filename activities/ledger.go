@@ -31,6 +31,9 @@ func (a *Activities) RecordState(ctx context.Context, in StateInput) error {
 	if in.Event == "" {
 		return nil
 	}
+	if in.Event == EventBundleRevokeFailed {
+		a.countRevokeFailure() // a retried write may count twice; the timeline holds the truth
+	}
 	return a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":"+in.EventKey, in.Event, in.Actor, in.Detail)
 }
 
@@ -54,8 +57,12 @@ type Loaded struct {
 	QuoteExpires time.Time
 	// Charges already accepted, already refunded, and the eSIM if bought.
 	PaidCharge *contract.Payment
-	Refunded   []contract.Refund
-	ESIM       *contract.ESIM
+	// PaidSince is the ledger's earliest record of PaidCharge (its payment
+	// row or first purchase attempt): a resumed run looks for eSIM Go
+	// orders from here, not from the moment it was resumed.
+	PaidSince time.Time
+	Refunded  []contract.Refund
+	ESIM      *contract.ESIM
 }
 
 // LoadOrder reads an order back for a workflow that was started for a late
@@ -114,6 +121,11 @@ func (a *Activities) LoadOrder(ctx context.Context, orderID string) (Loaded, err
 			}
 			l.PaidCharge = &contract.Payment{ChargeID: p.ChargeID, UserID: p.UserID, Currency: p.Currency,
 				TotalAmount: p.TotalAmount, InvoicePayload: p.InvoicePayload}
+		}
+	}
+	if l.PaidCharge != nil {
+		if l.PaidSince, err = a.Store.PaidSince(ctx, l.PaidCharge.ChargeID); err != nil {
+			return Loaded{}, err
 		}
 	}
 	return l, nil

@@ -24,6 +24,12 @@ func (a *Activities) countRefund(stars int64, reason string) {
 	}
 }
 
+func (a *Activities) countRevokeFailure() {
+	if a.Metrics != nil {
+		a.Metrics.BundleRevokeFailures.Inc()
+	}
+}
+
 func (a *Activities) countESIMError(err error) {
 	if a.Metrics != nil && err != nil {
 		a.Metrics.ESIMGoErrors.WithLabelValues(esimgo.KindOf(err).String()).Inc()

@@ -83,6 +83,9 @@ type LoadedSubscription struct {
 	Exists bool
 	Sub    contract.SubscriptionInput
 	State  contract.SubscriptionState
+	// FirstPaidSince is the ledger's earliest record of the first charge:
+	// a resumed first period looks for eSIM Go orders from here.
+	FirstPaidSince time.Time
 }
 
 // LoadSubscription reads a subscription back for a run started after the
@@ -111,6 +114,9 @@ func (a *Activities) LoadSubscription(ctx context.Context, id string) (LoadedSub
 		l.State.ExpiresAt = *sub.ExpiresAt
 	}
 	if sub.FirstChargeID != "" {
+		if l.FirstPaidSince, err = a.Store.PaidSince(ctx, sub.FirstChargeID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return LoadedSubscription{}, err
+		}
 		e, err := a.Store.ESIMOrderByCharge(ctx, sub.FirstChargeID)
 		switch {
 		case err == nil && e.MatchingID != "":

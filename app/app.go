@@ -127,7 +127,7 @@ func (a *App) Close() {
 func (a *App) Activities() *activities.Activities {
 	return &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger, Metrics: a.Metrics,
 		Pricing:       pricing.Rules{MarkupPercent: a.Cfg.PriceMarkupPercent, StarsUSDRate: a.Cfg.StarsUSDRate},
-		OutcomeSettle: 3 * time.Second}
+		OutcomeSettle: 3 * time.Second, CommitGrace: 10 * time.Second}
 }
 
 // workflowCacheSize bounds the sticky workflow cache (see NewWorker).

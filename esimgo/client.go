@@ -30,6 +30,11 @@ type Config struct {
 	RequestsPerSecond float64
 	// Timeout bounds every call, retries included, unless ctx has an earlier deadline. Default 30s.
 	Timeout time.Duration
+	// OrderTimeout bounds a charging order (POST /orders, type transaction).
+	// It is shorter than the purchase activity's own timeout (default 20s of
+	// 30s), so a slow answer still leaves the activity time to wait out
+	// eSIM Go's commit delay and look the order up before it gives up.
+	OrderTimeout time.Duration
 	// MaxRetries is how often a read (GET) is retried after 429 or 503 with
 	// Retry-After. 0 means the default (3); negative disables retries.
 	// Writes are never retried automatically.
@@ -49,6 +54,7 @@ type Client struct {
 	http       *http.Client
 	limiter    *rate.Limiter
 	timeout    time.Duration
+	orderTO    time.Duration
 	maxRetries int
 	maxWait    time.Duration
 	userAgent  string
@@ -78,6 +84,7 @@ func New(cfg Config) (*Client, error) {
 		apiKey:     cfg.APIKey,
 		http:       cfg.HTTPClient,
 		timeout:    cfg.Timeout,
+		orderTO:    cfg.OrderTimeout,
 		maxRetries: cfg.MaxRetries,
 		maxWait:    cfg.MaxRetryWait,
 		userAgent:  cfg.UserAgent,
@@ -90,6 +97,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.timeout <= 0 {
 		c.timeout = 30 * time.Second
+	}
+	if c.orderTO <= 0 || c.orderTO > c.timeout {
+		c.orderTO = min(20*time.Second, c.timeout)
 	}
 	switch {
 	case c.maxRetries == 0:
@@ -110,6 +120,10 @@ func New(cfg Config) (*Client, error) {
 	c.limiter = rate.NewLimiter(rate.Limit(rps), 1)
 	return c, nil
 }
+
+// OrderTimeout is how long a charging order may take before the Client
+// gives up and reports its outcome as unknown.
+func (c *Client) OrderTimeout() time.Duration { return c.orderTO }
 
 // waitTurn blocks until a 429 pause is over and the limiter grants a token.
 func (c *Client) waitTurn(ctx context.Context) error {

@@ -297,3 +297,21 @@ func TestAssignmentsProcessing(t *testing.T) {
 	assert.Equal(t, 30*time.Second, esimgo.RetryAfterOf(err))
 	assert.True(t, esimgo.IsRetryable(err))
 }
+
+// A charging order gets less time than other calls (OrderTimeout), so the
+// purchase activity keeps time to look a lost order up; reads keep the
+// general Timeout.
+func TestOrderTimeoutIsShorterThanReads(t *testing.T) {
+	fake, c := setup(t, esimgotest.Options{}, func(cfg *esimgo.Config) { cfg.OrderTimeout = 200 * time.Millisecond })
+	assert.Equal(t, 200*time.Millisecond, c.OrderTimeout())
+	fake.SetFault(esimgotest.AllEndpoints, esimgotest.Fault{Latency: 600 * time.Millisecond})
+	ctx := context.Background()
+	_, err := c.CreateOrder(ctx, order(esimgo.OrderTransaction, "esim_1GB_7D_GB_V2"))
+	assert.Equal(t, esimgo.KindOutcomeUnknown, esimgo.KindOf(err), "a slow charging order: %v", err)
+	_, err = c.Bundle(ctx, "esim_1GB_7D_GB_V2")
+	assert.NoError(t, err, "a read as slow as that is still answered")
+	assert.Empty(t, fake.Orders(), "the fake does nothing for a client that gave up during its latency")
+
+	_, d := setup(t, esimgotest.Options{}, func(cfg *esimgo.Config) { cfg.Timeout = time.Minute })
+	assert.Equal(t, 20*time.Second, d.OrderTimeout(), "default")
+}

@@ -45,7 +45,11 @@ type response struct {
 // Writes are never retried here: only the caller can decide whether a write
 // that failed is safe to repeat.
 func (c *Client) do(ctx context.Context, cl call) (*response, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	timeout := c.timeout
+	if cl.charges {
+		timeout = c.orderTO
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	var payload []byte

@@ -43,6 +43,10 @@ type Metrics struct {
 	// ESIMGoErrors counts failed eSIM Go calls by class, the name of the
 	// esimgo.ErrorKind (insufficient_balance, unauthorized, …).
 	ESIMGoErrors *prometheus.CounterVec
+	// BundleRevokeFailures counts support refunds of a fulfilled order whose
+	// bundle eSIM Go would not take back: the buyer keeps a working eSIM and
+	// the eSIM Go balance is not credited, so support follows each one up.
+	BundleRevokeFailures prometheus.Counter
 	// ReconciliationFindings counts mismatches the reconciler found, by kind.
 	ReconciliationFindings *prometheus.CounterVec
 	// HTTPRequests and HTTPDuration are filled by EchoMiddleware.
@@ -91,6 +95,8 @@ func New() *Metrics {
 			"Time from a successful payment to the QR code reaching the buyer.", paymentToQRBuckets),
 		ESIMGoErrors: f.counterVec("esimgo_errors_total",
 			"Failed eSIM Go API calls, by error class.", "class"),
+		BundleRevokeFailures: f.counter("bundle_revoke_failures_total",
+			"Support refunds whose eSIM bundle could not be revoked at eSIM Go."),
 		ReconciliationFindings: f.counterVec("reconciliation_findings_total",
 			"Mismatches found by the reconciler, by kind.", "kind"),
 		HTTPRequests: f.counterVec("http_requests_total",

@@ -268,16 +268,77 @@ func (s *Store) RefundsForOrder(ctx context.Context, orderID string) ([]RefundRo
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (RefundRow, error) { return scanRefund(r) })
 }
 
+// Attempt is what BeginESIMAttempt knows of the attempts before this one.
+type Attempt struct {
+	Prior int // attempts before this one, finished or not
+	// PriorAt is when the latest earlier attempt began (zero without one).
+	PriorAt time.Time
+	// PriorEndedAt is when its request ended — answered, timed out or
+	// dropped — and zero when it never ended (its worker died). Its order,
+	// if eSIM Go committed one, may appear for a while after that…
+	PriorEndedAt time.Time
+	// …unless PriorRefused: eSIM Go refused it outright, so no order of it
+	// can appear.
+	PriorRefused bool
+}
+
 // BeginESIMAttempt notes that the store is about to ask eSIM Go for the
-// charge's eSIM and returns how many attempts came before this one. It is
-// written before the request leaves, so any earlier attempt, finished or
-// not, is known to the next.
-func (s *Store) BeginESIMAttempt(ctx context.Context, orderID, chargeID string) (prior int, err error) {
-	err = s.Pool.QueryRow(ctx, `INSERT INTO esim_attempts (charge_id, order_id, attempts) VALUES ($1, $2, 1)
+// charge's eSIM and returns what came before. It is written before the
+// request leaves, so any earlier attempt, finished or not, is known to the
+// next.
+func (s *Store) BeginESIMAttempt(ctx context.Context, orderID, chargeID string) (Attempt, error) {
+	var a Attempt
+	var priorAt, endedAt *time.Time
+	var refused *bool
+	// The CTE reads the row as it was before this statement's update; an
+	// end older than the latest start belongs to an even earlier attempt.
+	err := s.Pool.QueryRow(ctx, `WITH before AS (SELECT last_at,
+			CASE WHEN ended_at >= last_at THEN ended_at END AS ended,
+			ended_at >= last_at AND refused AS refused
+			FROM esim_attempts WHERE charge_id = $1)
+		INSERT INTO esim_attempts (charge_id, order_id, attempts) VALUES ($1, $2, 1)
 		ON CONFLICT (charge_id) DO UPDATE SET attempts = esim_attempts.attempts + 1, last_at = now()
-		RETURNING attempts - 1`, chargeID, orderID).Scan(&prior)
+		RETURNING attempts - 1, (SELECT last_at FROM before), (SELECT ended FROM before), (SELECT refused FROM before)`,
+		chargeID, orderID).Scan(&a.Prior, &priorAt, &endedAt, &refused)
 	if err != nil {
-		return 0, fmt.Errorf("note esim attempt for charge %s: %w", chargeID, err)
+		return Attempt{}, fmt.Errorf("note esim attempt for charge %s: %w", chargeID, err)
 	}
-	return prior, nil
+	if priorAt != nil {
+		a.PriorAt = *priorAt
+	}
+	if endedAt != nil {
+		a.PriorEndedAt = *endedAt
+	}
+	a.PriorRefused = refused != nil && *refused
+	return a, nil
+}
+
+// EndESIMAttempt notes how the charge's current attempt ended without an
+// order in hand: refused (eSIM Go said no; nothing can appear later) or not
+// (the outcome is unknown; an order may still appear).
+func (s *Store) EndESIMAttempt(ctx context.Context, chargeID string, refused bool) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE esim_attempts SET ended_at = now(), refused = $2 WHERE charge_id = $1`,
+		chargeID, refused); err != nil {
+		return fmt.Errorf("note end of esim attempt for charge %s: %w", chargeID, err)
+	}
+	return nil
+}
+
+// PaidSince is the earliest moment the ledger knows of a charge: when its
+// payment was recorded, or the first purchase attempt if that is earlier.
+// Any eSIM Go order for the charge was placed after it, so a resumed run
+// looks for earlier purchases from here, however long after the payment
+// it runs.
+func (s *Store) PaidSince(ctx context.Context, chargeID string) (time.Time, error) {
+	var t time.Time
+	err := s.Pool.QueryRow(ctx, `SELECT least(p.received_at, coalesce(a.first_at, p.received_at))
+		FROM payments p LEFT JOIN esim_attempts a ON a.charge_id = p.telegram_payment_charge_id
+		WHERE p.telegram_payment_charge_id = $1`, chargeID).Scan(&t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("payment %s: %w", chargeID, ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("paid time of %s: %w", chargeID, err)
+	}
+	return t, nil
 }

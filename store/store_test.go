@@ -178,17 +178,26 @@ func TestOrderDetailsGroupsRowsByOrder(t *testing.T) {
 func TestBeginESIMAttemptCountsEarlierAttempts(t *testing.T) {
 	s, _ := testenv.Store(t)
 	ctx := context.Background()
+	var last time.Time
 	for want := 0; want < 3; want++ {
-		prior, err := s.BeginESIMAttempt(ctx, "o1", "ch1")
+		a, err := s.BeginESIMAttempt(ctx, "o1", "ch1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if prior != want {
-			t.Fatalf("attempt %d: prior = %d, want %d", want+1, prior, want)
+		if a.Prior != want {
+			t.Fatalf("attempt %d: prior = %d, want %d", want+1, a.Prior, want)
 		}
+		if want == 0 && !a.PriorAt.IsZero() || want > 0 && !a.PriorAt.Equal(last) {
+			t.Fatalf("attempt %d: prior attempt at %v, the previous began at %v", want+1, a.PriorAt, last)
+		}
+		var at time.Time
+		if err := s.Pool.QueryRow(ctx, `SELECT last_at FROM esim_attempts WHERE charge_id = 'ch1'`).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		last = at
 	}
-	if prior, err := s.BeginESIMAttempt(ctx, "o2", "ch2"); err != nil || prior != 0 {
-		t.Fatalf("another charge: prior = %d (%v), want 0", prior, err)
+	if a, err := s.BeginESIMAttempt(ctx, "o2", "ch2"); err != nil || a.Prior != 0 {
+		t.Fatalf("another charge: prior = %d (%v), want 0", a.Prior, err)
 	}
 }
 

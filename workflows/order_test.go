@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -537,5 +538,82 @@ func TestInstallDetailsFromTheOrderAnswerSkipTheLookup(t *testing.T) {
 	v := h.run()
 	if v.Status != contract.StatusFulfilled || v.ESIM.MatchingID != "M-9" || fetched.Load() != 0 {
 		t.Fatalf("status=%s esim=%+v fetched=%d", v.Status, v.ESIM, fetched.Load())
+	}
+}
+
+// A run resumed long after the payment (a re-delivered payment, or
+// reconciliation an hour later) must look for what an earlier run bought
+// from the payment's time in the ledger, not from its own start.
+func TestResumedRunLooksForPurchasesFromThePayment(t *testing.T) {
+	h := newHarness(t)
+	h.in = contract.Input{OrderID: orderID, Resume: true, FulfilmentDeadline: 30 * time.Minute}
+	paidSince := time.Date(2026, 11, 23, 10, 55, 0, 0, time.UTC) // an hour before the run
+	h.env.OnActivity(a.LoadOrder, mock.Anything, mock.Anything).Return(activities.Loaded{Exists: true,
+		Order:  contract.Input{OrderID: orderID, UserID: buyer, ChatID: buyer, PlanID: "p"},
+		Status: contract.StatusFulfilling, Stars: stars, PaidCharge: &contract.Payment{ChargeID: "ch-1", UserID: buyer, TotalAmount: stars},
+		PaidSince: paidSince}, nil)
+	var since []time.Time
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PlaceInput) (contract.ESIM, error) {
+		since = append(since, in.Since)
+		return contract.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}, nil
+	})
+	v := h.run()
+	if v.Status != contract.StatusFulfilled || len(since) != 1 || !since[0].Equal(paidSince) {
+		t.Fatalf("status %s, purchase looked from %v, want %v", v.Status, since, paidSince)
+	}
+}
+
+// A support refund of a bought eSIM revokes its bundle, or puts on the
+// timeline why it could not, with eSIM Go's answer.
+func TestSupportRefundRecordsTheRevokeOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		esim       *contract.ESIM // what the resumed run loads
+		ledger     *contract.ESIM // what LookupESIM finds
+		revokeErr  error
+		wantRevoke string // the ICCID revoked, "" for none
+		wantFailed string // part of the bundle_revoke_failed error, "" for no such event
+	}{
+		{"revoked", &contract.ESIM{Reference: "ref-1", ICCID: "8944", MatchingID: "M"}, nil, nil, "8944", ""},
+		{"eSIM Go refuses: the bundle has started", &contract.ESIM{Reference: "ref-1", ICCID: "8944", MatchingID: "M"}, nil,
+			temporal.NewNonRetryableApplicationError("bundle in use", contract.ErrTypePermanentESIM, nil), "8944", "bundle in use"},
+		{"the ICCID is fetched first when the ledger lacks it", nil, &contract.ESIM{Reference: "ref-1"}, nil, "8944", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.in = contract.Input{OrderID: orderID, Resume: true}
+			h.env.OnActivity(a.LoadOrder, mock.Anything, mock.Anything).Return(activities.Loaded{Exists: true,
+				Order:  contract.Input{OrderID: orderID, UserID: buyer, ChatID: buyer, PlanID: "p"},
+				Status: contract.StatusFulfilled, Stars: stars, PaidCharge: &contract.Payment{ChargeID: "ch-1", UserID: buyer, TotalAmount: stars},
+				ESIM: tc.esim}, nil)
+			h.env.OnActivity(a.LookupESIM, mock.Anything, mock.Anything).Return(tc.ledger, nil)
+			var revoked []string
+			h.env.OnActivity(a.RevokeBundle, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RevokeInput) error {
+				revoked = append(revoked, in.ICCID)
+				return tc.revokeErr
+			})
+			var failed []string
+			h.env.OnActivity(a.RecordState, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.StateInput) error {
+				if in.Event == activities.EventBundleRevokeFailed {
+					failed = append(failed, fmt.Sprint(in.Detail["error"]))
+				}
+				return nil
+			})
+			var res *string
+			h.at(0, func() { res = refundUpdate(h, "unused") })
+			v := h.run()
+			if *res != "ok" || v.Status != contract.StatusRefunded || h.refunds.Load() != 1 {
+				t.Fatalf("update=%s status=%s refunds=%d", *res, v.Status, h.refunds.Load())
+			}
+			if tc.wantRevoke != "" && (len(revoked) != 1 || revoked[0] != tc.wantRevoke) {
+				t.Errorf("revoked %v, want %s", revoked, tc.wantRevoke)
+			}
+			switch {
+			case tc.wantFailed == "" && len(failed) != 0:
+				t.Errorf("bundle_revoke_failed recorded: %v", failed)
+			case tc.wantFailed != "" && (len(failed) != 1 || !strings.Contains(failed[0], tc.wantFailed)):
+				t.Errorf("bundle_revoke_failed = %v, want one with %q", failed, tc.wantFailed)
+			}
+		})
 	}
 }

@@ -73,8 +73,12 @@ type orderRun struct {
 	approval
 	approvalRecorded bool
 
-	paid     *contract.Payment
-	paidAt   time.Time
+	paid   *contract.Payment
+	paidAt time.Time // starts the fulfilment deadline (again, for a resumed run)
+	// lookupFrom is the earliest time an eSIM Go order for the paid charge
+	// can carry: the payment, as the ledger recorded it. A resumed run,
+	// hours later, must still find what an earlier run bought.
+	lookupFrom time.Time
 	toRefund []pendingRefund
 	payments *intake
 	refunds  *refunder
@@ -172,7 +176,10 @@ func (w *orderRun) load(ctx workflow.Context) {
 		w.refunds.done[r.ChargeID] = true
 	}
 	if l.PaidCharge != nil {
-		w.paid, w.paidAt = l.PaidCharge, workflow.Now(ctx)
+		w.paid, w.paidAt, w.lookupFrom = l.PaidCharge, workflow.Now(ctx), l.PaidSince
+		if w.lookupFrom.IsZero() {
+			w.lookupFrom = w.paidAt
+		}
 		w.payments.seen[l.PaidCharge.ChargeID] = true
 		w.view.ChargeID = l.PaidCharge.ChargeID
 	}
@@ -259,6 +266,7 @@ func (w *orderRun) takePayments(ctx workflow.Context) {
 			continue
 		}
 		w.paid, w.paidAt = &p, workflow.Now(ctx)
+		w.lookupFrom = w.paidAt
 		w.view.ChargeID = p.ChargeID
 		// Fulfilment follows in this same task; its status is the one worth
 		// a search-attribute write.
@@ -308,7 +316,7 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 
 func (w *orderRun) buyESIM(ctx workflow.Context) (contract.ESIM, error) {
 	var placed contract.ESIM
-	in := activities.PlaceInput{OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.paidAt}
+	in := activities.PlaceInput{OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.lookupFrom}
 	// The first try runs to its end even if support's refund or an
 	// operator's cancel arrives meanwhile, so what it bought is in the
 	// ledger before anyone decides what to revoke.
@@ -430,11 +438,7 @@ func (w *orderRun) hasWork() bool {
 func (w *orderRun) refundForSupport(ctx workflow.Context) {
 	r := w.supportRefund
 	w.note(ctx, "refund_requested", "refund_requested", r.By, map[string]any{"reason": r.Reason})
-	if w.view.ESIM != nil && w.view.ESIM.ICCID != "" {
-		_ = workflow.ExecuteActivity(withBestEffort(ctx), a.RevokeBundle, activities.RevokeInput{
-			OrderID: w.in.OrderID, ICCID: w.view.ESIM.ICCID, Bundle: w.in.PlanID,
-		}).Get(ctx, nil)
-	}
+	w.revokeBundle(ctx)
 	// A failure refund already queued for the same charge is replaced by this one.
 	kept := w.toRefund[:0]
 	for _, p := range w.toRefund {
@@ -444,6 +448,50 @@ func (w *orderRun) refundForSupport(ctx workflow.Context) {
 	}
 	w.toRefund = kept
 	w.refund(ctx, pendingRefund{Payment: *w.paid, Reason: contract.RefundSupport, Note: r.Reason, By: r.By})
+}
+
+// revokeBundle takes back the bundle a support refund leaves behind, so the
+// buyer is not refunded and left with a working eSIM, and the store's eSIM
+// Go balance is credited. Either outcome goes on the timeline
+// (bundle_revoked by the activity, bundle_revoke_failed with eSIM Go's
+// answer here), so support sees every eSIM still out there.
+func (w *orderRun) revokeBundle(ctx workflow.Context) {
+	esim := w.view.ESIM
+	if (esim == nil || esim.ICCID == "") && w.paid != nil {
+		esim = w.boughtESIM(ctx)
+	}
+	if esim == nil {
+		return // nothing was bought
+	}
+	failed := func(reason string) {
+		w.note(ctx, activities.EventBundleRevokeFailed, activities.EventBundleRevokeFailed, "system",
+			map[string]any{"iccid": esim.ICCID, "reference": esim.Reference, "bundle": w.in.PlanID, "error": reason})
+	}
+	if esim.ICCID == "" {
+		failed("eSIM Go has not told which eSIM the order " + esim.Reference + " went to")
+		return
+	}
+	err := workflow.ExecuteActivity(withBestEffort(ctx), a.RevokeBundle, activities.RevokeInput{
+		OrderID: w.in.OrderID, ICCID: esim.ICCID, Bundle: w.in.PlanID,
+	}).Get(ctx, nil)
+	if err != nil {
+		failed(causeText(err))
+	}
+}
+
+// boughtESIM is the eSIM the ledger holds for the paid charge, its ICCID
+// fetched from eSIM Go when the purchase's answer lacked it.
+func (w *orderRun) boughtESIM(ctx workflow.Context) *contract.ESIM {
+	var bought *contract.ESIM
+	// Unlimited retries: this returns once the ledger answered.
+	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.LookupESIM, w.paid.ChargeID).Get(ctx, &bought)
+	if bought == nil || bought.ICCID != "" || bought.Reference == "" {
+		return bought
+	}
+	if details, err := w.installDetails(ctx, bought.Reference); err == nil {
+		return &details
+	}
+	return bought
 }
 
 // refund returns one charge's Stars through the payment core and moves the

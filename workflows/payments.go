@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -138,9 +139,9 @@ type pendingRefund struct {
 	Reason  contract.RefundReason
 	Note    string // support's own words, shown to the buyer verbatim
 	By      string
-	// CancelRenewal also stops the Telegram subscription the charge began,
-	// so a refused first payment of a subscription does not renew.
-	CancelRenewal bool
+	// CancelCharge, when set, also stops the Telegram subscription whose
+	// first charge it is, so a subscription the store refuses does not renew.
+	CancelCharge string
 }
 
 // text is the reason in the buyer's language, as plain text.
@@ -184,17 +185,17 @@ func (rf *refunder) refund(ctx workflow.Context, r pendingRefund, chat int64, la
 	if err != nil {
 		// Unreachable while the retry policy has no limit; if it ever is
 		// reached, the charge stays open in reconciliation's report.
-		rf.note(dctx, "refund_failed:"+charge, "refund_failed", map[string]any{"charge_id": charge, "error": err.Error()})
+		rf.note(dctx, "refund_failed:"+charge, "refund_failed", map[string]any{"charge_id": charge, "error": causeText(err)})
 		return contract.Refund{}, false
 	}
 	rf.done[charge] = true
-	if r.CancelRenewal {
+	if r.CancelCharge != "" {
 		err := workflow.ExecuteActivity(withBestEffort(dctx), a.CancelSubscription, activities.CancelInput{
-			SubscriptionID: rf.owner, UserID: r.Payment.UserID, ChargeID: charge, By: "system",
+			SubscriptionID: rf.owner, UserID: r.Payment.UserID, ChargeID: r.CancelCharge, By: "system",
 		}).Get(dctx, nil)
 		if err != nil {
-			rf.note(dctx, "renewal_cancel_failed:"+charge, "renewal_cancel_failed",
-				map[string]any{"charge_id": charge, "error": err.Error()})
+			rf.note(dctx, "renewal_cancel_failed:"+r.CancelCharge, "renewal_cancel_failed",
+				map[string]any{"charge_id": r.CancelCharge, "error": causeText(err)})
 		}
 	}
 	if chat == 0 {
@@ -203,6 +204,16 @@ func (rf *refunder) refund(ctx workflow.Context, r pendingRefund, chat int64, la
 	notice := i18n.HTML(lang, i18n.RefundNotice, r.Payment.TotalAmount, rf.owner, r.text(lang))
 	tellBuyer(dctx, rf.owner, chat, "refund_notice:"+charge, notice, rf.note)
 	return contract.Refund{ChargeID: charge, Reason: reason, By: r.By, At: workflow.Now(ctx)}, true
+}
+
+// causeText is the innermost application error's message: the provider's
+// answer, without the SDK's activity-failure wrapping.
+func causeText(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Error()
+	}
+	return err.Error()
 }
 
 // tellBuyer sends an HTML message to the buyer's chat, with a few retries.
@@ -215,6 +226,6 @@ func tellBuyer(ctx workflow.Context, owner string, chat int64, key, text string,
 		OrderID: owner, ChatID: chat, Text: text,
 	}).Get(ctx, nil)
 	if err != nil {
-		note(ctx, "message_failed:"+key, "message_failed", map[string]any{"message": key, "error": err.Error()})
+		note(ctx, "message_failed:"+key, "message_failed", map[string]any{"message": key, "error": causeText(err)})
 	}
 }

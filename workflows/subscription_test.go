@@ -152,7 +152,9 @@ func TestSubscriptionLife(t *testing.T) {
 				h.pay(month, "c2", false)
 				h.pay(2*month, "c3", false)
 			},
-			topups: []string{"c2", "c3"}, status: contract.SubExpired, periods: 3,
+			// The store stops a subscription that stopped renewing at
+			// Telegram too, so nothing can charge it afterwards.
+			topups: []string{"c2", "c3"}, cancels: []string{"c1"}, status: contract.SubExpired, periods: 3,
 		},
 		{
 			name: "a failed top-up is refunded and the subscription stays active",
@@ -162,7 +164,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.pay(month, "c2", false)
 				h.pay(2*month, "c3", false)
 			},
-			topups: []string{"c3"}, refunds: []string{"c2"}, status: contract.SubExpired, periods: 2,
+			topups: []string{"c3"}, refunds: []string{"c2"}, cancels: []string{"c1"}, status: contract.SubExpired, periods: 2,
 		},
 		{
 			name: "a renewal after the buyer cancelled in Telegram is refunded",
@@ -201,7 +203,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.cancel(time.Hour, 999, cancelErr)
 				h.pay(month, "c2", false)
 			},
-			topups: []string{"c2"}, status: contract.SubExpired, periods: 2, cancelErr: true,
+			topups: []string{"c2"}, cancels: []string{"c1"}, status: contract.SubExpired, periods: 2, cancelErr: true,
 		},
 		{
 			name: "a second first payment is refunded and its subscription cancelled",
@@ -209,7 +211,7 @@ func TestSubscriptionLife(t *testing.T) {
 				h.pay(time.Minute, "c1", true)
 				h.pay(2*time.Minute, "c9", true)
 			},
-			refunds: []string{"c9"}, cancels: []string{"c9"}, status: contract.SubExpired, periods: 1,
+			refunds: []string{"c9"}, cancels: []string{"c9", "c1"}, status: contract.SubExpired, periods: 1,
 		},
 		{
 			name:   "unpaid subscription expires with its quote",
@@ -382,5 +384,77 @@ func TestSubscriptionStatusIsSearchable(t *testing.T) {
 				t.Errorf("OrderStatus written %v, want %v", published, tc.want)
 			}
 		})
+	}
+}
+
+// Renewals that reach the store only through reconciliation carry no
+// subscription_expiration_date. Each must still extend the paid period by
+// Telegram's 30 days, or 72 hours after the first period the store would
+// call the subscription lapsed and refund every later renewal while
+// Telegram keeps charging.
+func TestRenewalsWithoutExpiryDateKeepTheTerm(t *testing.T) {
+	h := newSubHarness(t)
+	h.pay(time.Minute, "c1", true)
+	// Two renewals: the run continues as new after chargesPerRun charges.
+	for i, id := range []string{"c2", "c3"} {
+		at := time.Duration(i+1) * month
+		h.at(at, func() {
+			p := subCharge(id, at, false)
+			p.SubscriptionExpirationDate = 0 // as reconciliation recovers it
+			h.env.SignalWorkflow(contract.SignalPayment, p)
+		})
+	}
+	var during contract.SubscriptionView
+	h.at(2*month+time.Hour, func() {
+		val, err := h.env.QueryWorkflow(contract.QueryStatus)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if err := val.Get(&during); err != nil {
+			t.Error(err)
+		}
+	})
+	v, err := h.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(h.topups, []string{"c2", "c3"}) || len(h.refunds) != 0 {
+		t.Fatalf("top-ups %v, refunds %v: every recovered renewal must be served", h.topups, h.refunds)
+	}
+	// The first charge's date is subStart+1m+30d; each renewal adds 30 days.
+	wantEnd := subStart.Add(time.Minute + 3*month)
+	if during.Status != contract.SubActive || !during.ExpiresAt.Equal(wantEnd) {
+		t.Fatalf("after the second renewal: %s until %v, want active until %v", during.Status, during.ExpiresAt, wantEnd)
+	}
+	// With no further charge the store ends it after the grace, and stops it
+	// at Telegram.
+	if v.Status != contract.SubExpired || !slices.Equal(h.cancels, []string{"c1"}) {
+		t.Fatalf("end: %s, cancels %v", v.Status, h.cancels)
+	}
+}
+
+// A subscription's first period resumed after its run ended looks for an
+// eSIM bought by that run from the first charge's time in the ledger.
+func TestResumedFirstPeriodLooksFromTheFirstCharge(t *testing.T) {
+	h := newSubHarness(t)
+	h.in.Resume = true
+	paidSince := subStart.Add(-time.Hour)
+	h.env.OnActivity(a.LoadSubscription, mock.Anything, mock.Anything).Return(activities.LoadedSubscription{Exists: true,
+		Sub: contract.SubscriptionInput{SubscriptionID: subID, UserID: buyer, ChatID: buyer, PlanID: "esim_1GB_7D_GB_V2"},
+		State: contract.SubscriptionState{Status: contract.SubActive, Stars: stars, FirstChargeID: "c1",
+			ExpiresAt: subStart.Add(month)},
+		FirstPaidSince: paidSince}, nil)
+	var since []time.Time
+	h.env.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PlaceInput) (contract.ESIM, error) {
+		since = append(since, in.Since)
+		return contract.ESIM{Reference: "ref-1"}, nil
+	})
+	h.at(time.Hour, func() { h.env.CancelWorkflow() })
+	if _, err := h.run(); err != nil {
+		t.Fatal(err)
+	}
+	if len(since) != 1 || !since[0].Equal(paidSince) {
+		t.Fatalf("first period looked from %v, want %v", since, paidSince)
 	}
 }

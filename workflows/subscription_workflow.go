@@ -84,9 +84,12 @@ type subRun struct {
 	ready      bool
 	invoiceErr error
 	approval
-	first     *contract.Payment
-	firstAt   time.Time
-	lastError string
+	first      *contract.Payment
+	firstAt    time.Time // starts the first period's fulfilment deadline
+	// firstSince is the earliest time an eSIM Go order for the first charge
+	// can carry (see orderRun.lookupFrom).
+	firstSince time.Time
+	lastError  string
 
 	payments *intake
 	refunds  *refunder
@@ -177,6 +180,9 @@ func (w *subRun) load(ctx workflow.Context) {
 		w.payments.seen[id] = true
 	}
 	w.restoreFirst(ctx)
+	if !l.FirstPaidSince.IsZero() {
+		w.firstSince = l.FirstPaidSince
+	}
 	publishSearchStatus(ctx, string(w.st.Status))
 	w.showDetails(ctx)
 }
@@ -186,6 +192,7 @@ func (w *subRun) restoreFirst(ctx workflow.Context) {
 	if w.st.FirstChargeID != "" {
 		w.first = &contract.Payment{ChargeID: w.st.FirstChargeID, UserID: w.in.UserID, TotalAmount: w.st.Stars, Currency: telegram.CurrencyStars}
 		w.firstAt = workflow.Now(ctx)
+		w.firstSince = w.firstAt
 	}
 }
 
@@ -225,13 +232,13 @@ func (w *subRun) takePayments(ctx workflow.Context) {
 		if renewal {
 			// Telegram extended the subscription with this charge whether or
 			// not we can serve it, so the next renewal is due from here.
-			w.noteExpiry(p)
+			w.noteExpiry(ctx, p)
 		}
 		if reason := w.refusal(p, renewal); reason != "" {
 			w.noteOrder(ctx, "", "payment_refused:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID,
 				"stars": p.TotalAmount, "reason": string(reason), "renewal": renewal})
 			w.toRefund = append(w.toRefund, pendingRefund{Payment: p, Reason: reason, By: "system",
-				CancelRenewal: p.IsRecurring && !renewal})
+				CancelCharge: w.renewalToStop(p, renewal, reason)})
 			continue
 		}
 		if renewal {
@@ -239,9 +246,10 @@ func (w *subRun) takePayments(ctx workflow.Context) {
 			continue
 		}
 		w.first, w.firstAt = &p, workflow.Now(ctx)
+		w.firstSince = w.firstAt
 		w.st.FirstChargeID = p.ChargeID
 		w.st.Status = contract.SubActive
-		w.noteExpiry(p)
+		w.noteExpiry(ctx, p)
 		w.saveState(ctx, "")
 		w.noteOrder(ctx, contract.StatusPaid, "paid:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "stars": p.TotalAmount})
 	}
@@ -266,10 +274,40 @@ func (w *subRun) refusal(p contract.Payment, renewal bool) contract.RefundReason
 	return ""
 }
 
-// noteExpiry records subscription_expiration_date, never moving it back.
-func (w *subRun) noteExpiry(p contract.Payment) {
-	if t := time.Unix(p.SubscriptionExpirationDate, 0).UTC(); p.SubscriptionExpirationDate > 0 && t.After(w.st.ExpiresAt) {
-		w.st.ExpiresAt = t
+// renewalToStop names the Telegram subscription a refused charge must
+// stop, by its first charge: a refused first payment's own, or, for a
+// renewal of a subscription the store itself has ended, the subscription's
+// (else Telegram would keep charging, and the store keep refunding, monthly).
+func (w *subRun) renewalToStop(p contract.Payment, renewal bool, reason contract.RefundReason) string {
+	switch {
+	case p.IsRecurring && !renewal:
+		return p.ChargeID
+	case renewal && reason == contract.RefundSubscriptionStopped &&
+		(w.st.Status == contract.SubExpired || w.st.Status == contract.SubRefunded):
+		// Cancelled and failed are Telegram's own states (or our cancel's):
+		// Telegram knows, and a buyer may still re-enable it there.
+		return w.st.FirstChargeID
+	}
+	return ""
+}
+
+// noteExpiry moves the paid-until date for a charge, never back. Telegram
+// sends subscription_expiration_date with the payment; a charge recovered
+// by reconciliation from the Stars transactions has none, so its period
+// is derived: one subscription period from the previous end (or from now
+// for the first). Without that, the store would mark a subscription
+// Telegram keeps renewing as lapsed, and refund every later renewal.
+func (w *subRun) noteExpiry(ctx workflow.Context, p contract.Payment) {
+	end := time.Unix(p.SubscriptionExpirationDate, 0).UTC()
+	if p.SubscriptionExpirationDate <= 0 {
+		from := w.st.ExpiresAt
+		if from.IsZero() {
+			from = workflow.Now(ctx)
+		}
+		end = from.Add(time.Duration(telegram.SubscriptionPeriod30d) * time.Second)
+	}
+	if end.After(w.st.ExpiresAt) {
+		w.st.ExpiresAt = end
 	}
 }
 
@@ -281,7 +319,7 @@ func (w *subRun) fulfilFirst(ctx workflow.Context) {
 	budget := w.budget(ctx, w.firstAt)
 	var placed, details contract.ESIM
 	err := workflow.ExecuteActivity(withESIM(ctx, budget), a.PlaceESIMOrder, activities.PlaceInput{
-		OrderID: w.in.SubscriptionID, ChargeID: w.first.ChargeID, Bundle: w.in.PlanID, Since: w.firstAt,
+		OrderID: w.in.SubscriptionID, ChargeID: w.first.ChargeID, Bundle: w.in.PlanID, Since: w.firstSince,
 	}).Get(ctx, &placed)
 	if err == nil {
 		err = workflow.ExecuteActivity(withESIM(ctx, w.budget(ctx, w.firstAt)), a.FetchInstallDetails, activities.FetchInput{
@@ -292,7 +330,7 @@ func (w *subRun) fulfilFirst(ctx workflow.Context) {
 		w.lastError = "esim: " + err.Error()
 		w.noteOrder(ctx, "", "fulfilment_failed", map[string]any{"error": err.Error()})
 		w.toRefund = append(w.toRefund, pendingRefund{Payment: *w.first, Reason: contract.RefundESIMFailed, By: "system",
-			CancelRenewal: true})
+			CancelCharge: w.first.ChargeID})
 		w.publishState(ctx, contract.SubRefunded, "")
 		return
 	}
@@ -333,7 +371,6 @@ func (w *subRun) renew(ctx workflow.Context, p contract.Payment) {
 	}
 	w.lastError = ""
 	w.st.Periods++
-	w.noteExpiry(p)
 	w.saveState(ctx, "")
 	expiry := "—"
 	if !w.st.ExpiresAt.IsZero() {
@@ -389,8 +426,11 @@ func (w *subRun) serve(ctx workflow.Context) (contract.SubscriptionView, error) 
 				return contract.SubscriptionView{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
 			}
 			if w.st.Status == contract.SubActive && !cancelled {
-				// No renewal came: Telegram has stopped charging.
+				// No renewal came: Telegram has most likely stopped charging.
+				// Cancel there too, so a renewal that only failed to reach
+				// us cannot keep charging a subscription we no longer serve.
 				w.publishState(ctx, contract.SubExpired, "")
+				w.stopAtTelegram(ctx)
 			}
 			return w.view(), nil
 		}
@@ -477,6 +517,19 @@ func (w *subRun) refund(ctx workflow.Context, r pendingRefund) {
 	}
 	if w.first != nil && r.Payment.ChargeID == w.first.ChargeID {
 		w.noteOrder(ctx, contract.StatusRefunded, "", nil) // RefundPayment wrote the timeline entry
+	}
+}
+
+// stopAtTelegram cancels the Telegram subscription (best effort: a failure
+// is on the timeline, and a later renewal is refused, refunded and cancelled
+// again).
+func (w *subRun) stopAtTelegram(ctx workflow.Context) {
+	err := workflow.ExecuteActivity(withBestEffort(ctx), a.CancelSubscription, activities.CancelInput{
+		SubscriptionID: w.in.SubscriptionID, UserID: w.in.UserID, ChargeID: w.st.FirstChargeID, By: "system",
+	}).Get(ctx, nil)
+	if err != nil {
+		w.noteOrder(ctx, "", "renewal_cancel_failed:"+w.st.FirstChargeID,
+			map[string]any{"charge_id": w.st.FirstChargeID, "error": causeText(err)})
 	}
 }
 

@@ -1,6 +1,9 @@
 package esimgotest
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"maps"
 	"math"
 	"net/http"
@@ -30,6 +33,11 @@ type Fault struct {
 	// CommitThenDelay does the work and then holds the answer this long, so a
 	// client with a shorter timeout gives up after the charge.
 	CommitThenDelay time.Duration
+	// CommitAfterGiveUp holds the request without answering until the client
+	// gives up (times out or drops the connection), and only then, this long
+	// after, does the work: the order appears in listings seconds after the
+	// client stopped waiting, so a lookup made right away finds nothing.
+	CommitAfterGiveUp time.Duration
 	// InsufficientBalance answers 400 "Insufficient balance" without charging.
 	InsufficientBalance bool
 }
@@ -143,6 +151,8 @@ func (f *Fake) serveFault(w http.ResponseWriter, r *http.Request, h http.Handler
 	case fault.CommitThenDrop:
 		h.ServeHTTP(httptest.NewRecorder(), r)
 		drop(w)
+	case fault.CommitAfterGiveUp > 0:
+		f.commitAfterGiveUp(r, h, fault.CommitAfterGiveUp)
 	case fault.CommitThenDelay > 0:
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
@@ -155,6 +165,25 @@ func (f *Fake) serveFault(w http.ResponseWriter, r *http.Request, h http.Handler
 	default:
 		h.ServeHTTP(w, r)
 	}
+}
+
+// commitAfterGiveUp waits for the client to give up, then commits the
+// request's work d later, on a copy of the request (its body read first).
+func (f *Fake) commitAfterGiveUp(r *http.Request, h http.Handler, d time.Duration) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	select {
+	case <-r.Context().Done():
+	case <-f.stop:
+		return
+	}
+	late := r.Clone(context.WithoutCancel(r.Context()))
+	time.AfterFunc(d, func() {
+		late.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(httptest.NewRecorder(), late)
+	})
 }
 
 // drop closes the connection without an answer, like a reset after eSIM Go committed.

@@ -261,6 +261,17 @@ func (f *Fake) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, f.wireOrder(f.orders[i], true))
 }
 
+// Age moves every order placed so far d into the past, as if that much time
+// had passed since: tests use it to resume an order "minutes later" without
+// waiting.
+func (f *Fake) Age(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, o := range f.orders {
+		o.created = o.created.Add(-d)
+	}
+}
+
 // Orders returns the transaction orders placed so far, oldest first
 // (validate requests create none).
 func (f *Fake) Orders() []esimgo.Order {

@@ -93,7 +93,7 @@ func esimstoreBinary(t *testing.T) string {
 	if runtime.GOOS == "windows" {
 		bin += ".exe"
 	}
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/esimstore")
+	cmd := exec.Command("go", "build", "-tags", "dev", "-o", bin, "../../../cmd/esimstore")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build esimstore: %v\n%s", err, out)
 	}
