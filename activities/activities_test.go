@@ -29,7 +29,7 @@ type rig struct {
 	// esimURL is the fake eSIM Go's base URL, for clients of other settings.
 	esimURL string
 	st      *store.Store
-	env  *testsuite.TestActivityEnvironment
+	env     *testsuite.TestActivityEnvironment
 }
 
 func newRig(t *testing.T) *rig {

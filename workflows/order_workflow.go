@@ -79,9 +79,9 @@ type orderRun struct {
 	// can carry: the payment, as the ledger recorded it. A resumed run,
 	// hours later, must still find what an earlier run bought.
 	lookupFrom time.Time
-	toRefund []pendingRefund
-	payments *intake
-	refunds  *refunder
+	toRefund   []pendingRefund
+	payments   *intake
+	refunds    *refunder
 
 	supportRefund  *contract.RefundRequest
 	supportHandled bool

@@ -84,8 +84,8 @@ type subRun struct {
 	ready      bool
 	invoiceErr error
 	approval
-	first      *contract.Payment
-	firstAt    time.Time // starts the first period's fulfilment deadline
+	first   *contract.Payment
+	firstAt time.Time // starts the first period's fulfilment deadline
 	// firstSince is the earliest time an eSIM Go order for the first charge
 	// can carry (see orderRun.lookupFrom).
 	firstSince time.Time
