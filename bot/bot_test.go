@@ -42,12 +42,26 @@ type stubLedger struct {
 	subs   []store.Subscription
 }
 
-func (l stubLedger) ListOrders(context.Context, store.OrderFilter) ([]store.Order, error) {
-	return l.orders, nil
+// The stub answers only for the buyer its rows belong to, so a sender id
+// that is narrowed or mixed up on the way finds nothing.
+func (l stubLedger) ListOrders(_ context.Context, f store.OrderFilter) ([]store.Order, error) {
+	var out []store.Order
+	for _, o := range l.orders {
+		if o.UserID == f.UserID {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
-func (l stubLedger) ListSubscriptions(context.Context, int64) ([]store.Subscription, error) {
-	return l.subs, nil
+func (l stubLedger) ListSubscriptions(_ context.Context, userID int64) ([]store.Subscription, error) {
+	var out []store.Subscription
+	for _, s := range l.subs {
+		if s.UserID == userID {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 type rig struct {
@@ -66,9 +80,10 @@ func newRig(t *testing.T, ledger stubLedger) rig {
 	return rig{h: &Handler{Orders: o, Ledger: ledger, Bot: b, MiniAppURL: "https://store.example/app/"}, fake: f, orders: o}
 }
 
+// Telegram user ids use up to 52 bits: a recent account and one at the limit.
 var (
-	en = telegram.User{ID: 11, FirstName: "Ann", LanguageCode: "en-GB"}
-	ru = telegram.User{ID: 12, FirstName: "Иван", LanguageCode: "ru"}
+	en = telegram.User{ID: 5_079_065_042, FirstName: "Ann", LanguageCode: "en-GB"}
+	ru = telegram.User{ID: 1<<52 - 1, FirstName: "Иван", LanguageCode: "ru"}
 )
 
 func msg(u telegram.User, id int64, text string) *telegram.Message {
@@ -90,7 +105,10 @@ func (r rig) lastReply(t *testing.T, user int64) telegramtest.ChatItem {
 
 func TestCommandsAnswerInTheBuyersLanguage(t *testing.T) {
 	ledger := stubLedger{
-		orders: []store.Order{{ID: "o-9", PlanName: "UK <1 GB>", Status: contract.StatusFulfilled, PriceStars: 137}},
+		orders: []store.Order{
+			{ID: "o-9", UserID: en.ID, PlanName: "UK <1 GB>", Status: contract.StatusFulfilled, PriceStars: 137},
+			{ID: "o-9", UserID: ru.ID, PlanName: "UK <1 GB>", Status: contract.StatusFulfilled, PriceStars: 137},
+		},
 	}
 	tests := []struct {
 		text string
@@ -163,7 +181,7 @@ func TestDeepLinkCreatesAChatOrder(t *testing.T) {
 			}
 			req := r.orders.created[0]
 			if req.PlanID != "esim_1GB_7D_GB_V2" || req.Source != contract.SourceChat || req.ChatID != en.ID ||
-				req.UserID != en.ID || req.IdempotencyKey != "chat:11:42" {
+				req.UserID != en.ID || req.IdempotencyKey != "chat:5079065042:42" {
 				t.Errorf("request = %+v", req)
 			}
 			var texts []string
@@ -181,9 +199,9 @@ func TestDeepLinkCreatesAChatOrder(t *testing.T) {
 }
 
 func TestCancelCommand(t *testing.T) {
-	one := []store.Subscription{{ID: "sub-a", PlanID: "esim_1GB", Status: contract.SubActive},
-		{ID: "sub-old", PlanID: "esim_1GB", Status: contract.SubCanceled}}
-	two := append([]store.Subscription{{ID: "sub-b", PlanID: "esim_3GB", Status: contract.SubActive}}, one...)
+	one := []store.Subscription{{ID: "sub-a", UserID: ru.ID, PlanID: "esim_1GB", Status: contract.SubActive},
+		{ID: "sub-old", UserID: ru.ID, PlanID: "esim_1GB", Status: contract.SubCanceled}}
+	two := append([]store.Subscription{{ID: "sub-b", UserID: ru.ID, PlanID: "esim_3GB", Status: contract.SubActive}}, one...)
 	tests := []struct {
 		name      string
 		subs      []store.Subscription
@@ -231,9 +249,9 @@ func TestSetupRegistersMenus(t *testing.T) {
 func TestGroupsAndSubscriptionUpdates(t *testing.T) {
 	r := newRig(t, stubLedger{})
 	group := msg(en, 1, "/help")
-	group.Chat = telegram.Chat{ID: -100, Type: "supergroup"}
-	if err := r.h.HandleMessage(context.Background(), group); err != nil || len(r.fake.Chat(-100)) != 0 {
-		t.Errorf("group message answered: %v %v", err, r.fake.Chat(-100))
+	group.Chat = telegram.Chat{ID: -1_002_233_445_566, Type: "supergroup"}
+	if err := r.h.HandleMessage(context.Background(), group); err != nil || len(r.fake.Chat(group.Chat.ID)) != 0 {
+		t.Errorf("group message answered: %v %v", err, r.fake.Chat(group.Chat.ID))
 	}
 	err := r.h.HandleSubscription(context.Background(), &telegram.SubscriptionUpdate{User: en, InvoicePayload: "sub-a", State: "canceled"})
 	if err != nil || len(r.orders.states) != 1 || r.orders.states[0] != (contract.SubscriptionStateChange{UserID: en.ID, State: "canceled"}) {

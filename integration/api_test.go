@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func TestAPIContract(t *testing.T) {
 		{"admin refund without token", "POST", "/admin/orders/" + c.OrderID + "/refund", nil, map[string]string{"reason": "x"}, 401, "unauthorized"},
 		{"admin refund unpaid", "POST", "/admin/orders/" + c.OrderID + "/refund", s.admin(), map[string]string{"reason": "x"}, 409, "not_paid"},
 		{"admin refund unknown", "POST", "/admin/orders/nope/refund", s.admin(), map[string]string{"reason": "x"}, 404, "order_not_found"},
-		{"admin list", "GET", "/admin/orders?status=awaiting_payment&user_id=1001", s.admin(), nil, 200, ""},
+		{"admin list", "GET", "/admin/orders?status=awaiting_payment&user_id=" + fmt.Sprint(alice.ID), s.admin(), nil, 200, ""},
 		{"admin list bad status", "GET", "/admin/orders?status=lost", s.admin(), nil, 422, "invalid_status"},
 		{"admin list without token", "GET", "/admin/orders", nil, nil, 401, "unauthorized"},
 		{"admin order", "GET", "/admin/orders/" + c.OrderID, s.admin(), nil, 200, ""},

@@ -25,9 +25,11 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
+// Buyers have ids above 2^32, as every Telegram account made in recent
+// years does (ids use up to 52 bits); TestIDsEndToEnd covers small ones.
 var (
-	alice = telegram.User{ID: 1001, FirstName: "Alice", LanguageCode: "en"}
-	boris = telegram.User{ID: 1002, FirstName: "Boris", LanguageCode: "ru"}
+	alice = telegram.User{ID: 5_079_065_042, FirstName: "Alice", LanguageCode: "en"}
+	boris = telegram.User{ID: 6_120_448_391, FirstName: "Boris", LanguageCode: "ru"}
 )
 
 type shop struct {

@@ -136,21 +136,21 @@ func TestOrderDetailsGroupsRowsByOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, id := range []string{"o1", "o2", "o3"} {
-		if err := s.CreateOrder(ctx, store.Order{ID: id, UserID: 9, ChatID: 9, PlanID: "p1", Status: "awaiting_payment",
+		if err := s.CreateOrder(ctx, store.Order{ID: id, UserID: 5_079_065_042, ChatID: 5_079_065_042, PlanID: "p1", Status: "awaiting_payment",
 			PriceUSD: decimal.RequireFromString("1.77"), PriceStars: 137, QuoteExpiresAt: time.Now(), Source: "miniapp"}); err != nil {
 			t.Fatal(err)
 		}
 		for j := 0; j <= i; j++ { // o1 gets one payment, o2 two, o3 three
-			if _, err := s.RecordPayment(ctx, store.Payment{ChargeID: fmt.Sprintf("%s-ch%d", id, j), OrderID: id, UserID: 9,
+			if _, err := s.RecordPayment(ctx, store.Payment{ChargeID: fmt.Sprintf("%s-ch%d", id, j), OrderID: id, UserID: 5_079_065_042,
 				Currency: "XTR", TotalAmount: 137, InvoicePayload: id}); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if err := s.RequestRefund(ctx, store.RefundRow{ChargeID: "o2-ch1", OrderID: "o2", UserID: 9, Stars: 137, Reason: "dup", RequestedBy: "system"}); err != nil {
+	if err := s.RequestRefund(ctx, store.RefundRow{ChargeID: "o2-ch1", OrderID: "o2", UserID: 5_079_065_042, Stars: 137, Reason: "dup", RequestedBy: "system"}); err != nil {
 		t.Fatal(err)
 	}
-	details, err := s.OrderDetails(ctx, store.OrderFilter{UserID: 9})
+	details, err := s.OrderDetails(ctx, store.OrderFilter{UserID: 5_079_065_042})
 	if err != nil {
 		t.Fatal(err)
 	}

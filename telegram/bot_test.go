@@ -18,7 +18,8 @@ import (
 
 const webhookSecret = "wh_secret-1"
 
-var buyer = telegram.User{ID: 4242, FirstName: "Ada", Username: "ada", LanguageCode: "en"}
+// buyer has an id above 2^32, as every recent Telegram account does.
+var buyer = telegram.User{ID: 5_079_065_042, FirstName: "Ada", Username: "ada", LanguageCode: "en"}
 
 // pngBytes is enough of a PNG for content sniffing.
 var pngBytes = append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64)...)
@@ -306,7 +307,7 @@ func TestWireFormats(t *testing.T) {
 	}
 	c := fake.Calls("sendPhoto")[0]
 	f, ok := c.File("photo")
-	if !ok || !bytes.Equal(f.Data, pngBytes) || f.Name != "esim-qr.png" || c.Param("parse_mode") != "HTML" || c.Param("chat_id") != "4242" {
+	if !ok || !bytes.Equal(f.Data, pngBytes) || f.Name != "esim-qr.png" || c.Param("parse_mode") != "HTML" || c.Param("chat_id") != "5079065042" {
 		t.Fatalf("sendPhoto call = %+v", c)
 	}
 

@@ -15,11 +15,11 @@ const testToken = "7000000001:AAFakeTokenForTestsOnly_0123456789a"
 var testNow = time.Date(2026, 7, 20, 12, 0, 0, 0, time.UTC)
 
 func testUser() User {
-	return User{ID: 42, FirstName: "Ada", LastName: "L", Username: "ada", LanguageCode: "en", IsPremium: true, PhotoURL: "https://t.me/i/userpic/320/ada.jpg"}
+	return User{ID: 5_079_065_042, FirstName: "Ada", LastName: "L", Username: "ada", LanguageCode: "en", IsPremium: true, PhotoURL: "https://t.me/i/userpic/320/ada.jpg"}
 }
 
 func TestValidateInitData(t *testing.T) {
-	extra := url.Values{"query_id": {"AAH1"}, "start_param": {"plan_de"}, "chat_type": {"sender"}, "chat_instance": {"-99"}}
+	extra := url.Values{"query_id": {"AAH1"}, "start_param": {"plan_de"}, "chat_type": {"sender"}, "chat_instance": {"-3788475317572404878"}}
 	good := SignInitData(testToken, testUser(), testNow.Add(-time.Hour), extra)
 
 	tamper := func(raw, key, val string) string {
@@ -70,7 +70,7 @@ func TestValidateInitData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := InitData{User: testUser(), AuthDate: testNow.Add(-time.Hour), QueryID: "AAH1", StartParam: "plan_de", ChatType: "sender", ChatInstance: "-99"}
+	want := InitData{User: testUser(), AuthDate: testNow.Add(-time.Hour), QueryID: "AAH1", StartParam: "plan_de", ChatType: "sender", ChatInstance: "-3788475317572404878"}
 	if got.User != want.User || !got.AuthDate.Equal(want.AuthDate) || got.QueryID != want.QueryID ||
 		got.StartParam != want.StartParam || got.ChatType != want.ChatType || got.ChatInstance != want.ChatInstance {
 		t.Fatalf("got %+v\nwant %+v", got, want)
@@ -82,7 +82,7 @@ func TestValidateInitData(t *testing.T) {
 // stays inside the HMAC input.
 func TestValidateInitDataTelegramShape(t *testing.T) {
 	fields := url.Values{
-		"user":      {`{"id":42,"first_name":"Ada","photo_url":"https:\/\/t.me\/i\/userpic\/320\/a.svg"}`},
+		"user":      {`{"id":4503599627370495,"first_name":"Ada","photo_url":"https:\/\/t.me\/i\/userpic\/320\/a.svg"}`},
 		"auth_date": {"1784548800"},
 		"signature": {"abc-_"},
 	}
@@ -91,12 +91,35 @@ func TestValidateInitDataTelegramShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.User.PhotoURL != "https://t.me/i/userpic/320/a.svg" {
-		t.Fatalf("photo_url = %q", got.User.PhotoURL)
+	if got.User.PhotoURL != "https://t.me/i/userpic/320/a.svg" || got.User.ID != 1<<52-1 {
+		t.Fatalf("user = %+v", got.User)
 	}
 	// Excluding signature from the HMAC would be a different string.
 	if dataCheckString(fields, "hash") == dataCheckString(fields, "hash", "signature") {
 		t.Fatal("signature not part of the data-check-string")
+	}
+}
+
+// Telegram user ids use up to 52 bits; both signature schemes must hand
+// every one back exactly.
+func TestInitDataCarries52BitIDs(t *testing.T) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const botID = 7000000001
+	for _, id := range []int64{1, 1<<31 - 1, 1 << 31, 5_079_065_042, 1<<52 - 1} {
+		u := testUser()
+		u.ID = id
+		at := testNow.Add(-time.Minute)
+		got, err := ValidateInitData(SignInitData(testToken, u, at, nil), testToken, time.Hour, testNow)
+		if err != nil || got.User.ID != id {
+			t.Errorf("HMAC %d: got %d, %v", id, got.User.ID, err)
+		}
+		got, err = ValidateInitDataEd25519(SignInitDataEd25519(priv, botID, testToken, u, at, nil), botID, pub, time.Hour, testNow)
+		if err != nil || got.User.ID != id {
+			t.Errorf("Ed25519 %d: got %d, %v", id, got.User.ID, err)
+		}
 	}
 }
 
@@ -123,7 +146,7 @@ func TestValidateInitDataEd25519(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid: %v", err)
 	}
-	if got.User.ID != 42 || got.QueryID != "Q" {
+	if got.User.ID != testUser().ID || got.QueryID != "Q" {
 		t.Fatalf("got %+v", got)
 	}
 	// Telegram sends hash and signature together; the HMAC must accept it too.

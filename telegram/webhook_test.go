@@ -28,38 +28,38 @@ func TestCheckSecret(t *testing.T) {
 
 func TestParseUpdate(t *testing.T) {
 	t.Run("successful_payment", func(t *testing.T) {
-		u, err := ParseUpdate([]byte(`{"update_id":10,"message":{"message_id":5,"from":{"id":42,"is_bot":false,"first_name":"Ada"},
-		  "chat":{"id":42,"type":"private","first_name":"Ada"},"date":1784548800,"new_field":{"x":1},
+		u, err := ParseUpdate([]byte(`{"update_id":10,"message":{"message_id":5,"from":{"id":4503599627370495,"is_bot":false,"first_name":"Ada"},
+		  "chat":{"id":4503599627370495,"type":"private","first_name":"Ada"},"date":1784548800,"new_field":{"x":1},
 		  "successful_payment":{"currency":"XTR","total_amount":137,"invoice_payload":"ord_1",
 		    "subscription_expiration_date":1787140800,"is_recurring":true,"is_first_recurring":true,
-		    "telegram_payment_charge_id":"stx1","provider_payment_charge_id":"42_1"}}}`))
+		    "telegram_payment_charge_id":"stx1","provider_payment_charge_id":"4503599627370495_1"}}}`))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sp := u.Message.SuccessfulPayment
 		if u.UpdateID != 10 || sp == nil || sp.TotalAmount != 137 || sp.InvoicePayload != "ord_1" || !sp.IsRecurring ||
 			!sp.IsFirstRecurring || sp.SubscriptionExpirationDate != 1787140800 || sp.TelegramPaymentChargeID != "stx1" ||
-			u.Message.From.ID != 42 || u.Message.Chat.ID != 42 {
+			u.Message.From.ID != 1<<52-1 || u.Message.Chat.ID != 1<<52-1 {
 			t.Fatalf("got %+v %+v", u, sp)
 		}
 	})
 	t.Run("refunded_payment", func(t *testing.T) {
-		u, err := ParseUpdate([]byte(`{"update_id":11,"message":{"message_id":6,"chat":{"id":42,"type":"private"},"date":1,
+		u, err := ParseUpdate([]byte(`{"update_id":11,"message":{"message_id":6,"chat":{"id":5079065042,"type":"private"},"date":1,
 		  "refunded_payment":{"currency":"XTR","total_amount":137,"invoice_payload":"ord_1","telegram_payment_charge_id":"stx1"}}}`))
 		if err != nil || u.Message.RefundedPayment == nil || u.Message.RefundedPayment.TelegramPaymentChargeID != "stx1" {
 			t.Fatalf("got %+v, %v", u, err)
 		}
 	})
 	t.Run("pre_checkout_query", func(t *testing.T) {
-		u, err := ParseUpdate([]byte(`{"update_id":12,"pre_checkout_query":{"id":"99","from":{"id":42,"first_name":"Ada"},
+		u, err := ParseUpdate([]byte(`{"update_id":12,"pre_checkout_query":{"id":"99","from":{"id":5079065042,"first_name":"Ada"},
 		  "currency":"XTR","total_amount":137,"invoice_payload":"ord_1","order_info":{}}}`))
-		if err != nil || u.PreCheckoutQuery == nil || u.PreCheckoutQuery.ID != "99" || u.PreCheckoutQuery.From.ID != 42 {
+		if err != nil || u.PreCheckoutQuery == nil || u.PreCheckoutQuery.ID != "99" || u.PreCheckoutQuery.From.ID != 5_079_065_042 {
 			t.Fatalf("got %+v, %v", u, err)
 		}
 	})
 	t.Run("subscription", func(t *testing.T) {
-		u, err := ParseUpdate([]byte(`{"update_id":13,"subscription":{"user":{"id":42,"first_name":"Ada"},"invoice_payload":"ord_1","state":"canceled"}}`))
-		if err != nil || u.Subscription == nil || u.Subscription.State != SubscriptionCanceled {
+		u, err := ParseUpdate([]byte(`{"update_id":13,"subscription":{"user":{"id":5079065042,"first_name":"Ada"},"invoice_payload":"ord_1","state":"canceled"}}`))
+		if err != nil || u.Subscription == nil || u.Subscription.State != SubscriptionCanceled || u.Subscription.User.ID != 5_079_065_042 {
 			t.Fatalf("got %+v, %v", u, err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestSupportCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	buyer := telegram.User{ID: 4242, FirstName: "Dana", LanguageCode: "en"}
+	buyer := telegram.User{ID: 5_079_065_042, FirstName: "Dana", LanguageCode: "en"} // a recent account: above 2^32
 	inv, err := s.App.Orders.Create(ctx, checkout.CreateRequest{UserID: buyer.ID, ChatID: buyer.ID, PlanID: "esim_1GB_7D_GB_V2",
 		Source: contract.SourceMiniApp, IdempotencyKey: "cli"})
 	if err != nil {
@@ -70,9 +71,21 @@ func TestSupportCommands(t *testing.T) {
 	t.Setenv("TELEGRAM_BOT_TOKEN", s.Cfg.TelegramBotToken)
 
 	var code int
-	out := captureStdout(t, func() { code = run(ctx, []string{"orders", "--status", "fulfilled", "--user", "4242"}) })
-	if code != 0 || !strings.Contains(out, inv.OrderID) || !strings.Contains(out, "fulfilled") {
+	out := captureStdout(t, func() { code = run(ctx, []string{"orders", "--status", "fulfilled", "--user", "5079065042"}) })
+	if code != 0 || !strings.Contains(out, inv.OrderID) || !strings.Contains(out, "fulfilled") || !strings.Contains(out, "5079065042") {
 		t.Fatalf("orders: code %d\n%s", code, out)
+	}
+	// Telegram user ids use up to 52 bits; --user finds each buyer's own order.
+	for _, id := range []int64{1, 1<<31 - 1, 1 << 31, 1<<52 - 1} {
+		theirs, err := s.App.Orders.Create(ctx, checkout.CreateRequest{UserID: id, ChatID: id, PlanID: "esim_1GB_7D_GB_V2",
+			Source: contract.SourceMiniApp, IdempotencyKey: "cli"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := captureStdout(t, func() { code = run(ctx, []string{"orders", "--user", strconv.FormatInt(id, 10)}) })
+		if code != 0 || !strings.Contains(out, theirs.OrderID) || strings.Contains(out, inv.OrderID) {
+			t.Errorf("orders --user %d: code %d, want only %s\n%s", id, code, theirs.OrderID, out)
+		}
 	}
 	out = captureStdout(t, func() { code = run(ctx, []string{"order", inv.OrderID}) })
 	for _, want := range []string{"status   fulfilled", "payment  ", "esim     ", "timeline", "paid", "delivered"} {

@@ -2,6 +2,7 @@ package telegramtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -148,7 +149,7 @@ func (f *Fake) Flush(ctx context.Context) error {
 	queue := f.pending
 	f.pending = nil
 	f.mu.Unlock()
-	slices.SortFunc(queue, func(a, b outbound) int { return int(a.id - b.id) })
+	slices.SortFunc(queue, func(a, b outbound) int { return cmp.Compare(a.id, b.id) })
 	var firstErr error
 	for _, u := range queue {
 		if _, err := f.deliver(ctx, u); err != nil && firstErr == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +18,8 @@ import (
 	"github.com/starsesim/esimstore/telegram"
 )
 
-var ada = telegram.User{ID: 77, FirstName: "Ada"}
+// ada has an id above 2^32, like every account made in recent years.
+var ada = telegram.User{ID: 5_079_065_042, FirstName: "Ada"}
 
 type answer struct {
 	Ok          bool            `json:"ok"`
@@ -65,17 +67,17 @@ func TestRoutingAndAuth(t *testing.T) {
 		t.Fatalf("case-insensitive method: %d %+v", code, a)
 	}
 	// Query parameters on GET and form bodies are accepted like on Telegram.
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/bot"+f.Token()+"/sendMessage?chat_id=77&text=hello", nil)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/bot"+f.Token()+"/sendMessage?chat_id=5079065042&text=hello", nil)
 	if code, a := do(t, req); code != 200 || !a.Ok {
 		t.Fatalf("GET: %d %+v", code, a)
 	}
-	form := url.Values{"chat_id": {"77"}, "text": {"<b>hi</b>"}, "parse_mode": {"HTML"}}
+	form := url.Values{"chat_id": {"5079065042"}, "text": {"<b>hi</b>"}, "parse_mode": {"HTML"}}
 	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/bot"+f.Token()+"/sendMessage", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if code, a := do(t, req); code != 200 || !a.Ok {
 		t.Fatalf("form: %d %+v", code, a)
 	}
-	if chat := f.Chat(77); len(chat) != 2 || chat[1].Text != "<b>hi</b>" || chat[1].ParseMode != "HTML" {
+	if chat := f.Chat(ada.ID); len(chat) != 2 || chat[1].Text != "<b>hi</b>" || chat[1].ParseMode != "HTML" {
 		t.Fatalf("chat = %+v", chat)
 	}
 }
@@ -149,6 +151,26 @@ func (w *webhook) ids(kind string) []int64 {
 		}
 	}
 	return out
+}
+
+// paymentMessage decodes the delivered successful_payment (or
+// refunded_payment) message of a charge.
+func (w *webhook) paymentMessage(t *testing.T, chargeID string, refunded bool) telegram.Message {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, u := range w.updates {
+		var m telegram.Message
+		if json.Unmarshal(u["message"], &m) != nil || m.From == nil {
+			continue
+		}
+		if !refunded && m.SuccessfulPayment != nil && m.SuccessfulPayment.TelegramPaymentChargeID == chargeID ||
+			refunded && m.RefundedPayment != nil && m.RefundedPayment.TelegramPaymentChargeID == chargeID {
+			return m
+		}
+	}
+	t.Fatalf("no payment message for %s (refunded %v)", chargeID, refunded)
+	return telegram.Message{}
 }
 
 func newBotFor(t *testing.T, f *Fake, srv *httptest.Server) *telegram.Bot {
@@ -331,8 +353,8 @@ func TestRefundValidation(t *testing.T) {
 	f, srv := NewServer(t, Options{})
 	for _, tc := range []struct{ body, want string }{
 		{`{"telegram_payment_charge_id":"x"}`, `Bad Request: parameter "user_id" is required`},
-		{`{"user_id":77}`, "Bad Request: CHARGE_ID_EMPTY"},
-		{`{"user_id":77,"telegram_payment_charge_id":"nope"}`, "Bad Request: CHARGE_NOT_FOUND"},
+		{`{"user_id":5079065042}`, "Bad Request: CHARGE_ID_EMPTY"},
+		{`{"user_id":5079065042,"telegram_payment_charge_id":"nope"}`, "Bad Request: CHARGE_NOT_FOUND"},
 	} {
 		if code, a := postJSON(t, srv, f.Token(), "refundStarPayment", tc.body); code != 400 || a.Description != tc.want {
 			t.Errorf("%s: %d %q", tc.body, code, a.Description)
@@ -347,6 +369,58 @@ func TestRefundValidation(t *testing.T) {
 	}
 	if len(f.Refunds()) != 0 {
 		t.Fatal("refund recorded")
+	}
+}
+
+// Telegram ids use up to 52 bits (user ids above 2^32 are normal, a
+// supergroup's chat id is -100 followed by ten digits): every one must reach
+// the webhook, the chat, the ledger and a refund unchanged, through the real
+// client.
+func TestIDsUpTo52Bits(t *testing.T) {
+	wh := &webhook{}
+	whSrv := httptest.NewServer(wh)
+	t.Cleanup(whSrv.Close)
+	f, srv := NewServer(t, Options{WebhookURL: whSrv.URL})
+	bot := newBotFor(t, f, srv)
+	wh.onPCQ = approveAll(t, bot)
+	link, err := bot.CreateInvoiceLink(t.Context(), telegram.Invoice{Title: "t", Description: "d", Payload: "p", Stars: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bot.SendMessage(t.Context(), -1_002_233_445_566, "to a supergroup"); err != nil {
+		t.Fatalf("supergroup chat: %v", err)
+	}
+	if chat := f.Chat(-1_002_233_445_566); len(chat) != 1 {
+		t.Fatalf("supergroup chat = %+v", chat)
+	}
+	for _, id := range []int64{1, 1<<31 - 1, 1 << 31, 5_079_065_042, 1<<52 - 1} {
+		t.Run(fmt.Sprint(id), func(t *testing.T) {
+			u := telegram.User{ID: id, FirstName: "b"}
+			if err := bot.SendMessage(t.Context(), id, "hi"); err != nil {
+				t.Fatal(err)
+			}
+			res, err := f.Pay(t.Context(), link, u)
+			if err != nil || !res.Delivered {
+				t.Fatalf("Pay: %+v %v", res, err)
+			}
+			if m := wh.paymentMessage(t, res.ChargeID, false); m.From.ID != id || m.Chat.ID != id {
+				t.Errorf("successful_payment from %d in chat %d", m.From.ID, m.Chat.ID)
+			}
+			txs, err := bot.StarTransactions(t.Context(), 0, 100)
+			if err != nil || txs[len(txs)-1].Source.User.ID != id {
+				t.Fatalf("ledger = %+v, %v", txs, err)
+			}
+			if err := bot.RefundStarPayment(t.Context(), id, res.ChargeID); err != nil {
+				t.Fatalf("refund: %v", err)
+			}
+			f.Wait()
+			if m := wh.paymentMessage(t, res.ChargeID, true); m.From.ID != id || m.Chat.ID != id {
+				t.Errorf("refunded_payment from %d in chat %d", m.From.ID, m.Chat.ID)
+			}
+			if chat := f.Chat(id); len(chat) < 2 || !chat[0].FromBot || chat[0].Text != "hi" || chat[1].ChargeID != res.ChargeID {
+				t.Fatalf("chat = %+v", chat)
+			}
+		})
 	}
 }
 
@@ -393,7 +467,7 @@ func TestConcurrentPayments(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			u := telegram.User{ID: int64(1000 + i), FirstName: "b"}
+			u := telegram.User{ID: 1<<31 - 10 + int64(i), FirstName: "b"} // across the int32 border
 			if res, err := f.Pay(t.Context(), link, u); err != nil || !res.Delivered {
 				t.Errorf("Pay: %+v %v", res, err)
 			}

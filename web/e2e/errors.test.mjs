@@ -2,14 +2,14 @@
 // (no Stars) and losing the connection.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TEST_TIMEOUT, launchBrowser, openPlan, openSim, paySheet, tapMainButton } from './helpers.mjs';
+import { ALICE, CAROL, TEST_TIMEOUT, launchBrowser, openPlan, openSim, paySheet, tapMainButton } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
 test('a refused payment leaves the order payable and says why', { timeout: TEST_TIMEOUT }, async () => {
-  const { page, app, problems, context } = await openSim(browser, { user: '1003' }); // Carol has no Stars
+  const { page, app, problems, context } = await openSim(browser, { user: CAROL }); // Carol has no Stars
   try {
     await openPlan(app, 'GB');
     await tapMainButton(page);
@@ -30,7 +30,7 @@ test('a refused payment leaves the order payable and says why', { timeout: TEST_
 });
 
 test('going offline is reported, and Buy explains it', { timeout: TEST_TIMEOUT }, async () => {
-  const { page, app, context } = await openSim(browser, { user: '1001' });
+  const { page, app, context } = await openSim(browser, { user: ALICE });
   try {
     await openPlan(app, 'FR');
     await context.setOffline(true);

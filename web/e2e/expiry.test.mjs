@@ -4,7 +4,7 @@
 // a second sandbox whose INVOICE_TTL is a few seconds (scripts/browser-test.sh).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TEST_TIMEOUT, SLOW, launchBrowser, openPlan, openSim, paySheet, tapMainButton } from './helpers.mjs';
+import { ALICE, TEST_TIMEOUT, SLOW, launchBrowser, openPlan, openSim, paySheet, tapMainButton } from './helpers.mjs';
 
 const SHORT = (process.env.E2E_SHORT_TTL_URL ?? '').replace(/\/$/, '');
 if (!SHORT) throw new Error('E2E_SHORT_TTL_URL is not set; run scripts/browser-test.sh');
@@ -14,7 +14,7 @@ before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
 test('an expired quote is refused at payment and the Mini App offers a fresh price', { timeout: TEST_TIMEOUT }, async () => {
-  const { page, app, problems, context } = await openSim(browser, { user: '1001', base: SHORT });
+  const { page, app, problems, context } = await openSim(browser, { user: ALICE, base: SHORT });
   try {
     await openPlan(app, 'GB');
     await tapMainButton(page);
@@ -32,7 +32,7 @@ test('an expired quote is refused at payment and the Mini App offers a fresh pri
     assert.match(await app.locator('#order-status').textContent(), /expired/i);
     // Buy again starts a new order at the current price.
     assert.match(await page.locator('#main-button').textContent(), /Buy again/i);
-    const res = await fetch(`${SHORT}/sim/api/chat?user_id=1001`);
+    const res = await fetch(`${SHORT}/sim/api/chat?user_id=${ALICE}`);
     const items = (await res.json()).items ?? [];
     assert.equal(items.filter((i) => i.kind === 'photo').length, 0, 'no eSIM may be delivered');
     // Buy again shows the plan with its current price; buying makes a new order.

@@ -26,9 +26,15 @@ export async function launchBrowser() {
   });
 }
 
-// openSim opens the simulator for a test user ("1001", "1002", … or "forged")
-// and waits until the Mini App inside has rendered its catalogue.
-export async function openSim(browser, { user = '1001', theme = 'light', platform = 'web', base = BASE } = {}) {
+// The simulator's test users (internal/dev/sim): recent accounts have ids
+// above 2^32, Boris keeps an old small one.
+export const ALICE = '5079065042';
+export const BORIS = '1002';
+export const CAROL = '7301245889'; // no Stars
+
+// openSim opens the simulator for a test user (ALICE, BORIS, CAROL or
+// "forged") and waits until the Mini App inside has rendered its catalogue.
+export async function openSim(browser, { user = ALICE, theme = 'light', platform = 'web', base = BASE } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   const page = await context.newPage();
   const problems = [];

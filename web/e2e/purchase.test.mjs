@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  SLOW, TEST_TIMEOUT, apiGet, appFrame, chatItems, decodeQR, fetchBytes, launchBrowser, openPlan, openSim, paySheet,
+  ALICE, SLOW, TEST_TIMEOUT, apiGet, appFrame, chatItems, decodeQR, fetchBytes, launchBrowser, openPlan, openSim, paySheet,
   qrFromImage, screenshot, setTheme, tapMainButton,
 } from './helpers.mjs';
 
@@ -27,7 +27,7 @@ async function expectDelivered(page, app) {
 }
 
 test('Alice buys a plan and gets the QR in the Mini App and in the chat (light theme)', { timeout: TEST_TIMEOUT }, async () => {
-  const { page, app, problems, context } = await openSim(browser, { user: '1001', theme: 'light', platform: 'ios' });
+  const { page, app, problems, context } = await openSim(browser, { user: ALICE, theme: 'light', platform: 'ios' });
   try {
     await screenshot(page.locator('.phone'), 'catalogue-light');
 
@@ -70,7 +70,7 @@ test('Alice buys a plan and gets the QR in the Mini App and in the chat (light t
     // The chat pane shows the bot's photo; one of the photos is this QR.
     await page.locator(`#chat-log li[data-kind="payment"][data-order-id="${orderId}"]`).waitFor({ timeout: SLOW });
     await page.locator('#chat-log img.chat-photo').first().waitFor({ timeout: SLOW });
-    const photos = (await chatItems(1001)).filter((it) => it.kind === 'photo');
+    const photos = (await chatItems(ALICE)).filter((it) => it.kind === 'photo');
     const decoded = await Promise.all(photos.map(async (p) => decodeQR(await fetchBytes(p.photo_url))));
     assert.ok(decoded.includes(lpa), `no chat photo decodes to ${lpa}: ${decoded}`);
     await screenshot(page, 'chat-delivered');
@@ -86,7 +86,7 @@ test('Alice buys a plan and gets the QR in the Mini App and in the chat (light t
 });
 
 test('cancel, then pay again, in the dark theme', { timeout: TEST_TIMEOUT }, async () => {
-  const { page, app, problems, context } = await openSim(browser, { user: '1001', theme: 'light' });
+  const { page, app, problems, context } = await openSim(browser, { user: ALICE, theme: 'light' });
   try {
     await setTheme(page, 'dark'); // theme_changed on the running app, no reload
     await screenshot(page.locator('.phone'), 'catalogue-dark');

@@ -2,7 +2,7 @@
 // refunds the Stars. Boris uses the Russian UI.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SLOW, TEST_TIMEOUT, apiGet, appFrame, launchBrowser, openPlan, openSim, paySheet, screenshot, setFault, tapMainButton } from './helpers.mjs';
+import { BORIS, SLOW, TEST_TIMEOUT, apiGet, appFrame, launchBrowser, openPlan, openSim, paySheet, screenshot, setFault, tapMainButton } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -16,7 +16,7 @@ after(async () => {
 
 test('a refused eSIM order is refunded and the Mini App says so (ru)', { timeout: TEST_TIMEOUT }, async () => {
   await setFault('esim_refuses', true);
-  const { page, app, problems, context } = await openSim(browser, { user: '1002' });
+  const { page, app, problems, context } = await openSim(browser, { user: BORIS });
   try {
     assert.equal(await app.locator('#tab-catalogue').textContent(), 'Каталог');
     assert.equal(await page.locator('#fault-esim_refuses').isChecked(), true);

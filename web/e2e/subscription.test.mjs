@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BASE, SLOW, TEST_TIMEOUT, apiGet, appFrame, chatItems, decodeQR, launchBrowser, openPlan, openSim, paySheet,
+  ALICE, BASE, BORIS, SLOW, TEST_TIMEOUT, apiGet, appFrame, chatItems, decodeQR, launchBrowser, openPlan, openSim, paySheet,
   qrFromImage, screenshot,
 } from './helpers.mjs';
 
@@ -34,7 +34,7 @@ async function subscriptionOf(initData, id) {
 }
 
 test('Alice subscribes monthly, a renewal tops up the same eSIM, and she cancels from My eSIMs', { timeout: TEST_TIMEOUT }, async () => {
-  const { page, app, problems, context } = await openSim(browser, { user: '1001', theme: 'light', platform: 'android' });
+  const { page, app, problems, context } = await openSim(browser, { user: ALICE, theme: 'light', platform: 'android' });
   try {
     const initData = await appFrame(page).evaluate(() => window.Telegram.WebApp.initData);
     const subsBefore = (await apiGet('/api/subscriptions', initData)).body;
@@ -104,10 +104,10 @@ test('Alice subscribes monthly, a renewal tops up the same eSIM, and she cancels
     const renewed = await subscriptionOf(initData, subId);
     assert.equal(renewed.iccid, sub.iccid, 'a renewal must top up the same eSIM');
     assert.equal(renewed.status, 'active');
-    const notice = await eventually('renewal notice in the chat', async () => (await chatItems(1001))
+    const notice = await eventually('renewal notice in the chat', async () => (await chatItems(ALICE))
       .find((it) => it.from_bot && it.kind === 'text' && it.text.includes(sub.iccid) && /renew/i.test(it.text)));
     assert.ok(notice);
-    const payments = (await chatItems(1001)).filter((it) => it.kind === 'payment' && it.order_id === subId);
+    const payments = (await chatItems(ALICE)).filter((it) => it.kind === 'payment' && it.order_id === subId);
     assert.equal(payments.length, 2, 'first payment and one renewal');
     await page.locator(`#subscriptions li[data-subscription-id="${subId}"]`, { hasText: '2 charges' }).waitFor({ timeout: 10_000 });
     await screenshot(page, 'subscription-renewed');
@@ -171,7 +171,7 @@ test('Alice subscribes monthly, a renewal tops up the same eSIM, and she cancels
 });
 
 test('the subscription offer is translated (ru)', { timeout: TEST_TIMEOUT }, async () => {
-  const { app, problems, context } = await openSim(browser, { user: '1002' });
+  const { app, problems, context } = await openSim(browser, { user: BORIS });
   try {
     await openPlan(app, 'DE');
     assert.match(await app.locator('#subscribe').textContent(), /^Подписка · \d+ ⭐ за 30 дней$/);

@@ -26,8 +26,9 @@ type loader struct {
 	recs []*orderRec
 }
 
-// firstBuyer keeps bench buyers clear of the sandbox's named test users.
-const firstBuyer = 5_000_000
+// firstBuyer gives bench buyers ids above 2^32, like recent Telegram
+// accounts, clear of the simulator's named test users.
+const firstBuyer = 6_000_000_000
 
 func newLoader(s *stack) *loader {
 	l := &loader{s: s, client: &http.Client{Timeout: 30 * time.Second, Transport: newTransport()}}

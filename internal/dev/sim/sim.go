@@ -7,17 +7,17 @@
 // JSON endpoints (errors are {"error": code, "message": text}):
 //
 //	GET  /sim/api/config               → {"temporal_ui_url": "http://127.0.0.1:8233", "bot_username": "…"}
-//	GET  /sim/api/users                → [{"id":1001,"first_name":"Alice","username":"alice","language_code":"en","label":"Alice (en)"}, …]
-//	POST /sim/api/initdata             {"user_id":1001[,"forged":true]} → {"init_data":"query_id=…&user=…&hash=…","user":{…}}
+//	GET  /sim/api/users                → [{"id":5079065042,"first_name":"Alice","username":"alice","language_code":"en","label":"Alice (en)"}, …]
+//	POST /sim/api/initdata             {"user_id":5079065042[,"forged":true]} → {"init_data":"query_id=…&user=…&hash=…","user":{…}}
 //	GET  /sim/api/invoice?link=…       → {"link","title","description","amount","currency","order_id"}
-//	POST /sim/api/pay                  {"invoice_link":"…","user_id":1001}
+//	POST /sim/api/pay                  {"invoice_link":"…","user_id":5079065042}
 //	                                   → {"approved":true,"error_message":"","charge_id":"…","delivered":true,"order_id":"…"}
-//	GET  /sim/api/chat?user_id=1001    → {"items":[{"id","at","from_bot","kind","text","parse_mode","buttons":[{"text","url","web_app_url"}],
+//	GET  /sim/api/chat?user_id=5079065042 → {"items":[{"id","at","from_bot","kind","text","parse_mode","buttons":[{"text","url","web_app_url"}],
 //	                                      "photo_url","invoice_link","invoice":{"title","amount"},"charge_id","amount","order_id"}]}
 //	GET  /sim/api/chat/photo/{user_id}/{message_id} → the photo's bytes (image/png)
 //	GET  /sim/api/faults               → {"faults":[{"name":"esim_down","on":false,"description":"…"}, …]}
 //	POST /sim/api/faults               {"name":"esim_down","on":true} → same as GET
-//	GET  /sim/api/subscriptions?user_id=1001
+//	GET  /sim/api/subscriptions?user_id=5079065042
 //	                                   → {"subscriptions":[{"subscription_id","first_charge_id","amount","charges","canceled"}]}
 //	POST /sim/api/renew                {"subscription_id":"sub-…"} or {"charge_id":"<first charge>"}
 //	                                   → {"subscription_id","first_charge_id","charge_id","delivered"}; Telegram's
@@ -62,12 +62,15 @@ type TestUser struct {
 	Stars int64 `json:"-"`
 }
 
-// Users are the accounts offered in the simulator's user picker. Carol has
-// no Stars, to show how a payment that Telegram refuses looks.
+// Users are the accounts offered in the simulator's user picker. Alice and
+// Carol have ids above 2^32, like every account made in recent years; Boris
+// keeps a small one (an account from Telegram's early days), so both kinds
+// are bought with. Carol has no Stars, to show how a payment that Telegram
+// refuses looks.
 var Users = []TestUser{
-	{User: telegram.User{ID: 1001, FirstName: "Alice", LastName: "Smith", Username: "alice", LanguageCode: "en"}, Label: "Alice (en)", Stars: -1},
-	{User: telegram.User{ID: 1002, FirstName: "Борис", LastName: "Иванов", Username: "boris", LanguageCode: "ru"}, Label: "Boris (ru)", Stars: -1},
-	{User: telegram.User{ID: 1003, FirstName: "Carol", Username: "carol", LanguageCode: "en"}, Label: "Carol (en, no Stars)", Stars: 0},
+	{User: telegram.User{ID: 5_079_065_042, FirstName: "Alice", LastName: "Smith", Username: "alice", LanguageCode: "en"}, Label: "Alice (en)", Stars: -1},
+	{User: telegram.User{ID: 1002, FirstName: "Борис", LastName: "Иванов", Username: "boris", LanguageCode: "ru"}, Label: "Boris (ru, old account)", Stars: -1},
+	{User: telegram.User{ID: 7_301_245_889, FirstName: "Carol", Username: "carol", LanguageCode: "en"}, Label: "Carol (en, no Stars)", Stars: 0},
 }
 
 func userByID(id int64) (TestUser, bool) {

@@ -119,7 +119,7 @@ func TestUsers(t *testing.T) {
 		LanguageCode string `json:"language_code"`
 	}
 	v.do(t, http.MethodGet, "/sim/api/users", nil, &users)
-	want := map[int64]string{1001: "en", 1002: "ru"}
+	want := map[int64]string{5079065042: "en", 1002: "ru"}
 	for _, u := range users {
 		if lang, ok := want[u.ID]; ok && u.LanguageCode == lang && u.FirstName != "" {
 			delete(want, u.ID)
@@ -128,6 +128,20 @@ func TestUsers(t *testing.T) {
 	if len(want) != 0 {
 		t.Fatalf("missing test users %v in %+v", want, users)
 	}
+	// Recent Telegram accounts have ids above 2^32; one old small id stays,
+	// so the simulator buys with both kinds.
+	var small, large int
+	for _, u := range users {
+		switch {
+		case u.ID < 1<<31:
+			small++
+		case u.ID > 1<<32:
+			large++
+		}
+	}
+	if small != 1 || large != len(users)-1 {
+		t.Errorf("user ids: %d small, %d above 2^32, want 1 and the rest: %+v", small, large, users)
+	}
 }
 
 func TestInitDataValidatesAndForgedDoesNot(t *testing.T) {
@@ -135,16 +149,18 @@ func TestInitDataValidatesAndForgedDoesNot(t *testing.T) {
 	var got struct {
 		InitData string `json:"init_data"`
 	}
-	v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": 1002}, &got)
-	d, err := telegram.ValidateInitData(got.InitData, v.tg.Token(), time.Hour, time.Now())
-	if err != nil {
-		t.Fatalf("genuine initData rejected: %v", err)
-	}
-	if d.User.ID != 1002 || d.User.LanguageCode != "ru" {
-		t.Errorf("user = %+v", d.User)
+	for _, u := range sim.Users {
+		v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": u.ID}, &got)
+		d, err := telegram.ValidateInitData(got.InitData, v.tg.Token(), time.Hour, time.Now())
+		if err != nil {
+			t.Fatalf("genuine initData of %d rejected: %v", u.ID, err)
+		}
+		if d.User.ID != u.ID || d.User.LanguageCode != u.LanguageCode {
+			t.Errorf("user = %+v, want %+v", d.User, u.User)
+		}
 	}
 
-	v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": 1001, "forged": true}, &got)
+	v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": 5079065042, "forged": true}, &got)
 	if _, err := telegram.ValidateInitData(got.InitData, v.tg.Token(), time.Hour, time.Now()); err == nil {
 		t.Fatal("forged initData validated")
 	}
@@ -173,7 +189,7 @@ func TestPayRunsPreCheckoutAndCharges(t *testing.T) {
 		ChargeID string `json:"charge_id"`
 		OrderID  string `json:"order_id"`
 	}
-	rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": link, "user_id": 1001}, &res)
+	rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": link, "user_id": 5079065042}, &res)
 	if rec.Code != http.StatusOK || !res.Approved || res.ChargeID == "" || res.OrderID != "ord-123" {
 		t.Fatalf("pay = %d %s", rec.Code, rec.Body)
 	}
@@ -188,7 +204,7 @@ func TestPayRunsPreCheckoutAndCharges(t *testing.T) {
 			OrderID string `json:"order_id"`
 		} `json:"items"`
 	}
-	v.do(t, http.MethodGet, "/sim/api/chat?user_id=1001", nil, &chat)
+	v.do(t, http.MethodGet, "/sim/api/chat?user_id=5079065042", nil, &chat)
 	if len(chat.Items) != 1 || chat.Items[0].Kind != "payment" || chat.Items[0].OrderID != "ord-123" || chat.Items[0].Amount != 137 {
 		t.Fatalf("chat = %+v", chat.Items)
 	}
@@ -201,11 +217,11 @@ func TestPayWithoutStarsIsDeclined(t *testing.T) {
 		Approved     bool   `json:"approved"`
 		ErrorMessage string `json:"error_message"`
 	}
-	rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": link, "user_id": 1003}, &res)
+	rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": link, "user_id": 7301245889}, &res)
 	if rec.Code != http.StatusOK || res.Approved || !strings.Contains(res.ErrorMessage, "Stars") {
 		t.Fatalf("pay = %d %s", rec.Code, rec.Body)
 	}
-	if rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": "https://t.me/$nope", "user_id": 1001}, nil); rec.Code != http.StatusNotFound {
+	if rec := v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": "https://t.me/$nope", "user_id": 5079065042}, nil); rec.Code != http.StatusNotFound {
 		t.Errorf("unknown invoice = %d, want 404", rec.Code)
 	}
 }
@@ -219,7 +235,7 @@ func TestChatPhotoAndCaption(t *testing.T) {
 
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("chat_id", "1001")
+	_ = mw.WriteField("chat_id", "5079065042")
 	_ = mw.WriteField("caption", "<b>SM-DP+</b> <code>rsp.example</code>")
 	_ = mw.WriteField("parse_mode", "HTML")
 	fw, _ := mw.CreateFormFile("photo", "qr.png")
@@ -239,7 +255,7 @@ func TestChatPhotoAndCaption(t *testing.T) {
 			PhotoURL  string `json:"photo_url"`
 		} `json:"items"`
 	}
-	v.do(t, http.MethodGet, "/sim/api/chat?user_id=1001", nil, &chat)
+	v.do(t, http.MethodGet, "/sim/api/chat?user_id=5079065042", nil, &chat)
 	if len(chat.Items) != 1 || chat.Items[0].Kind != "photo" || chat.Items[0].ParseMode != "HTML" || chat.Items[0].PhotoURL == "" {
 		t.Fatalf("chat = %+v", chat.Items)
 	}
@@ -247,7 +263,7 @@ func TestChatPhotoAndCaption(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "image/png" || !bytes.Equal(rec.Body.Bytes(), pngBuf.Bytes()) {
 		t.Fatalf("photo = %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
-	if rec := v.do(t, http.MethodGet, "/sim/api/chat/photo/1001/999", nil, nil); rec.Code != http.StatusNotFound {
+	if rec := v.do(t, http.MethodGet, "/sim/api/chat/photo/5079065042/999", nil, nil); rec.Code != http.StatusNotFound {
 		t.Errorf("missing photo = %d", rec.Code)
 	}
 }
@@ -302,7 +318,7 @@ func TestFaultSwitchesDriveTheFakes(t *testing.T) {
 		t.Fatal("refund_errors not on")
 	}
 	for range 4 {
-		b, _ := json.Marshal(map[string]any{"user_id": 1001, "telegram_payment_charge_id": "nope"})
+		b, _ := json.Marshal(map[string]any{"user_id": 5079065042, "telegram_payment_charge_id": "nope"})
 		res, err := http.Post(v.tgURL+"/bot"+v.tg.Token()+"/refundStarPayment", "application/json", bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
@@ -325,7 +341,7 @@ func TestFaultSwitchesDriveTheFakes(t *testing.T) {
 	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "refund_errors", "on": true}, nil)
 	v.do(t, http.MethodPost, "/sim/api/faults", map[string]any{"name": "refund_errors", "on": false}, &fl)
 	v.tg.ResetCalls()
-	b, _ := json.Marshal(map[string]any{"user_id": 1001, "telegram_payment_charge_id": "nope"})
+	b, _ := json.Marshal(map[string]any{"user_id": 5079065042, "telegram_payment_charge_id": "nope"})
 	res, _ := http.Post(v.tgURL+"/bot"+v.tg.Token()+"/refundStarPayment", "application/json", bytes.NewReader(b))
 	res.Body.Close()
 	if c := v.tg.Calls("refundStarPayment"); fl.on("refund_errors") || len(c) != 1 || c[0].Status == 500 {

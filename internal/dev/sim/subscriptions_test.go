@@ -33,7 +33,7 @@ func (v *env) subscriptionLink(t *testing.T, subID string, stars int) string {
 func TestRenewChargesTheNextPeriodUntilTheBotCancels(t *testing.T) {
 	v := newEnv(t)
 	// A one-off payment is no subscription and must not be listed.
-	v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": v.invoice(t, "ord-1", 50), "user_id": 1001}, nil)
+	v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": v.invoice(t, "ord-1", 50), "user_id": 5079065042}, nil)
 	link := v.subscriptionLink(t, "sub-abc", 137)
 
 	if rec := v.do(t, http.MethodPost, "/sim/api/renew", map[string]any{"subscription_id": "sub-abc"}, nil); rec.Code != http.StatusNotFound {
@@ -43,13 +43,13 @@ func TestRenewChargesTheNextPeriodUntilTheBotCancels(t *testing.T) {
 		Approved bool   `json:"approved"`
 		ChargeID string `json:"charge_id"`
 	}
-	v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": link, "user_id": 1001}, &paid)
+	v.do(t, http.MethodPost, "/sim/api/pay", map[string]any{"invoice_link": link, "user_id": 5079065042}, &paid)
 	if !paid.Approved || paid.ChargeID == "" {
 		t.Fatalf("first payment = %+v", paid)
 	}
 
 	var subs simSubs
-	v.do(t, http.MethodGet, "/sim/api/subscriptions?user_id=1001", nil, &subs)
+	v.do(t, http.MethodGet, "/sim/api/subscriptions?user_id=5079065042", nil, &subs)
 	if len(subs.Subscriptions) != 1 {
 		t.Fatalf("subscriptions = %+v, want only sub-abc", subs)
 	}
@@ -61,7 +61,7 @@ func TestRenewChargesTheNextPeriodUntilTheBotCancels(t *testing.T) {
 		t.Fatalf("Boris sees %+v", subs)
 	}
 
-	balance := v.tg.Balance(1001)
+	balance := v.tg.Balance(5079065042)
 	var renewed struct {
 		SubscriptionID string `json:"subscription_id"`
 		FirstChargeID  string `json:"first_charge_id"`
@@ -72,12 +72,12 @@ func TestRenewChargesTheNextPeriodUntilTheBotCancels(t *testing.T) {
 		renewed.ChargeID == "" || renewed.ChargeID == paid.ChargeID {
 		t.Fatalf("renew = %d %s", rec.Code, rec.Body)
 	}
-	if got := v.tg.Balance(1001); got != balance-137 {
+	if got := v.tg.Balance(5079065042); got != balance-137 {
 		t.Errorf("balance after renewal = %d, want %d", got, balance-137)
 	}
 	// The first charge id names the subscription too.
 	v.do(t, http.MethodPost, "/sim/api/renew", map[string]any{"charge_id": paid.ChargeID}, &renewed)
-	v.do(t, http.MethodGet, "/sim/api/subscriptions?user_id=1001", nil, &subs)
+	v.do(t, http.MethodGet, "/sim/api/subscriptions?user_id=5079065042", nil, &subs)
 	if subs.Subscriptions[0].Charges != 3 {
 		t.Fatalf("charges = %d, want 3", subs.Subscriptions[0].Charges)
 	}
@@ -89,7 +89,7 @@ func TestRenewChargesTheNextPeriodUntilTheBotCancels(t *testing.T) {
 			OrderID string `json:"order_id"`
 		} `json:"items"`
 	}
-	v.do(t, http.MethodGet, "/sim/api/chat?user_id=1001", nil, &chat)
+	v.do(t, http.MethodGet, "/sim/api/chat?user_id=5079065042", nil, &chat)
 	n := 0
 	for _, it := range chat.Items {
 		if it.Kind == "payment" && it.OrderID == "sub-abc" {
@@ -101,8 +101,8 @@ func TestRenewChargesTheNextPeriodUntilTheBotCancels(t *testing.T) {
 	}
 
 	// Once the bot cancels, Telegram renews no more.
-	v.bot(t, "editUserStarSubscription", map[string]any{"user_id": 1001, "telegram_payment_charge_id": paid.ChargeID, "is_canceled": true})
-	v.do(t, http.MethodGet, "/sim/api/subscriptions?user_id=1001", nil, &subs)
+	v.bot(t, "editUserStarSubscription", map[string]any{"user_id": 5079065042, "telegram_payment_charge_id": paid.ChargeID, "is_canceled": true})
+	v.do(t, http.MethodGet, "/sim/api/subscriptions?user_id=5079065042", nil, &subs)
 	if !subs.Subscriptions[0].Canceled {
 		t.Error("canceled not reported")
 	}

@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 const FORGED = 'forged';
 const state = {
   users: [],
-  userValue: '1001',
+  userValue: '', // set from the URL or the first test user
   theme: 'light',
   platform: 'web',
   temporalUI: '',
@@ -30,9 +30,10 @@ async function getJSON(path, opts = {}) {
   return data;
 }
 
+// The picker's value is the id as text (exact for any Telegram id).
 function currentUser() {
-  const id = state.userValue === FORGED ? 1001 : Number(state.userValue);
-  return state.users.find((u) => u.id === id);
+  if (state.userValue === FORGED) return state.users[0]; // Alice
+  return state.users.find((u) => String(u.id) === state.userValue);
 }
 
 function logEvent(text) {
@@ -446,7 +447,7 @@ async function main() {
   for (const u of users) select.append(new Option(u.label, String(u.id)));
   select.append(new Option('Forged initData (claims to be Alice)', FORGED));
   const params = new URLSearchParams(location.search);
-  state.userValue = params.get('user') ?? '1001';
+  state.userValue = params.get('user') ?? String(users[0].id);
   state.theme = params.get('theme') === 'dark' ? 'dark' : 'light';
   state.platform = params.get('platform') ?? 'web';
   select.value = state.userValue;
