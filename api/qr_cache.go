@@ -16,8 +16,8 @@ const qrCacheSize = 1024
 const qrSize = 512
 
 // qrCache keeps recently served QR PNGs in memory. The Mini App fetches a
-// delivered order's QR every time the order is shown (and My eSIMs reloads
-// itself), and rendering costs far more than the ledger read before it.
+// delivered order's QR every time the order is shown, and each render
+// (QR matrix and PNG encode) is CPU spent again on the same image.
 // The key holds the LPA string as well as the order id, so changed install
 // details make a new image. Only the owner reaches it (the handler checks
 // the order's buyer first), and nothing leaves the process: responses stay
