@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +14,6 @@ import (
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
-	"github.com/starsesim/esimstore/qr"
 	"github.com/starsesim/esimstore/store"
 )
 
@@ -46,6 +47,7 @@ func buyRequest(c echo.Context, source contract.Source) (checkout.CreateRequest,
 
 // buyFailed answers a failed order or subscription start.
 func (s *Server) buyFailed(c echo.Context, err error) error {
+	var open *checkout.OpenOrdersError
 	switch {
 	case errors.Is(err, checkout.ErrPlanNotFound):
 		return fail(c, http.StatusNotFound, "plan_not_found", "This plan is not on sale.")
@@ -55,11 +57,30 @@ func (s *Server) buyFailed(c echo.Context, err error) error {
 		return fail(c, http.StatusUnprocessableEntity, "not_subscribable", "This plan costs more than a Telegram subscription allows.")
 	case errors.Is(err, checkout.ErrInvoiceFailed):
 		return fail(c, http.StatusBadGateway, "invoice_failed", "Telegram could not create the invoice. Please try again.")
+	case errors.As(err, &open):
+		return fail(c, http.StatusTooManyRequests, "too_many_open_orders", fmt.Sprintf(
+			"You already have %d unpaid orders. Pay for one of them in My eSIMs or wait until they expire, then try again.",
+			open.Max))
+	case errors.Is(err, checkout.ErrRateLimited):
+		return rateLimited(c, err)
 	case errors.Is(err, checkout.ErrBusy):
 		s.log().Error("order start timed out", "err", err)
 		return fail(c, http.StatusServiceUnavailable, "busy", "We are busy right now. Nothing was charged; please try again in a minute.")
 	}
 	return err
+}
+
+// rateLimited answers 429 with Retry-After: the buyer went faster than the
+// per-buyer rate (checkout.BuyerRate).
+func rateLimited(c echo.Context, err error) error {
+	wait := 60
+	var rl *checkout.RateLimitedError
+	if errors.As(err, &rl) {
+		wait = rl.RetryAfterSeconds()
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
+	return fail(c, http.StatusTooManyRequests, "rate_limited",
+		fmt.Sprintf("Too many requests. Please wait %d seconds and try again.", wait))
 }
 
 type orderCreated struct {
@@ -177,8 +198,9 @@ func (s *Server) listMyOrders(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// myOrderQR renders the QR on request from the ledger's install details;
-// the image is never stored.
+// myOrderQR serves the QR made from the ledger's install details. The image
+// is never stored: it is rendered on request and kept only in the process's
+// bounded cache (api/qr_cache.go).
 func (s *Server) myOrderQR(c echo.Context) error {
 	d, ok, err := s.myOrder(c)
 	if !ok {
@@ -188,7 +210,7 @@ func (s *Server) myOrderQR(c echo.Context) error {
 	if !installed || d.Order.Status == contract.StatusRefunded {
 		return fail(c, http.StatusConflict, "not_ready", "The eSIM is not ready yet.")
 	}
-	png, err := qr.PNG(esimgo.LPA(e.SMDPAddress, e.MatchingID), 512)
+	png, err := s.qrs.png(d.Order.ID, esimgo.LPA(e.SMDPAddress, e.MatchingID))
 	if err != nil {
 		return err
 	}

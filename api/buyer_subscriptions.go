@@ -79,6 +79,8 @@ func (s *Server) cancelSubscription(c echo.Context) error {
 		return fail(c, http.StatusNotFound, "subscription_not_found", "Subscription not found.")
 	case errors.Is(err, checkout.ErrNotActive):
 		return fail(c, http.StatusConflict, "not_active", "This subscription is not active.")
+	case errors.Is(err, checkout.ErrRateLimited):
+		return rateLimited(c, err)
 	case err != nil:
 		return err
 	}

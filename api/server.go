@@ -46,6 +46,8 @@ type Server struct {
 	Observe Observer
 	// Middleware runs on every request (request metrics).
 	Middleware echo.MiddlewareFunc
+
+	qrs *qrCache // set up by Routes
 }
 
 // Observer is told about events worth counting.
@@ -59,6 +61,7 @@ const MaxBody = "64K"
 
 // Routes builds the Echo router with every route of the contract.
 func (s *Server) Routes() *echo.Echo {
+	s.qrs = newQRCache(qrCacheSize)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler

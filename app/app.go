@@ -77,7 +77,14 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate, Metrics: m}
 	a.Orders = &checkout.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
-		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }}
+		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }, MaxOpenOrders: cfg.MaxOpenOrdersPerBuyer}
+	if cfg.BuyerRatePerMinute > 0 {
+		a.Orders.Rate, err = checkout.NewBuyerRate(float64(cfg.BuyerRatePerMinute), cfg.BuyerRateBurst, checkout.DefaultRateBuyers)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
 	return a, nil
 }
 

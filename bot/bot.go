@@ -157,6 +157,10 @@ func (h *Handler) startPlan(ctx context.Context, m *telegram.Message, lang, plan
 		return h.reply(ctx, m, i18n.T(lang, i18n.PlanNotFound), h.storeButton(lang)...)
 	case errors.Is(err, checkout.ErrInvoiceFailed):
 		return h.reply(ctx, m, i18n.T(lang, i18n.CheckoutBusy))
+	case errors.Is(err, checkout.ErrTooManyOpenOrders):
+		return h.reply(ctx, m, i18n.T(lang, i18n.TooManyOpenOrders), h.storeButton(lang)...)
+	case errors.Is(err, checkout.ErrRateLimited):
+		return h.reply(ctx, m, i18n.T(lang, i18n.RateLimited))
 	case err != nil:
 		return fmt.Errorf("chat order of %s for %d: %w", plan, m.From.ID, err)
 	}
@@ -204,7 +208,11 @@ func (h *Handler) cancel(ctx context.Context, m *telegram.Message, lang, args st
 		return h.reply(ctx, m, strings.Join(lines, "\n"))
 	}
 	sub := active[0]
-	if _, err := h.Orders.CancelSubscription(ctx, sub.ID, m.From.ID, "buyer:bot"); err != nil {
+	_, err = h.Orders.CancelSubscription(ctx, sub.ID, m.From.ID, "buyer:bot")
+	if errors.Is(err, checkout.ErrRateLimited) {
+		return h.reply(ctx, m, i18n.T(lang, i18n.RateLimited))
+	}
+	if err != nil {
 		h.log().Error("cancel subscription from the chat", "subscription_id", sub.ID, "err", err)
 		return h.reply(ctx, m, i18n.T(lang, i18n.CancelFailed))
 	}

@@ -3,8 +3,10 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/contract"
@@ -18,6 +20,7 @@ import (
 type stubOrders struct {
 	created   []checkout.CreateRequest
 	createErr error
+	cancelErr error
 	cancelled []string
 	states    []contract.SubscriptionStateChange
 }
@@ -28,6 +31,9 @@ func (s *stubOrders) Create(_ context.Context, req checkout.CreateRequest) (cont
 }
 
 func (s *stubOrders) CancelSubscription(_ context.Context, id string, _ int64, _ string) (contract.SubscriptionView, error) {
+	if s.cancelErr != nil {
+		return contract.SubscriptionView{}, s.cancelErr
+	}
 	s.cancelled = append(s.cancelled, id)
 	return contract.SubscriptionView{SubscriptionID: id}, nil
 }
@@ -166,6 +172,8 @@ func TestDeepLinkCreatesAChatOrder(t *testing.T) {
 		{"invoice", nil, false, ""},
 		{"unknown plan", checkout.ErrPlanNotFound, false, i18n.PlanNotFound},
 		{"invoice failed", checkout.ErrInvoiceFailed, false, i18n.CheckoutBusy},
+		{"too many open orders", fmt.Errorf("start: %w", &checkout.OpenOrdersError{Max: 10}), false, i18n.TooManyOpenOrders},
+		{"rate limited", &checkout.RateLimitedError{RetryAfter: 3 * time.Second}, false, i18n.RateLimited},
 		{"temporal down", errors.New("unavailable"), true, ""},
 	}
 	for _, tt := range tests {
@@ -205,18 +213,22 @@ func TestCancelCommand(t *testing.T) {
 	tests := []struct {
 		name      string
 		subs      []store.Subscription
+		cancelErr error
 		text      string
 		cancelled []string
 		reply     string
 	}{
-		{"the only active one", one, "/cancel", []string{"sub-a"}, i18n.T("ru", i18n.CancelDone, "esim_1GB")},
-		{"several: asks which", two, "/cancel", nil, i18n.T("ru", i18n.CancelChoose)},
-		{"several: the named one", two, "/cancel sub-b", []string{"sub-b"}, i18n.T("ru", i18n.CancelDone, "esim_3GB")},
-		{"a cancelled one is not active", one, "/cancel sub-old", nil, i18n.T("ru", i18n.CancelNone)},
+		{"the only active one", one, nil, "/cancel", []string{"sub-a"}, i18n.T("ru", i18n.CancelDone, "esim_1GB")},
+		{"several: asks which", two, nil, "/cancel", nil, i18n.T("ru", i18n.CancelChoose)},
+		{"several: the named one", two, nil, "/cancel sub-b", []string{"sub-b"}, i18n.T("ru", i18n.CancelDone, "esim_3GB")},
+		{"a cancelled one is not active", one, nil, "/cancel sub-old", nil, i18n.T("ru", i18n.CancelNone)},
+		{"rate limited", one, &checkout.RateLimitedError{RetryAfter: time.Second}, "/cancel", nil, i18n.T("ru", i18n.RateLimited)},
+		{"cancel failed", one, errors.New("unavailable"), "/cancel", nil, i18n.T("ru", i18n.CancelFailed)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(t, stubLedger{subs: tt.subs})
+			r.orders.cancelErr = tt.cancelErr
 			if err := r.h.HandleMessage(context.Background(), msg(ru, 1, tt.text)); err != nil {
 				t.Fatal(err)
 			}

@@ -39,6 +39,14 @@ type Service struct {
 	// OnNewPayment is told the Stars of every charge the first time it is
 	// recorded (the Stars-taken metric); nil ignores it.
 	OnNewPayment func(stars int64)
+	// MaxOpenOrders caps a buyer's unpaid orders and subscriptions waiting
+	// for their first payment (checkout/limits.go); 0 means no cap.
+	MaxOpenOrders int
+	// Rate limits how often a buyer may start an order or a subscription or
+	// cancel one; nil means no limit.
+	Rate *BuyerRate
+
+	locks buyerLocks
 }
 
 // Errors callers turn into answers.
@@ -103,13 +111,18 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (contract.Invoi
 		return contract.Invoice{}, err
 	}
 	id := s.OrderID(req)
-	if existing, err := s.Store.GetOrder(ctx, id); err == nil {
+	defer s.lockBuyer(req.UserID)()
+	existing, err := s.Store.GetOrder(ctx, id)
+	if err == nil {
 		if existing.PlanID != req.PlanID {
 			return contract.Invoice{}, ErrKeyReused
 		}
 		if existing.Status != contract.StatusAwaitingPayment || existing.InvoiceLink != "" {
 			return invoiceOf(existing), nil
 		}
+		// Its workflow is still making the invoice: join it, uncounted.
+	} else if err := s.admitNew(ctx, req.UserID); err != nil {
+		return contract.Invoice{}, err
 	}
 	in := s.input(id)
 	in.UserID, in.ChatID, in.LanguageCode, in.PlanID, in.Source = req.UserID, req.ChatID, req.LanguageCode, req.PlanID, req.Source

@@ -62,6 +62,14 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (co
 		return contract.Invoice{}, ErrNotSubscribable
 	}
 	id := s.SubscriptionID(req)
+	defer s.lockBuyer(req.UserID)()
+	// A repeated request names a subscription whose order row exists; it
+	// joins the same workflow without counting against the limits.
+	if _, err := s.Store.GetOrder(ctx, id); err != nil {
+		if err := s.admitNew(ctx, req.UserID); err != nil {
+			return contract.Invoice{}, err
+		}
+	}
 	in := s.subscriptionInput(id)
 	in.UserID, in.ChatID, in.LanguageCode, in.PlanID = req.UserID, req.ChatID, req.LanguageCode, req.PlanID
 	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
@@ -107,6 +115,9 @@ func (s *Service) CancelSubscription(ctx context.Context, id string, userID int6
 		return contract.SubscriptionView{}, ErrSubscriptionNotFound
 	}
 	if err != nil {
+		return contract.SubscriptionView{}, err
+	}
+	if err := s.allow(userID); err != nil {
 		return contract.SubscriptionView{}, err
 	}
 	in := s.subscriptionInput(id)

@@ -57,6 +57,11 @@ type Config struct {
 	PlanSyncInterval   time.Duration
 	ReconcileInterval  time.Duration
 	LogFormat          string // "json" or "text"
+
+	// Per-buyer limits (checkout/limits.go); 0 turns a limit off.
+	MaxOpenOrdersPerBuyer int // unpaid orders open at once
+	BuyerRatePerMinute    int // order/subscription starts and cancels a minute, per API process
+	BuyerRateBurst        int // how many of them may come at once
 }
 
 // Error lists every missing or invalid setting.
@@ -136,6 +141,9 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 	c.SupportWindow = r.duration("SUPPORT_WINDOW", "72h")
 	c.PlanSyncInterval = r.duration("PLAN_SYNC_INTERVAL", "1h")
 	c.ReconcileInterval = r.duration("RECONCILE_INTERVAL", "10m")
+	c.MaxOpenOrdersPerBuyer = r.count("MAX_OPEN_ORDERS_PER_BUYER", 10, 0)
+	c.BuyerRatePerMinute = r.count("BUYER_RATE_PER_MINUTE", 20, 0)
+	c.BuyerRateBurst = r.count("BUYER_RATE_BURST", 10, 1)
 	defaultFormat := "json"
 	if sandbox {
 		defaultFormat = "text"
@@ -218,6 +226,16 @@ func (r *reader) duration(name, def string) time.Duration {
 		r.invalid = append(r.invalid, fmt.Sprintf("%s: %q is not a positive duration such as 30m", name, v))
 	}
 	return d
+}
+
+// count reads a whole number of at least min.
+func (r *reader) count(name string, def, min int) int {
+	v := r.str(name, strconv.Itoa(def))
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min {
+		r.invalid = append(r.invalid, fmt.Sprintf("%s: %q is not a whole number of at least %d", name, v, min))
+	}
+	return n
 }
 
 func (r *reader) adminTokens(name, def string) []AdminToken {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ func TestFromEnvDefaults(t *testing.T) {
 		{"INITDATA_MAX_AGE", c.InitDataMaxAge.String(), (24 * time.Hour).String()},
 		{"DATABASE_URL", c.DatabaseURL, "postgres://postgres@localhost:5432/esimstore?sslmode=disable"},
 		{"LOG_FORMAT", c.LogFormat, "text"},
+		{"MAX_OPEN_ORDERS_PER_BUYER", strconv.Itoa(c.MaxOpenOrdersPerBuyer), "10"},
+		{"BUYER_RATE_PER_MINUTE", strconv.Itoa(c.BuyerRatePerMinute), "20"},
+		{"BUYER_RATE_BURST", strconv.Itoa(c.BuyerRateBurst), "10"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -73,6 +77,11 @@ func TestFromEnvInvalidValues(t *testing.T) {
 		{"short admin token", "ADMIN_TOKENS", "alice:short", "ADMIN_TOKENS"},
 		{"bad webhook secret", "TELEGRAM_WEBHOOK_SECRET", "has spaces!", "TELEGRAM_WEBHOOK_SECRET"},
 		{"tls half set", "TEMPORAL_TLS_CERT", "/tmp/cert.pem", "TEMPORAL_TLS_KEY"},
+		{"non-numeric open-order limit", "MAX_OPEN_ORDERS_PER_BUYER", "ten", "MAX_OPEN_ORDERS_PER_BUYER"},
+		{"negative open-order limit", "MAX_OPEN_ORDERS_PER_BUYER", "-1", "MAX_OPEN_ORDERS_PER_BUYER"},
+		{"fractional buyer rate", "BUYER_RATE_PER_MINUTE", "2.5", "BUYER_RATE_PER_MINUTE"},
+		{"negative buyer rate", "BUYER_RATE_PER_MINUTE", "-20", "BUYER_RATE_PER_MINUTE"},
+		{"zero burst", "BUYER_RATE_BURST", "0", "BUYER_RATE_BURST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,5 +116,17 @@ func TestAdminTokens(t *testing.T) {
 	want := []AdminToken{{"alice", "aaaaaaaaaa"}, {"admin2", "bbbbbbbbbbbb"}}
 	if len(c.AdminTokens) != 2 || c.AdminTokens[0] != want[0] || c.AdminTokens[1] != want[1] {
 		t.Fatalf("got %+v want %+v", c.AdminTokens, want)
+	}
+}
+
+// 0 turns a per-buyer limit off; it is a valid setting, not a typo.
+func TestFromEnvLimitsCanBeTurnedOff(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"MAX_OPEN_ORDERS_PER_BUYER": "0", "BUYER_RATE_PER_MINUTE": "0",
+		"BUYER_RATE_BURST": "3"}), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxOpenOrdersPerBuyer != 0 || c.BuyerRatePerMinute != 0 || c.BuyerRateBurst != 3 {
+		t.Errorf("limits = %d, %d/min, burst %d", c.MaxOpenOrdersPerBuyer, c.BuyerRatePerMinute, c.BuyerRateBurst)
 	}
 }

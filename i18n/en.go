@@ -52,6 +52,9 @@ var english = map[Key]string{
 	CancelChoose:                    "You have several subscriptions. Send /cancel with the one to stop:",
 	CancelFailed:                    "We could not cancel the subscription right now. Please try again in a minute.",
 
+	TooManyOpenOrders: "You have too many unpaid orders open. Pay for one of them, or wait until they expire (unpaid orders expire on their own), then try again.",
+	RateLimited:       "That was a lot of requests in a short time. Please wait a moment and try again.",
+
 	"status_awaiting_payment": "awaiting payment",
 	"status_paid":             "paid",
 	"status_fulfilling":       "being issued",

@@ -24,6 +24,10 @@ const (
 	CancelDone                      Key = "cancel_done"   // plan name
 	CancelChoose                    Key = "cancel_choose" // list follows
 	CancelFailed                    Key = "cancel_failed"
+
+	// Per-buyer limits (checkout/limits.go), instead of an invoice.
+	TooManyOpenOrders Key = "too_many_open_orders"
+	RateLimited       Key = "rate_limited"
 )
 
 // StatusKey names the buyer-facing label of an order status.

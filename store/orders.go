@@ -96,6 +96,22 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) ([]Order, error) 
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Order, error) { return scanOrder(r) })
 }
 
+// CountOpenOrders counts the buyer's orders still waiting for payment whose
+// quote has not expired at now (subscriptions' first periods included: each
+// holds an invoice and a workflow timer too). It stops counting at max, so
+// a buyer with thousands of open orders costs no more than one with max;
+// the partial index orders_user_awaiting_idx serves it.
+func (s *Store) CountOpenOrders(ctx context.Context, userID int64, now time.Time, max int) (int, error) {
+	var n int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM orders
+		WHERE user_id = $1::bigint AND status = 'awaiting_payment' AND quote_expires_at > $2
+		LIMIT $3) open`, userID, now, max).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count open orders of %d: %w", userID, err)
+	}
+	return n, nil
+}
+
 // SetOrderStatus records the workflow's current state in the read model.
 func (s *Store) SetOrderStatus(ctx context.Context, id string, st contract.Status, lastError string) error {
 	var le any

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/internal/dev/testenv"
 	"github.com/starsesim/esimstore/store"
 )
@@ -263,5 +264,54 @@ func TestListOrdersByBuyerTakes64BitIDs(t *testing.T) {
 	all, err := s.ListOrders(ctx, store.OrderFilter{})
 	if err != nil || len(all) != len(ids) {
 		t.Fatalf("unfiltered ListOrders = %d, %v", len(all), err)
+	}
+}
+
+// CountOpenOrders counts only the buyer's unpaid orders whose quote is
+// still valid, and stops at max.
+func TestCountOpenOrders(t *testing.T) {
+	s, _ := testenv.Store(t)
+	ctx := context.Background()
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO plans (id, name, data_mb, duration_days, wholesale_usd, price_usd, price_stars)
+		VALUES ('p1', 'Plan', 1024, 7, 1.36, 1.77, 137)`); err != nil {
+		t.Fatal(err)
+	}
+	const buyer, other = int64(5_079_065_042), int64(5_079_065_043)
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	add := func(id string, user int64, status string, expires time.Time) {
+		t.Helper()
+		if err := s.CreateOrder(ctx, store.Order{ID: id, UserID: user, ChatID: user, PlanID: "p1",
+			Status: contract.Status(status), PriceUSD: decimal.RequireFromString("1.77"), PriceStars: 137,
+			QuoteExpiresAt: expires, Source: "miniapp"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("open-1", buyer, "awaiting_payment", now.Add(time.Minute))
+	add("open-2", buyer, "awaiting_payment", now.Add(29*time.Minute))
+	add("open-3", buyer, "awaiting_payment", now.Add(time.Second))
+	add("quote-expired", buyer, "awaiting_payment", now.Add(-time.Second)) // its workflow has not marked it yet
+	add("paid", buyer, "paid", now.Add(time.Minute))
+	add("fulfilled", buyer, "fulfilled", now.Add(time.Minute))
+	add("expired", buyer, "expired", now.Add(-time.Hour))
+	add("someone-else", other, "awaiting_payment", now.Add(time.Minute))
+
+	tests := []struct {
+		name string
+		user int64
+		max  int
+		want int
+	}{
+		{"counts only open orders of the buyer", buyer, 10, 3},
+		{"stops at max", buyer, 2, 2},
+		{"other buyer", other, 10, 1},
+		{"buyer without orders", 1, 10, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.CountOpenOrders(ctx, tt.user, now, tt.max)
+			if err != nil || got != tt.want {
+				t.Fatalf("CountOpenOrders = %d, %v; want %d", got, err, tt.want)
+			}
+		})
 	}
 }

@@ -56,10 +56,17 @@ func TestInvalidValuesExitTwo(t *testing.T) {
 	t.Setenv("ADMIN_TOKENS", "alice:aaaaaaaaaa")
 	t.Setenv("STARS_USD_RATE", "cheap")
 	t.Setenv("INVOICE_TTL", "forever")
+	t.Setenv("MAX_OPEN_ORDERS_PER_BUYER", "-1")
+	t.Setenv("BUYER_RATE_BURST", "0")
 	var code int
 	out := captureStderr(t, func() { code = run(context.Background(), []string{"serve"}) })
-	if code != exitConfig || !strings.Contains(out, "STARS_USD_RATE") || !strings.Contains(out, "INVOICE_TTL") {
+	if code != exitConfig {
 		t.Fatalf("code %d, output %q", code, out)
+	}
+	for _, name := range []string{"STARS_USD_RATE", "INVOICE_TTL", "MAX_OPEN_ORDERS_PER_BUYER", "BUYER_RATE_BURST"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("output %q does not name %s", out, name)
+		}
 	}
 }
 

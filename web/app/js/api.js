@@ -5,11 +5,12 @@ import { initData } from './tg.js';
 import { t } from './i18n.js';
 
 export class ApiError extends Error {
-  constructor(kind, { status = 0, code = '', message = '' } = {}) {
+  constructor(kind, { status = 0, code = '', message = '', retryAfter = 0 } = {}) {
     super(message || kind);
     this.kind = kind; // offline | timeout | unauthorized | no_telegram | not_found | conflict | invalid | rate_limited | server | unknown
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter; // seconds, from Retry-After; 0 when absent
   }
 }
 
@@ -43,7 +44,17 @@ export async function api(path, { method = 'GET', body, auth = true, headers = {
   } catch {
     // Proxies answer HTML; the status alone decides then.
   }
-  throw new ApiError(kindOf(res.status), { status: res.status, code: payload.error ?? '', message: payload.message ?? '' });
+  throw new ApiError(kindOf(res.status), {
+    status: res.status, code: payload.error ?? '', message: payload.message ?? '',
+    retryAfter: retryAfterSeconds(res.headers.get('Retry-After')),
+  });
+}
+
+// retryAfterSeconds reads Retry-After in its delay-seconds form (the store
+// never sends a date); anything else counts as absent.
+function retryAfterSeconds(value) {
+  const n = Number.parseInt(value ?? '', 10);
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }
 
 function kindOf(status) {
@@ -65,7 +76,11 @@ export function errorText(err, { notFound = 'errNotFound' } = {}) {
     case 'unauthorized': return t('errUnauthorized');
     case 'no_telegram': return t('errNoTelegram');
     case 'not_found': return t(notFound);
-    case 'rate_limited': return t('errRateLimited');
+    case 'rate_limited':
+      // 429 has two causes: too many unpaid orders (waiting does not help
+      // until one is paid or expires) and going too fast (it does).
+      if (err.code === 'too_many_open_orders') return t('errTooManyOpenOrders');
+      return err.retryAfter > 0 ? t('errRateLimitedWait', { n: err.retryAfter }) : t('errRateLimited');
     case 'server': return t('errServer');
     case 'invalid':
     case 'conflict': return t('errInvalid', { message: err.message || err.code });
