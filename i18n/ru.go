@@ -50,6 +50,7 @@ var russian = map[Key]string{
 	CancelNone:                      "У вас нет активных подписок.",
 	CancelDone:                      "Подписка %s отменена. Продления не будет; текущий период остаётся за вами.",
 	CancelChoose:                    "У вас несколько подписок. Отправьте /cancel с той, которую нужно остановить:",
+	CancelLine:                      "<code>/cancel %s</code> — %s",
 	CancelFailed:                    "Не удалось отменить подписку. Попробуйте ещё раз через минуту.",
 
 	"status_awaiting_payment": "ожидает оплаты",
