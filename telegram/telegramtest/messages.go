@@ -37,8 +37,8 @@ func (f *Fake) sendMessage(_ *http.Request, c *Call) (any, *apiError) {
 
 // Telegram's limits, counted on the text after entity parsing (markup and
 // entities do not count) and in characters: the documentation says
-// characters, and live measurements agree that an emoji outside the Basic
-// Multilingual Plane counts once, not as two UTF-16 units.
+// characters, and a reported live measurement found an emoji outside the
+// Basic Multilingual Plane counted once, not as two UTF-16 units.
 const (
 	maxTextLength    = 4096
 	maxCaptionLength = 1024
