@@ -45,7 +45,10 @@ func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverR
 	if err != nil {
 		return DeliverResult{}, err
 	}
-	caption := i18n.T(in.Lang, i18n.DeliveryCaption, in.PlanName, in.ESIM.SMDPAddress, in.ESIM.MatchingID,
+	// Everything in the caption comes from eSIM Go (the plan name from its
+	// catalogue, "UK & Ireland <5GB>"; the codes; the links, whose query
+	// strings hold "&"), so all of it is escaped for Telegram's HTML.
+	caption := i18n.HTML(in.Lang, i18n.DeliveryCaption, in.PlanName, in.ESIM.SMDPAddress, in.ESIM.MatchingID,
 		esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa))
 	err = a.Bot.SendPhoto(ctx, in.ChatID, png, "esim-"+in.OrderID+".png", caption)
 	key := in.OrderID + ":delivered" + in.Attempt
@@ -117,14 +120,17 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 		map[string]any{"charge_id": in.ChargeID, "stars": in.Stars, "reason": in.Reason})
 }
 
-// NotifyInput is a plain message to the buyer.
+// NotifyInput is a message to the buyer.
 type NotifyInput struct {
 	OrderID string
 	ChatID  int64
-	Text    string
+	Text    string // HTML, built with i18n.HTML
 }
 
 // NotifyBuyer sends a message; a blocked bot is not an error worth retrying.
+// A message Telegram refuses (a 400 such as "can't parse entities") is a
+// non-retryable error that carries Telegram's description, for the caller
+// to put on the order's timeline.
 func (a *Activities) NotifyBuyer(ctx context.Context, in NotifyInput) error {
 	err := a.Bot.SendMessage(ctx, in.ChatID, in.Text)
 	if err == nil {

@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"strings"
 
@@ -178,8 +177,8 @@ func (h *Handler) listOrders(ctx context.Context, m *telegram.Message, lang stri
 	}
 	lines := []string{i18n.T(lang, i18n.OrdersHeader)}
 	for _, o := range list {
-		lines = append(lines, i18n.T(lang, i18n.OrdersLine, html.EscapeString(o.PlanName),
-			i18n.T(lang, i18n.StatusKey(o.Status)), o.PriceStars, html.EscapeString(o.ID)))
+		lines = append(lines, i18n.HTML(lang, i18n.OrdersLine, o.PlanName,
+			i18n.T(lang, i18n.StatusKey(o.Status)), o.PriceStars, o.ID))
 	}
 	return h.reply(ctx, m, strings.Join(lines, "\n"), h.storeButton(lang)...)
 }
@@ -203,7 +202,7 @@ func (h *Handler) cancel(ctx context.Context, m *telegram.Message, lang, args st
 	case len(active) > 1:
 		lines := []string{i18n.T(lang, i18n.CancelChoose)}
 		for _, s := range active {
-			lines = append(lines, fmt.Sprintf("<code>/cancel %s</code> — %s", html.EscapeString(s.ID), html.EscapeString(s.PlanID)))
+			lines = append(lines, i18n.HTML(lang, i18n.CancelLine, s.ID, s.PlanID))
 		}
 		return h.reply(ctx, m, strings.Join(lines, "\n"))
 	}
@@ -216,12 +215,20 @@ func (h *Handler) cancel(ctx context.Context, m *telegram.Message, lang, args st
 		h.log().Error("cancel subscription from the chat", "subscription_id", sub.ID, "err", err)
 		return h.reply(ctx, m, i18n.T(lang, i18n.CancelFailed))
 	}
-	return h.reply(ctx, m, i18n.T(lang, i18n.CancelDone, html.EscapeString(sub.PlanID)))
+	return h.reply(ctx, m, i18n.HTML(lang, i18n.CancelDone, sub.PlanID))
 }
 
+// reply sends text, which Telegram parses as HTML: anything that is not
+// the catalogue's own words goes in through i18n.HTML's arguments. A reply
+// belongs to no order, so one Telegram refuses is logged with Telegram's
+// answer instead of going on a timeline.
 func (h *Handler) reply(ctx context.Context, m *telegram.Message, text string, buttons ...telegram.Button) error {
 	if err := h.Bot.SendMessage(ctx, m.Chat.ID, text, buttons...); err != nil {
-		h.log().Warn("chat reply not sent", "chat_id", m.Chat.ID, "err", err)
+		attrs := []any{"chat_id", m.Chat.ID, "err", err}
+		if apiErr, ok := errors.AsType[*telegram.APIError](err); ok {
+			attrs = append(attrs, "telegram_description", apiErr.Description)
+		}
+		h.log().Warn("chat reply not sent", attrs...)
 	}
 	return nil
 }

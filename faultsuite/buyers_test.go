@@ -23,10 +23,11 @@ const (
 	scDouble  scenario = "two payments of one invoice"
 	scExpired scenario = "payment for an expired order"
 	scBlocked scenario = "buyer blocked the bot"
+	scSupport scenario = "refunded by support (reason with < & >)"
 )
 
 // mix: mostly normal buyers, with every Telegram-side fault represented.
-var mix = []scenario{scNormal, scNormal, scNormal, scDupes, scNormal, scDouble, scNormal, scBlocked, scDupes, scExpired}
+var mix = []scenario{scNormal, scNormal, scNormal, scDupes, scNormal, scDouble, scSupport, scBlocked, scDupes, scExpired}
 
 // ledger is what the buyers did, as the suite saw it.
 type ledger struct {
@@ -35,10 +36,15 @@ type ledger struct {
 	orders    map[string]int64     // order id → buyer
 	scenarios map[scenario]int
 	unpaid    int // buyers who gave up before paying (e.g. the app was down)
+	// support: order → the reason support gave; supportAccepted: the
+	// requests the admin API accepted (202).
+	support         map[string]string
+	supportAccepted map[string]bool
 }
 
 func newLedger() *ledger {
-	return &ledger{charges: map[string]time.Time{}, orders: map[string]int64{}, scenarios: map[scenario]int{}}
+	return &ledger{charges: map[string]time.Time{}, orders: map[string]int64{}, scenarios: map[scenario]int{},
+		support: map[string]string{}, supportAccepted: map[string]bool{}}
 }
 
 func (l *ledger) charge(id string) {
@@ -103,13 +109,19 @@ func (w *world) buy(ctx context.Context, l *ledger, i int, plan string) {
 		l.mu.Unlock()
 		return
 	}
-	if sc == scDouble {
+	switch sc {
+	case scDouble:
 		// A second payment of the same invoice (a second device, a replayed
 		// payment form): Telegram charges again without asking us.
 		res, err := w.tg.Pay(ctx, c.InvoiceLink, u, telegramtest.PayOptions{SkipPreCheckout: true})
 		if err == nil && res.ChargeID != "" {
 			l.charge(res.ChargeID)
 		}
+	case scSupport:
+		// Sooner or later after the payment: the eSIM may be in flight,
+		// delivered, or the order's run closed.
+		n := i / len(mix)
+		w.supportRefund(ctx, l, c.OrderID, supportReasons[n%len(supportReasons)], time.Duration(n%4)*time.Second)
 	}
 }
 

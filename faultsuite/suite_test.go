@@ -98,6 +98,7 @@ injecting:
 	settled := w.waitSettled(ctx, t, l, sz.settle)
 	stopBG()
 	rep := w.check(ctx, t, l, res, faults)
+	rep.supportNotices = w.checkSupportRefunds(ctx, t, l)
 	rep.orders, rep.settleTime = len(l.orders), settled.Sub(faultsStopped)
 	rep.print(t)
 }

@@ -50,6 +50,7 @@ var english = map[Key]string{
 	CancelNone:                      "You have no active subscriptions.",
 	CancelDone:                      "Your subscription %s is cancelled. It will not renew; the current period stays yours.",
 	CancelChoose:                    "You have several subscriptions. Send /cancel with the one to stop:",
+	CancelLine:                      "<code>/cancel %s</code> — %s",
 	CancelFailed:                    "We could not cancel the subscription right now. Please try again in a minute.",
 
 	TooManyOpenOrders: "You have too many unpaid orders open. Pay for one of them, or wait until they expire (unpaid orders expire on their own), then try again.",

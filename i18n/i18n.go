@@ -6,6 +6,7 @@ package i18n
 import (
 	"fmt"
 	"html"
+	"reflect"
 	"strings"
 )
 
@@ -76,12 +77,17 @@ func HTML(lang string, key Key, args ...any) string {
 	escaped := make([]any, len(args))
 	for i, arg := range args {
 		switch v := arg.(type) {
-		case string:
-			escaped[i] = html.EscapeString(v)
 		case Markup:
 			escaped[i] = string(v)
+		case string:
+			escaped[i] = html.EscapeString(v)
 		default:
-			escaped[i] = arg
+			// Named string types (an id, a status) are text too.
+			if rv := reflect.ValueOf(arg); rv.Kind() == reflect.String {
+				escaped[i] = html.EscapeString(rv.String())
+			} else {
+				escaped[i] = arg
+			}
 		}
 	}
 	return T(lang, key, escaped...)

@@ -1,10 +1,13 @@
 package i18n
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/starsesim/esimstore/contract"
+	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
 
 func TestCataloguesComplete(t *testing.T) {
@@ -54,5 +57,47 @@ func TestEveryRefundReasonHasATextInEveryLanguage(t *testing.T) {
 				t.Errorf("%s: no %s text for refund reason %q", lang, lang, r)
 			}
 		}
+	}
+}
+
+// TestEveryTextIsSafeHTML formats every text of every catalogue with
+// arguments full of markup characters and reads it as Telegram would: it
+// must be accepted, and each argument must reach the buyer verbatim.
+func TestEveryTextIsSafeHTML(t *testing.T) {
+	verb := regexp.MustCompile(`%[sdv]`)
+	for lang, cat := range catalogues {
+		for key, text := range cat {
+			var args []any
+			var want []string
+			for i, at := range verb.FindAllStringIndex(text, -1) {
+				if text[at[0]:at[1]] == "%d" {
+					args = append(args, int64(137+i))
+					continue
+				}
+				s := fmt.Sprintf(`Europe & UK <Lite> "%d" it's <b>`, i)
+				args = append(args, s)
+				if !strings.HasSuffix(text[:at[0]], `="`) { // an attribute (href) is not shown
+					want = append(want, s)
+				}
+			}
+			got, err := telegramtest.ParseHTML(HTML(lang, key, args...))
+			if err != nil {
+				t.Errorf("%s %s: Telegram refuses it: %v", lang, key, err)
+				continue
+			}
+			for _, w := range want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s %s: the buyer reads %q, which lacks %q", lang, key, got, w)
+				}
+			}
+		}
+	}
+}
+
+func TestHTMLEscapesNamedStringTypes(t *testing.T) {
+	type planID string
+	got := HTML("en", CancelDone, planID("a<b"))
+	if !strings.Contains(got, "a&lt;b") {
+		t.Fatalf("HTML = %q", got)
 	}
 }

@@ -23,6 +23,7 @@ const (
 	CancelNone                      Key = "cancel_none"
 	CancelDone                      Key = "cancel_done"   // plan name
 	CancelChoose                    Key = "cancel_choose" // list follows
+	CancelLine                      Key = "cancel_line"   // one line of that list: subscription id, plan
 	CancelFailed                    Key = "cancel_failed"
 
 	// Per-buyer limits (checkout/limits.go), instead of an invoice.

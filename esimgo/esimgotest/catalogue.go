@@ -29,13 +29,27 @@ var (
 	au = esimgo.Country{ISO: "AU", Name: "Australia", Region: "Oceania"}
 )
 
+// LiteArea names the area of esim_1GB_7D_RUKL_V2, which buyers see as
+// the plan name "Europe & UK <Lite> · 1 GB · 7 days".
+const LiteArea = "Europe & UK <Lite>"
+
 // SeedCatalogue returns the bundles a new Fake sells: realistic names, prices
 // and coverage across single countries, Europe+ and Global, including
 // esim_1GB_7D_GB_V2 at 1.36 (the price in a captured real answer) and
 // unlimited bundles. It is a fresh copy on every call.
+//
+// eSIM Go's texts are its own and reach buyers in chat messages and the
+// Mini App, so one regional bundle, esim_1GB_7D_RUKL_V2, names its area
+// LiteArea, with every character that HTML treats as markup: its countries'
+// region (from which the store names the plan) and its description (from
+// which the Mini App names the region).
 func SeedCatalogue() []esimgo.Bundle {
 	europe := []esimgo.Country{gb, fr, de, es, it, nl, pt, tr}
 	global := []esimgo.Country{gb, us, fr, de, es, it, tr, th, jp, ae, ca, au}
+	lite := []esimgo.Country{
+		{ISO: "GB", Name: "United Kingdom", Region: LiteArea},
+		{ISO: "IE", Name: "Ireland", Region: LiteArea},
+	}
 	return []esimgo.Bundle{
 		fixed(1, 7, "1.36", "United Kingdom", "GB", gb),
 		fixed(3, 30, "3.42", "United Kingdom", "GB", gb),
@@ -54,6 +68,7 @@ func SeedCatalogue() []esimgo.Bundle {
 		fixed(5, 30, "11.40", "United Arab Emirates", "AE", ae),
 		fixed(5, 30, "8.05", "Europe+", "REUP", europe...),
 		unlimited("ULP", "Plus", 15, "32.00", "Europe+", "REUP", europe...),
+		fixed(1, 7, "2.10", LiteArea, "RUKL", lite...),
 		fixed(1, 7, "9.99", "Global", "RGBS", global...),
 		fixed(10, 30, "45.00", "Global", "RGBS", global...),
 	}

@@ -22,8 +22,12 @@ type ChatItem struct {
 	At        time.Time
 	FromBot   bool
 	Kind      string
-	// Text is the message text, the photo caption or the invoice title.
-	Text      string
+	// Text is the message text, the photo caption or the invoice title, as
+	// the bot sent it (with markup when ParseMode is set).
+	Text string
+	// Plain is what the buyer reads of a message or caption the bot sent:
+	// Text after Telegram's entity parsing (see ParseHTML).
+	Plain     string
 	ParseMode string
 	Buttons   []telegram.Button
 	Photo     []byte
@@ -84,10 +88,12 @@ func (f *Fake) addChat(chatID int64, item ChatItem) wireMessage {
 		Chat:      telegram.Chat{ID: chatID, Type: "private"},
 		Date:      item.At.Unix(),
 	}
-	if item.Kind == KindPhoto {
-		msg.Caption = item.Text
-	} else {
-		msg.Text = item.Text
+	// Telegram answers with the parsed text, not the markup it was sent.
+	switch item.Kind {
+	case KindPhoto:
+		msg.Caption = item.Plain
+	case KindText:
+		msg.Text = item.Plain
 	}
 	return msg
 }

@@ -500,25 +500,3 @@ func TestSendUpdateAndSubscription(t *testing.T) {
 		t.Fatal("non-object accepted")
 	}
 }
-
-func TestCheckHTML(t *testing.T) {
-	for text, ok := range map[string]bool{
-		"plain":                             true,
-		"<b>bold</b> <i>it</i> &lt;3":       true,
-		`<a href="https://x.y">l</a>`:       true,
-		"<code>LPA:1$smdp.io$ABC</code>":    true,
-		`<span class="tg-spoiler">s</span>`: true,
-		"<pre><code>x</code></pre>":         true,
-		"1 < 2":                             false,
-		"<b>open":                           false,
-		"<b><i>x</b></i>":                   false,
-		"<div>x</div>":                      false,
-		"<a>no href</a>":                    false,
-		"<>":                                false,
-		"x > y":                             true,
-	} {
-		if err := checkHTML(text); (err == nil) != ok {
-			t.Errorf("checkHTML(%q) = %v, want ok=%v", text, err, ok)
-		}
-	}
-}

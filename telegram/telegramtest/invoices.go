@@ -147,6 +147,6 @@ func (f *Fake) sendInvoice(_ *http.Request, c *Call) (any, *apiError) {
 	inv.ChatID = chatID
 	link := f.storeInvoice(inv)
 	stored, _ := f.Invoice(link)
-	msg := f.addChat(chatID, ChatItem{Kind: KindInvoice, Text: inv.Title, InvoiceLink: link, Invoice: &stored})
+	msg := f.addChat(chatID, ChatItem{Kind: KindInvoice, Text: inv.Title, Plain: inv.Title, InvoiceLink: link, Invoice: &stored})
 	return msg, nil
 }
