@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,13 +25,13 @@ func TestRepliesShowNamesVerbatim(t *testing.T) {
 		text   string
 		want   []string // in what the buyer reads
 	}{
-		{"orders", stubLedger{orders: []store.Order{{ID: "o-<9>&", PlanName: odd, Status: contract.StatusFulfilled, PriceStars: 137}}},
+		{"orders", stubLedger{orders: []store.Order{{ID: "o-<9>&", UserID: buyer.ID, PlanName: odd, Status: contract.StatusFulfilled, PriceStars: 137}}},
 			"/orders", []string{"• " + odd + " — delivered, 137 ⭐ (o-<9>&)"}},
 		{"cancel: which one", stubLedger{subs: []store.Subscription{
-			{ID: "sub-a", PlanID: "esim_<1GB>&", Status: contract.SubActive},
-			{ID: "sub-b", PlanID: odd, Status: contract.SubActive}}},
+			{ID: "sub-a", UserID: buyer.ID, PlanID: "esim_<1GB>&", Status: contract.SubActive},
+			{ID: "sub-b", UserID: buyer.ID, PlanID: odd, Status: contract.SubActive}}},
 			"/cancel", []string{"/cancel sub-a — esim_<1GB>&", "/cancel sub-b — " + odd}},
-		{"cancel: done", stubLedger{subs: []store.Subscription{{ID: "sub-a", PlanID: odd, Status: contract.SubActive}}},
+		{"cancel: done", stubLedger{subs: []store.Subscription{{ID: "sub-a", UserID: buyer.ID, PlanID: odd, Status: contract.SubActive}}},
 			"/cancel", []string{"Your subscription " + odd + " is cancelled."}},
 	}
 	for _, tt := range tests {
@@ -64,7 +65,7 @@ func TestRefusedReplyIsLoggedWithTelegramsAnswer(t *testing.T) {
 		t.Fatalf("a refused reply failed the update: %v", err)
 	}
 	line := logs.String()
-	for _, want := range []string{"level=WARN", `msg="chat reply not sent"`, "chat_id=11", `telegram_description="` + strings.ReplaceAll(refusal, `"`, `\"`) + `"`} {
+	for _, want := range []string{"level=WARN", `msg="chat reply not sent"`, "chat_id=" + strconv.FormatInt(en.ID, 10), `telegram_description="` + strings.ReplaceAll(refusal, `"`, `\"`) + `"`} {
 		if !strings.Contains(line, want) {
 			t.Errorf("log %q lacks %q", line, want)
 		}

@@ -209,9 +209,11 @@ func (rf *refunder) refund(ctx workflow.Context, r pendingRefund, chat int64, la
 // causeText is the innermost application error's message: the provider's
 // answer, without the SDK's activity-failure wrapping.
 func causeText(err error) string {
+	// Message, not Error: the activities put the provider's answer in the
+	// message and also wrap it as the cause, which Error would repeat.
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Error()
+	if errors.As(err, &app) && app.Message() != "" {
+		return app.Message()
 	}
 	return err.Error()
 }

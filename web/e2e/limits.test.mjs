@@ -4,7 +4,7 @@
 // stay untouched for the other tests.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TEST_TIMEOUT, launchBrowser, openPlan, openSim, tapMainButton } from './helpers.mjs';
+import { ALICE, BORIS, TEST_TIMEOUT, launchBrowser, openPlan, openSim, tapMainButton } from './helpers.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -22,22 +22,22 @@ async function refuseOrders(context, { code, message, retryAfter }) {
 
 const cases = [
   {
-    name: 'too many unpaid orders (en)', user: '1001',
+    name: 'too many unpaid orders (en)', user: ALICE,
     answer: { code: 'too_many_open_orders', message: 'You already have 10 unpaid orders.' },
     want: /too many unpaid orders.*My eSIMs/,
   },
   {
-    name: 'too many unpaid orders (ru)', user: '1002',
+    name: 'too many unpaid orders (ru)', user: BORIS,
     answer: { code: 'too_many_open_orders', message: 'You already have 10 unpaid orders.' },
     want: /слишком много неоплаченных заказов.*Мои eSIM/,
   },
   {
-    name: 'rate limited with Retry-After (en)', user: '1001',
+    name: 'rate limited with Retry-After (en)', user: ALICE,
     answer: { code: 'rate_limited', message: 'Too many requests.', retryAfter: 7 },
     want: /wait 7 seconds/,
   },
   {
-    name: 'rate limited with Retry-After (ru)', user: '1002',
+    name: 'rate limited with Retry-After (ru)', user: BORIS,
     answer: { code: 'rate_limited', message: 'Too many requests.', retryAfter: 5 },
     want: /Подождите 5 секунд /,
   },
