@@ -148,8 +148,14 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}()
 	c.DatabaseURL = c.dbURL(opts.Name + "_store")
 	if opts.Fresh {
-		c.step("dropping the databases of an earlier run")
+		c.step("dropping the databases and logs of an earlier run")
 		if err := c.DropDatabases(ctx); err != nil {
+			return nil, err
+		}
+		if err := os.RemoveAll(opts.Dir); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 			return nil, err
 		}
 	}
