@@ -40,10 +40,10 @@ func (c *Cluster) serverEnv() []string {
 	port := func(name string, offset int) string { return name + "=" + strconv.Itoa(c.Ports.Base+offset) }
 	return append(c.temporalDBEnv(),
 		"NUM_HISTORY_SHARDS="+strconv.Itoa(NumHistoryShards),
-		// Four services in one process, each with its own pools: keep the
-		// total well under PostgreSQL's default max_connections (100),
-		// which the tests and the store share.
-		"SQL_MAX_CONNS=10", "SQL_MAX_IDLE_CONNS=10", "SQL_VIS_MAX_CONNS=4", "SQL_VIS_MAX_IDLE_CONNS=4",
+		// The pools keep the image's sizes (20 and 10 per service): with 10
+		// the history service waits for connections and falls over at 20
+		// orders/s (docs/performance.md). The server then holds about 50
+		// of PostgreSQL's 100 connections.
 		"BIND_ON_IP=127.0.0.1", "TEMPORAL_BROADCAST_ADDRESS=127.0.0.1",
 		port("FRONTEND_GRPC_PORT", 233), port("FRONTEND_HTTP_PORT", 243),
 		port("HISTORY_GRPC_PORT", 234), port("MATCHING_GRPC_PORT", 235), port("WORKER_GRPC_PORT", 239),
