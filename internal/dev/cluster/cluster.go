@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -131,8 +130,8 @@ const (
 	NumHistoryShards = 16
 )
 
-// Start brings the whole cluster up and returns once both API processes
-// and both workers are ready and the plans are on sale.
+// Start brings the whole cluster up and returns once both workers and both
+// API processes are ready (which includes plans on sale).
 func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
@@ -191,21 +190,19 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.migrate(ctx); err != nil {
 		return nil, err
 	}
+	// Workers first: the first one syncs the catalogue, and every process's
+	// /readyz waits for plans on sale.
+	for range 2 {
+		if _, err := c.StartWorker(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for i := range 2 {
 		if _, err := c.startApp(ctx, "api", fmt.Sprintf("api-%d", i+1), c.Ports.API(i)); err != nil {
 			return nil, err
 		}
 	}
 	if err := c.startFrontDoor(); err != nil {
-		return nil, err
-	}
-	for range 2 {
-		if _, err := c.StartWorker(ctx); err != nil {
-			return nil, err
-		}
-	}
-	c.step("waiting for the first plan sync")
-	if err := c.waitPlans(ctx); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -449,18 +446,6 @@ func (c *Cluster) forget(p *Proc) {
 			return
 		}
 	}
-}
-
-func (c *Cluster) waitPlans(ctx context.Context) error {
-	return waitFor(ctx, 90*time.Second, nil, func() bool {
-		resp, err := http.Get(c.URL + "/api/plans")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"price_stars"`)
-	})
 }
 
 // Stop ends everything the cluster started, in the order a deployment is
