@@ -88,7 +88,8 @@ cluster: tools cluster-tools postgres build build-prod
 	./bin/esimstore cluster --app-binary bin/esimstore-prod
 
 ## cluster-test: that shape under test (main paths, burst with a worker killed and the server
-## restarted, rolling restart, eSIM Go request rate, bench); tears everything down. ~7 minutes.
+## restarted, rolling restart, eSIM Go request rate, bench); tears everything down. About 3 minutes
+## once cluster-tools are built.
 cluster-test: tools cluster-tools postgres build build-prod
 	CLUSTER_TEST=1 CLUSTER_APP_BINARY=$(CURDIR)/bin/esimstore-prod CLUSTER_BENCH_BINARY=$(CURDIR)/bin/esimstore \
 		go test -count=1 -v -timeout 15m -run TestCluster ./internal/dev/cluster/

@@ -47,7 +47,7 @@ const invoiceTTL = 20 * time.Second
 // line for each, and a summary table closes the run.
 func TestCluster(t *testing.T) {
 	if os.Getenv("CLUSTER_TEST") == "" {
-		t.Skip("make cluster-test runs this: it needs the Temporal server binaries (make cluster-tools) and ~7 minutes")
+		t.Skip("make cluster-test runs this: it needs the Temporal server binaries (make cluster-tools) and a few minutes")
 	}
 	w := newWorld(t)
 	checks := []struct {

@@ -28,11 +28,15 @@ type backend struct {
 }
 
 func newFrontDoor(addrs []string) *FrontDoor {
+	// Keep connections to the API processes open under load, as a real
+	// balancer does; the default keeps two per host.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 256
 	f := &FrontDoor{}
 	for _, a := range addrs {
-		target := &url.URL{Scheme: "http", Host: a}
-		f.backends = append(f.backends, &backend{addr: a, proxy: httputil.NewSingleHostReverseProxy(target),
-			hits: map[string]int{}})
+		proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: a})
+		proxy.Transport = tr
+		f.backends = append(f.backends, &backend{addr: a, proxy: proxy, hits: map[string]int{}})
 	}
 	return f
 }
