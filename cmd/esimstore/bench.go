@@ -38,6 +38,8 @@ func runBench(ctx context.Context, args []string) error {
 		"PostgreSQL server to create the run's database on")
 	keepDB := fs.Bool("keep-db", false, "keep the run's database")
 	temporalAddr := fs.String("temporal-address", "", "use this Temporal server instead of starting the dev server")
+	temporalPID := fs.Int("temporal-pid", 0, "with --temporal-address: the server's process id, to report its CPU and memory")
+	temporalDBs := fs.String("temporal-databases", "", "with --temporal-address: its PostgreSQL databases (comma-separated), to report their CPU")
 	temporalDB := fs.String("temporal-db", "", `dev server database: "" in memory, "file" in the run directory, or a path`)
 	untuned := fs.Bool("temporal-untuned", false, "start the dev server without devserver.TunedArgs and TunedEnv")
 	var temporalArgs, temporalEnv, appEnv multiFlag
@@ -73,6 +75,10 @@ func runBench(ctx context.Context, args []string) error {
 		Rate: *rate, Concurrency: *conc, Duration: *dur, WarmUp: *warm, Drain: *drain,
 		TelegramLatency: *tgLat, ESIMLatency: *esimLat, DatabaseURL: *dbURL, KeepDatabase: *keepDB,
 		TemporalAddress: *temporalAddr, TemporalDBFile: *temporalDB, Plan: *plan, Dir: *dir, PprofAddr: *pprof,
+		TemporalPID: *temporalPID,
+	}
+	if *temporalDBs != "" {
+		o.TemporalDatabases = strings.Split(*temporalDBs, ",")
 	}
 	if *warm == 0 {
 		o.WarmUp = -1 // explicitly none

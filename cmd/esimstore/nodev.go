@@ -18,5 +18,5 @@ func devCommands() []command {
 			return errUsage
 		}}
 	}
-	return []command{missing("sandbox"), missing("bench")}
+	return []command{missing("sandbox"), missing("bench"), missing("cluster")}
 }

@@ -36,7 +36,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// CPU and memory are taken over the measured window only, so start-up
 	// (migrations, plan sync) and warm-up do not count.
 	var app, temporal, self *procWatch
-	var pg *pgWatch
+	var pg, temporalPG *pgWatch
 	windowStarted := make(chan struct{})
 	go func() {
 		select {
@@ -44,7 +44,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		case <-ctx.Done():
 		}
 		app, temporal, self = watchProc(s.appPID()), watchProc(s.temporalPID()), watchProc(0)
-		pg = watchPostgres(s.dbName())
+		pg, temporalPG = watchPostgres(s.dbName()), watchPostgres(o.TemporalDatabases...)
 		close(windowStarted)
 	}()
 	stopProgress := progressLine(ctx, o, l, begin)
@@ -55,6 +55,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		time.Sleep(d) // a closed loop's buyers may finish a little early
 	}
 	rep.App, rep.Temporal, rep.LoadGen, rep.Postgres = app.stop(), temporal.stop(), self.stop(), pg.stop()
+	rep.TemporalPostgres = temporalPG.stop()
 	if s.temporalPID() == 0 {
 		rep.Temporal = nil
 	}

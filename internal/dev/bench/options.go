@@ -46,8 +46,12 @@ type Options struct {
 	DatabaseURL  string
 	KeepDatabase bool
 	// TemporalAddress uses a running server instead of starting the dev
-	// server (its CPU and memory are then not reported).
-	TemporalAddress string
+	// server. Its CPU and memory are reported only if TemporalPID names
+	// its process; TemporalDatabases (its PostgreSQL databases, e.g. the
+	// cluster's) add the CPU of the backends serving them.
+	TemporalAddress   string
+	TemporalPID       int
+	TemporalDatabases []string
 	// TemporalDBFile "" keeps the dev server in memory; "file" puts a
 	// SQLite file in the run's directory (as `make run` does); any other
 	// value is the file's path.

@@ -116,21 +116,25 @@ func (w *procWatch) stop() *ProcStats {
 		PeakRSSMB: round(float64(end.PeakKB)/1024, 1), EndRSSMB: round(float64(end.RSSKB)/1024, 1)}
 }
 
-// pgWatch measures the PostgreSQL backends serving the run's database
-// (their command line names it), so the database's CPU is counted too.
+// pgWatch measures the PostgreSQL backends serving some databases (their
+// command line names the database), so the database's CPU is counted too.
 // Backends opened during the window count from zero; ones closed during it
-// are missed, which the app's long-lived pool makes rare.
+// are missed, which long-lived pools make rare.
 type pgWatch struct {
-	db    string
+	dbs   []string
 	at    time.Time
 	start map[int]time.Duration
 }
 
-func watchPostgres(db string) *pgWatch {
-	return &pgWatch{db: db, at: time.Now(), start: pgBackends(db)}
+// watchPostgres returns nil for no databases.
+func watchPostgres(dbs ...string) *pgWatch {
+	if len(dbs) == 0 {
+		return nil
+	}
+	return &pgWatch{dbs: dbs, at: time.Now(), start: pgBackends(dbs)}
 }
 
-func pgBackends(db string) map[int]time.Duration {
+func pgBackends(dbs []string) map[int]time.Duration {
 	out := map[int]time.Duration{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -139,7 +143,7 @@ func pgBackends(db string) map[int]time.Duration {
 			continue
 		}
 		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		if err != nil || !bytes.HasPrefix(cmd, []byte("postgres:")) || !bytes.Contains(cmd, []byte(" "+db+" ")) {
+		if err != nil || !bytes.HasPrefix(cmd, []byte("postgres:")) || !servesAny(cmd, dbs) {
 			continue
 		}
 		if s, err := readProc(pid); err == nil {
@@ -149,12 +153,21 @@ func pgBackends(db string) map[int]time.Duration {
 	return out
 }
 
+func servesAny(cmdline []byte, dbs []string) bool {
+	for _, db := range dbs {
+		if bytes.Contains(cmdline, []byte(" "+db+" ")) {
+			return true
+		}
+	}
+	return false
+}
+
 func (w *pgWatch) stop() *ProcStats {
 	if w == nil {
 		return nil
 	}
 	var cpu time.Duration
-	for pid, c := range pgBackends(w.db) {
+	for pid, c := range pgBackends(w.dbs) {
 		cpu += c - w.start[pid]
 	}
 	secs := time.Since(w.at).Seconds()

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,9 @@ type Report struct {
 	// Postgres is the CPU of the backends serving the run's database
 	// (memory is shared buffers, not theirs: not reported).
 	Postgres *ProcStats `json:"postgresql"`
+	// TemporalPostgres is the same for a PostgreSQL-backed Temporal
+	// server's databases (Options.TemporalDatabases).
+	TemporalPostgres *ProcStats `json:"temporal_postgresql,omitempty"`
 
 	// Goals is Targets() at the time of the run, for tools reading the JSON.
 	Goals []Target `json:"targets,omitempty"`
@@ -166,7 +170,7 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nesimstore bench — %s for %.0fs (warm-up %.0fs), %d CPUs, load avg at start %s\n",
 		shape, l.DurationSec, l.WarmUpSec, r.Machine.CPUs, r.Machine.LoadAvg)
-	fmt.Fprintf(w, "fake latency: telegram %.0f ms, esim go %.0f ms; dev server db %q\n\n",
+	fmt.Fprintf(w, "fake latency: telegram %.0f ms, esim go %.0f ms; temporal db %q\n\n",
 		l.TelegramLatencyMS, l.ESIMLatencyMS, l.TemporalDB)
 	fmt.Fprintf(w, "%-31s %6s %8s %8s %8s %8s %8s\n", "latency (ms)", "n", "mean", "p50", "p95", "p99", "max")
 	for _, row := range r.latencies() {
@@ -189,7 +193,8 @@ func (r *Report) Print(w io.Writer) {
 	for _, p := range []struct {
 		name string
 		s    *ProcStats
-	}{{"app", r.App}, {"temporal dev server", r.Temporal}, {"load gen + fakes", r.LoadGen}, {"postgresql backends", r.Postgres}} {
+	}{{"app", r.App}, {r.temporalName(), r.Temporal}, {"load gen + fakes", r.LoadGen}, {"postgresql backends", r.Postgres},
+		{"temporal's postgresql", r.TemporalPostgres}} {
 		if p.s == nil {
 			continue
 		}
@@ -202,6 +207,14 @@ func (r *Report) Print(w io.Writer) {
 			float64(r.Machine.CPUs)*1000/total, r.Machine.CPUs)
 	}
 	printTargets(w, r.Targets())
+}
+
+// temporalName says which Temporal server the run measured.
+func (r *Report) temporalName() string {
+	if strings.HasPrefix(r.Load.TemporalDB, "external") {
+		return "temporal server"
+	}
+	return "temporal dev server"
 }
 
 // Compare prints new/old ratios (below 1 is better for latencies, CPU and

@@ -280,7 +280,7 @@ func (s *stack) appPID() int {
 
 func (s *stack) temporalPID() int {
 	if s.temporal == nil {
-		return 0
+		return s.opts.TemporalPID
 	}
 	return s.temporal.PID()
 }
