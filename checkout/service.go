@@ -93,20 +93,47 @@ type CreateRequest struct {
 // a repeated request names the same workflow and Temporal itself makes the
 // second start a no-op.
 func (s *Service) OrderID(req CreateRequest) string {
+	return uuid.NewSHA1(orderNamespace, s.requestKey(req)).String()
+}
+
+// requestKey names what a request asks for: the bot, the buyer and the
+// idempotency key, or, for a tap without one, the plan and the double-tap
+// window it falls in.
+func (s *Service) requestKey(req CreateRequest) []byte {
 	key := req.IdempotencyKey
 	if key == "" {
 		key = fmt.Sprintf("%s@%d", req.PlanID, s.now().UnixNano()/int64(doubleTapWindow))
 	}
-	return uuid.NewSHA1(orderNamespace, fmt.Appendf(nil, "%d:%d:%s", s.BotID, req.UserID, key)).String()
+	return fmt.Appendf(nil, "%d:%d:%s", s.BotID, req.UserID, key)
+}
+
+// planOnSale is the plan a buyer asked for, or ErrPlanNotFound.
+func (s *Service) planOnSale(ctx context.Context, id string) (store.Plan, error) {
+	plan, err := s.Store.GetPlan(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !plan.OnSale) {
+		return store.Plan{}, ErrPlanNotFound
+	}
+	return plan, err
+}
+
+// startNew is the start half of update-with-start for a new order or
+// subscription: it joins a workflow of the same id that is still running
+// (a repeated request) and never reuses the id of a closed one.
+func (s *Service) startNew(workflowID, summary string, workflow, in any, attrs ...temporal.SearchAttributeUpdate) client.WithStartWorkflowOperation {
+	return s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       workflowID,
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
+		StaticSummary:            summary,
+	}, workflow, in)
 }
 
 // Create starts the order's workflow (or finds it) and returns its invoice
 // as soon as the quote and invoice exist (update-with-start, early return).
 func (s *Service) Create(ctx context.Context, req CreateRequest) (contract.Invoice, error) {
-	plan, err := s.Store.GetPlan(ctx, req.PlanID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !plan.OnSale) {
-		return contract.Invoice{}, ErrPlanNotFound
-	}
+	plan, err := s.planOnSale(ctx, req.PlanID)
 	if err != nil {
 		return contract.Invoice{}, err
 	}
@@ -126,21 +153,14 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (contract.Invoi
 	}
 	in := s.input(id)
 	in.UserID, in.ChatID, in.LanguageCode, in.PlanID, in.Source = req.UserID, req.ChatID, req.LanguageCode, req.PlanID, req.Source
-	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       contract.WorkflowID(id),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			contract.AttrStatus.ValueSet(string(contract.StatusAwaitingPayment)),
-			contract.AttrUserID.ValueSet(req.UserID),
-			contract.AttrPlanID.ValueSet(req.PlanID),
-			// The listed price; the workflow corrects it only if its quote
-			// differs, which saves the server a visibility write per order.
-			contract.AttrStarsAmount.ValueSet(plan.PriceStars),
-		),
-		StaticSummary: fmt.Sprintf("Order %s · %s · buyer %d", id, req.PlanID, req.UserID),
-	}, workflows.OrderWorkflow, in)
+	start := s.startNew(contract.WorkflowID(id), fmt.Sprintf("Order %s · %s · buyer %d", id, req.PlanID, req.UserID),
+		workflows.OrderWorkflow, in,
+		contract.AttrStatus.ValueSet(string(contract.StatusAwaitingPayment)),
+		contract.AttrUserID.ValueSet(req.UserID),
+		contract.AttrPlanID.ValueSet(req.PlanID),
+		// The listed price; the workflow corrects it only if its quote
+		// differs, which saves the server a visibility write per order.
+		contract.AttrStarsAmount.ValueSet(plan.PriceStars))
 	return s.startForInvoice(ctx, id, "order", start)
 }
 

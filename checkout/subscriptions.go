@@ -7,10 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/store"
@@ -35,12 +32,7 @@ var subscriptionNamespace = uuid.MustParse("0b7b7d0e-5a0c-4e38-a2f4-3c1f6f2d9c42
 // SubscriptionID derives the subscription id like OrderID does, so a
 // double tap names the same workflow.
 func (s *Service) SubscriptionID(req CreateRequest) string {
-	key := req.IdempotencyKey
-	if key == "" {
-		key = fmt.Sprintf("%s@%d", req.PlanID, s.now().UnixNano()/int64(doubleTapWindow))
-	}
-	return contract.SubscriptionPrefix + uuid.NewSHA1(subscriptionNamespace,
-		fmt.Appendf(nil, "%d:%d:%s", s.BotID, req.UserID, key)).String()
+	return contract.SubscriptionPrefix + uuid.NewSHA1(subscriptionNamespace, s.requestKey(req)).String()
 }
 
 func (s *Service) subscriptionInput(id string) contract.SubscriptionInput {
@@ -51,10 +43,7 @@ func (s *Service) subscriptionInput(id string) contract.SubscriptionInput {
 // subscription invoice link (update-with-start, early return). The
 // returned Invoice's OrderID is the subscription id.
 func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (contract.Invoice, error) {
-	plan, err := s.Store.GetPlan(ctx, req.PlanID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !plan.OnSale) {
-		return contract.Invoice{}, ErrPlanNotFound
-	}
+	plan, err := s.planOnSale(ctx, req.PlanID)
 	if err != nil {
 		return contract.Invoice{}, err
 	}
@@ -72,18 +61,11 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (co
 	}
 	in := s.subscriptionInput(id)
 	in.UserID, in.ChatID, in.LanguageCode, in.PlanID = req.UserID, req.ChatID, req.LanguageCode, req.PlanID
-	start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       contract.SubscriptionWorkflowID(id),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			contract.AttrStatus.ValueSet(string(contract.SubAwaitingPayment)),
-			contract.AttrUserID.ValueSet(req.UserID),
-			contract.AttrPlanID.ValueSet(req.PlanID),
-		),
-		StaticSummary: fmt.Sprintf("Subscription %s · %s · buyer %d", id, req.PlanID, req.UserID),
-	}, workflows.SubscriptionWorkflow, in)
+	start := s.startNew(contract.SubscriptionWorkflowID(id),
+		fmt.Sprintf("Subscription %s · %s · buyer %d", id, req.PlanID, req.UserID), workflows.SubscriptionWorkflow, in,
+		contract.AttrStatus.ValueSet(string(contract.SubAwaitingPayment)),
+		contract.AttrUserID.ValueSet(req.UserID),
+		contract.AttrPlanID.ValueSet(req.PlanID))
 	return s.startForInvoice(ctx, id, "subscription", start)
 }
 

@@ -215,7 +215,7 @@ type cataloguePage struct {
 }
 
 // decodeCataloguePage accepts the documented bare array and the object that
-// real v2.5 answers use (reference §2).
+// real v2.5 answers use.
 func decodeCataloguePage(body []byte) (cataloguePage, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '[' {

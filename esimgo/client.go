@@ -13,7 +13,7 @@ import (
 )
 
 // DefaultBaseURL is eSIM Go's production API, pinned to v2.5 because every
-// minor version may break the previous one (reference §1).
+// minor version may break the previous one.
 const DefaultBaseURL = "https://api.esim-go.com/v2.5"
 
 // Config configures a Client. Only APIKey is required.

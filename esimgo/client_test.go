@@ -82,7 +82,7 @@ func TestCatalogueFilterAndAll(t *testing.T) {
 	}
 }
 
-// A captured real answer (reference §2): prices must survive exactly.
+// A captured real answer: prices must survive exactly.
 func TestCatalogueRealSample(t *testing.T) {
 	t.Parallel()
 	const body = `{"bundles":[{"name":"esim_1GB_7D_AD_V2","description":"eSIM, 1GB, 7 Days, Andorra, V2",

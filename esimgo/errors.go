@@ -9,7 +9,7 @@ import (
 
 // ErrorKind tells the caller what it may safely do next. Callers switch on the
 // kind instead of on status codes because eSIM Go's codes are not fully
-// documented (see the reference, §6) and differ between endpoints.
+// documented and differ between endpoints.
 type ErrorKind int
 
 const (

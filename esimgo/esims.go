@@ -68,7 +68,7 @@ func (c *Client) Assignments(ctx context.Context, reference string) ([]Assignmen
 	if err != nil {
 		return nil, err
 	}
-	// One eSIM may come back as a bare object, several as an array (reference §4).
+	// One eSIM may come back as a bare object, several as an array.
 	body := bytes.TrimSpace(r.body)
 	var list []wireAssignment
 	if len(body) > 0 && body[0] == '{' {
@@ -192,7 +192,7 @@ func (c *Client) Compatible(ctx context.Context, iccid, bundle string) (bool, er
 
 // RevokeBundle revokes the oldest unused assignment of bundle on the eSIM and
 // asks for a refund to the balance. Whether money comes back depends on
-// eSIM Go enabling refunds for the account (reference §5). Not retried
+// eSIM Go enabling refunds for the account. Not retried
 // automatically: a repeat would revoke a second assignment of the same bundle.
 func (c *Client) RevokeBundle(ctx context.Context, iccid, bundle string) error {
 	const op = "revoke bundle"

@@ -9,8 +9,9 @@ import (
 )
 
 // eSIM Go's documentation and its real answers disagree on several types
-// (reference §2, §5). These decoders accept every form seen so far so that a
-// quiet server-side change does not break order delivery.
+// (prices as numbers or strings, ICCIDs as numbers, dates in several
+// layouts). These decoders accept every form seen so far so that a quiet
+// server-side change does not break order delivery.
 
 // flexInt accepts 1000, 1000.0 and "1000".
 type flexInt int64

@@ -299,7 +299,7 @@ func (c *Client) listOrdersPage(ctx context.Context, q ListOrdersQuery, page, pe
 
 // decodeOrders accepts a bare array, {"orders":[…], "rows":…} (seen in
 // community clients) or a single order object (the spec's schema); the real
-// envelope is unconfirmed (reference §3).
+// envelope is unconfirmed.
 func decodeOrders(body []byte) (ordersPage, error) {
 	body = bytes.TrimSpace(body)
 	var list []wireOrder

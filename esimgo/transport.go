@@ -176,7 +176,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) (*response, 
 }
 
 // classify maps an error answer to a kind. eSIM Go documents few codes and no
-// error identifiers (reference §6, §11), so the message is consulted for the
+// error identifiers, so the message is consulted for the
 // cases the caller must treat differently.
 func classify(cl call, status int, msg string) ErrorKind {
 	lower := strings.ToLower(msg)

@@ -18,11 +18,7 @@ func (w *orderRun) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandler(ctx, contract.UpdateInvoice, w.invoice); err != nil {
-		return err
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, w.approve,
-		workflow.UpdateHandlerOptions{Validator: w.validateCheckout}); err != nil {
+	if err := registerSaleHandlers(ctx, w.invoice, &w.approval, w.validateCheckout); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdateRefund, w.requestRefund,
@@ -31,12 +27,8 @@ func (w *orderRun) registerHandlers(ctx workflow.Context) error {
 
 // invoice returns the link once the quote and invoice exist.
 func (w *orderRun) invoice(ctx workflow.Context) (contract.Invoice, error) {
-	if err := workflow.Await(ctx, func() bool { return w.ready || w.invoiceErr != nil }); err != nil {
+	if err := w.awaitOpen(ctx); err != nil {
 		return contract.Invoice{}, err
-	}
-	if w.invoiceErr != nil {
-		return contract.Invoice{}, temporal.NewNonRetryableApplicationError("the invoice could not be created",
-			contract.ErrTypeInvoiceFailed, w.invoiceErr)
 	}
 	return contract.Invoice{OrderID: w.in.OrderID, Status: w.view.Status, InvoiceLink: w.view.InvoiceLink,
 		PriceStars: w.view.Stars, PriceUSD: w.view.PriceUSD}, nil

@@ -67,8 +67,7 @@ type orderRun struct {
 	planName       string
 	quoteExpiresAt time.Time
 	exists         bool // false only for a payment that names no order
-	ready          bool // quote and invoice known (or loaded)
-	invoiceErr     error
+	opening
 
 	approval
 	approvalRecorded bool

@@ -88,6 +88,40 @@ func paymentDeadline(quoteExpires, approvedAt time.Time) time.Time {
 	return quoteExpires
 }
 
+// opening is a sale's quote and invoice: ready once both exist (or were
+// loaded by a resumed run), or failed with invoiceErr.
+type opening struct {
+	ready      bool
+	invoiceErr error
+}
+
+// awaitOpen is the first half of the `invoice` update: it waits until the
+// quote and invoice exist, or returns why they could not be made.
+func (o *opening) awaitOpen(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return o.ready || o.invoiceErr != nil }); err != nil {
+		return err
+	}
+	if o.invoiceErr != nil {
+		return temporal.NewNonRetryableApplicationError("the invoice could not be created",
+			contract.ErrTypeInvoiceFailed, o.invoiceErr)
+	}
+	return nil
+}
+
+// registerSaleHandlers installs the updates every sale answers the same
+// way: `invoice` (update-with-start's early return of the link) and
+// `preCheckout` (validated by the payment core's rules). Runs register them
+// before anything that could block, so messages arriving with the start
+// find them.
+func registerSaleHandlers(ctx workflow.Context, invoice func(workflow.Context) (contract.Invoice, error),
+	ap *approval, validate func(workflow.Context, contract.PreCheckout) error) error {
+	if err := workflow.SetUpdateHandler(ctx, contract.UpdateInvoice, invoice); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, ap.approve,
+		workflow.UpdateHandlerOptions{Validator: validate})
+}
+
 // approval remembers when Telegram's pre-checkout was first approved: the
 // preCheckout update's handler, once its validator has let it through.
 type approval struct{ approvedAt time.Time }

@@ -81,8 +81,7 @@ type subRun struct {
 	lang string
 
 	exists     bool
-	ready      bool
-	invoiceErr error
+	opening
 	approval
 	first   *contract.Payment
 	firstAt time.Time // starts the first period's fulfilment deadline
@@ -590,11 +589,7 @@ func (w *subRun) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandler(ctx, contract.UpdateInvoice, w.invoice); err != nil {
-		return err
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdatePreCheckout, w.approve,
-		workflow.UpdateHandlerOptions{Validator: w.validateCheckout}); err != nil {
+	if err := registerSaleHandlers(ctx, w.invoice, &w.approval, w.validateCheckout); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, contract.UpdateCancel, w.cancel,
@@ -602,12 +597,8 @@ func (w *subRun) registerHandlers(ctx workflow.Context) error {
 }
 
 func (w *subRun) invoice(ctx workflow.Context) (contract.Invoice, error) {
-	if err := workflow.Await(ctx, func() bool { return w.ready || w.invoiceErr != nil }); err != nil {
+	if err := w.awaitOpen(ctx); err != nil {
 		return contract.Invoice{}, err
-	}
-	if w.invoiceErr != nil {
-		return contract.Invoice{}, temporal.NewNonRetryableApplicationError("the invoice could not be created",
-			contract.ErrTypeInvoiceFailed, w.invoiceErr)
 	}
 	st := contract.StatusAwaitingPayment
 	if w.st.Status != contract.SubAwaitingPayment {

@@ -5,9 +5,9 @@
 // Telegram does, keeps a Star ledger, and plays the buyer: it delivers
 // pre_checkout_query and successful_payment updates to the bot's webhook.
 //
-// Error texts that are not in the team's reference (telegram-stars.md §1, §4: STARS_INVOICE_INVALID,
-// CHARGE_ALREADY_REFUNDED, CHARGE_ID_EMPTY, USER_ID_INVALID)
-// are modelled on Telegram's MTProto error names and marked as such where
+// Error texts that Telegram's Bot API documentation does not spell out
+// (STARS_INVOICE_INVALID, CHARGE_ALREADY_REFUNDED, CHARGE_ID_EMPTY,
+// USER_ID_INVALID) are modelled on Telegram's MTProto error names and marked as such where
 // they are produced; code should branch on error classes, not on texts.
 //
 // In a long-running sandbox mount it under a prefix with http.StripPrefix and

@@ -36,7 +36,7 @@ type chatItem struct {
 	ChargeID    string       `json:"charge_id,omitempty"`
 	Amount      int64        `json:"amount,omitempty"`
 	// OrderID links payments and refunds to the order (and its workflow in
-	// the Temporal UI): the invoice payload is the order id (§6).
+	// the Temporal UI): the invoice payload is the order id (docs/architecture.md#telegram-behaviour).
 	OrderID string `json:"order_id,omitempty"`
 }
 
