@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -22,6 +22,7 @@ import (
 	"github.com/starsesim/esimstore/activities"
 	"github.com/starsesim/esimstore/api"
 	"github.com/starsesim/esimstore/checkout"
+	"github.com/starsesim/esimstore/codec"
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
@@ -98,30 +99,35 @@ func pooledClient(timeout time.Duration) *http.Client {
 	return &http.Client{Transport: t, Timeout: timeout}
 }
 
-// DialTemporal connects with the configured credentials: an API key
-// (Temporal Cloud) or mutual TLS, or plaintext for a local server.
+// DialTemporal connects with the configured credentials (an API key, mutual
+// TLS, a private CA: config.TemporalClientOptions) and the payload codec, so
+// the worker, the API and the CLI all read and write encrypted payloads.
 // metricsHandler may be nil.
 func DialTemporal(cfg config.Config, logger *slog.Logger, metricsHandler client.MetricsHandler) (client.Client, error) {
-	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace,
-		Logger: tlog.NewStructuredLogger(logger.With("component", "temporal")), MetricsHandler: metricsHandler}
-	if cfg.TemporalTLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TemporalTLSCert, cfg.TemporalTLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("temporal tls key pair: %w", err)
-		}
-		opts.ConnectionOptions.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	opts, err := cfg.TemporalClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("temporal connection settings: %w", err)
 	}
-	if cfg.TemporalAPIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.TemporalAPIKey)
-		if opts.ConnectionOptions.TLS == nil {
-			opts.ConnectionOptions.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-		}
+	opts.Logger = tlog.NewStructuredLogger(logger.With("component", "temporal"))
+	opts.MetricsHandler = metricsHandler
+	if opts.DataConverter, err = DataConverter(cfg); err != nil {
+		return nil, err
 	}
+	opts.FailureConverter = codec.FailureConverter(opts.DataConverter)
 	c, err := client.Dial(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
 	}
 	return c, nil
+}
+
+// DataConverter encrypts every payload with cfg.PayloadKeys.
+func DataConverter(cfg config.Config) (converter.DataConverter, error) {
+	cd, err := codec.New(cfg.PayloadKeys)
+	if err != nil {
+		return nil, fmt.Errorf("payload keys: %w", err)
+	}
+	return codec.DataConverter(cd), nil
 }
 
 // Close releases the connections.

@@ -13,6 +13,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/starsesim/esimstore/codec"
 )
 
 // AdminToken is one support credential; Name is recorded with every action
@@ -33,10 +37,20 @@ type Config struct {
 	TemporalAddress   string
 	TemporalNamespace string
 	TemporalTaskQueue string
-	// Optional connection security for real clusters and Temporal Cloud.
-	TemporalAPIKey  string
-	TemporalTLSCert string
-	TemporalTLSKey  string
+	// Optional connection security for real clusters and Temporal Cloud,
+	// read with Temporal's own names (the SDK's contrib/envconfig) plus the
+	// store's older TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY. TemporalTLS is nil
+	// when nothing asks for TLS (an API key alone still turns it on).
+	TemporalAPIKey    string
+	TemporalTLS       *envconfig.ClientConfigTLS
+	TemporalAuthority string
+
+	// PayloadKeys encrypt every Temporal payload (codec); the first
+	// encrypts, all decrypt.
+	PayloadKeys []codec.Key
+	// CodecCORSOrigins are the browser origins (the Temporal Web UI) allowed
+	// to call /codec/encode and /codec/decode.
+	CodecCORSOrigins []string
 
 	TelegramBotToken      string
 	TelegramAPIURL        string
@@ -88,6 +102,12 @@ const (
 	SandboxWebhookSecret = "sandbox-webhook-secret"
 	SandboxESIMGoAPIKey  = "sandbox-esimgo-key"
 	SandboxAdminToken    = "support:sandbox-admin-token"
+	// SandboxPayloadKeys encrypts the sandbox's workflow payloads. It is
+	// fixed rather than made up per run because the sandbox's dev server
+	// keeps histories across restarts (.run/temporal.db), which a new key
+	// could not read, and because the replay fixtures are recorded in the
+	// sandbox. Being public, it protects nothing: never use it elsewhere.
+	SandboxPayloadKeys = "sandbox:c2FuZGJveC1wYXlsb2FkLWtleS9wdWJsaWMtbmV2ZXI="
 )
 
 // FromEnv builds a Config from getenv (os.Getenv in production). In sandbox
@@ -102,15 +122,13 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 	if _, err := pgx.ParseConfig(c.DatabaseURL); err != nil {
 		r.invalid = append(r.invalid, "DATABASE_URL: not a PostgreSQL connection string")
 	}
-	c.TemporalAddress = r.str("TEMPORAL_ADDRESS", "localhost:7233")
-	c.TemporalNamespace = r.str("TEMPORAL_NAMESPACE", "default")
-	c.TemporalTaskQueue = r.str("TEMPORAL_TASK_QUEUE", "esim-orders")
-	c.TemporalAPIKey = r.str("TEMPORAL_API_KEY", "")
-	c.TemporalTLSCert = r.str("TEMPORAL_TLS_CERT", "")
-	c.TemporalTLSKey = r.str("TEMPORAL_TLS_KEY", "")
-	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
-		r.invalid = append(r.invalid, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together")
+	r.temporal(&c)
+	if sandbox {
+		c.PayloadKeys = r.payloadKeys("PAYLOAD_KEYS", SandboxPayloadKeys)
+	} else {
+		c.PayloadKeys = r.payloadKeys("PAYLOAD_KEYS", "")
 	}
+	c.CodecCORSOrigins = r.origins("CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233")
 
 	c.TelegramAPIURL = r.url("TELEGRAM_API_URL", "https://api.telegram.org")
 	c.ESIMGoAPIURL = r.url("ESIMGO_API_URL", "https://api.esim-go.com/v2.5")
@@ -264,6 +282,101 @@ func (r *reader) adminTokens(name, def string) []AdminToken {
 		r.missing = append(r.missing, name)
 	}
 	return tokens
+}
+
+// temporal reads the connection settings under Temporal's standard names
+// with the SDK's envconfig (TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH,
+// TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_SERVER_NAME, …), keeps the
+// store's older TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY working, and checks the
+// result by building the client options (which loads the certificates), so
+// a wrong path stops start-up instead of the first connection.
+func (r *reader) temporal(c *Config) {
+	prof, err := envconfig.LoadClientConfigProfile(envconfig.LoadClientConfigProfileOptions{
+		DisableFile: true, EnvLookup: envLookup{r.getenv},
+	})
+	if err != nil {
+		r.invalid = append(r.invalid, "TEMPORAL_*: "+err.Error())
+		return
+	}
+	c.TemporalAddress = r.str("TEMPORAL_ADDRESS", "localhost:7233")
+	c.TemporalNamespace = r.str("TEMPORAL_NAMESPACE", "default")
+	c.TemporalTaskQueue = r.str("TEMPORAL_TASK_QUEUE", "esim-orders")
+	c.TemporalAPIKey = prof.APIKey
+	c.TemporalAuthority = prof.Authority
+	c.TemporalTLS = prof.TLS
+
+	cert, key := r.str("TEMPORAL_TLS_CERT", ""), r.str("TEMPORAL_TLS_KEY", "")
+	if (cert == "") != (key == "") {
+		r.invalid = append(r.invalid, "TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together")
+	}
+	if cert != "" && key != "" {
+		if c.TemporalTLS == nil {
+			c.TemporalTLS = &envconfig.ClientConfigTLS{}
+		}
+		tlsCfg := c.TemporalTLS
+		switch {
+		case tlsCfg.ClientCertPath == "" && tlsCfg.ClientKeyPath == "":
+			tlsCfg.ClientCertPath, tlsCfg.ClientKeyPath = cert, key
+		case tlsCfg.ClientCertPath != cert || tlsCfg.ClientKeyPath != key:
+			r.invalid = append(r.invalid, "TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY and TEMPORAL_TLS_CLIENT_CERT_PATH/TEMPORAL_TLS_CLIENT_KEY_PATH name different files: set one pair")
+		}
+	}
+	if _, err := c.TemporalClientOptions(); err != nil {
+		r.invalid = append(r.invalid, "TEMPORAL_TLS*: "+err.Error())
+	}
+}
+
+// TemporalClientOptions are the connection options for Temporal: address,
+// namespace, API key and TLS, built by the SDK's envconfig. Logger, metrics
+// and the data converter are the caller's (app.DialTemporal).
+func (c Config) TemporalClientOptions() (client.Options, error) {
+	prof := envconfig.ClientConfigProfile{Address: c.TemporalAddress, Namespace: c.TemporalNamespace,
+		APIKey: c.TemporalAPIKey, TLS: c.TemporalTLS, Authority: c.TemporalAuthority}
+	return prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
+}
+
+// envLookup lets envconfig read through getenv. Like every other setting
+// here, an empty value counts as unset. Environ is empty, so the
+// TEMPORAL_GRPC_META_* headers (which need the whole environment) are not
+// read.
+type envLookup struct{ getenv func(string) string }
+
+func (e envLookup) Environ() []string { return nil }
+
+func (e envLookup) LookupEnv(name string) (string, bool) {
+	v := strings.TrimSpace(e.getenv(name))
+	return v, v != ""
+}
+
+func (r *reader) payloadKeys(name, def string) []codec.Key {
+	v := r.str(name, def)
+	if v == "" {
+		r.missing = append(r.missing, name)
+		return nil
+	}
+	keys, err := codec.ParseKeys(v)
+	if err != nil {
+		r.invalid = append(r.invalid, name+": "+err.Error())
+	}
+	return keys
+}
+
+// origins reads a comma list of browser origins (scheme://host[:port]).
+func (r *reader) origins(name, def string) []string {
+	var out []string
+	for _, o := range strings.Split(r.str(name, def), ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			r.invalid = append(r.invalid, fmt.Sprintf("%s: %q is not an origin like https://ui.example.com", name, o))
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 func validWebhookSecret(s string) bool {

@@ -1,11 +1,22 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
 )
 
 func env(m map[string]string) func(string) string {
@@ -18,7 +29,7 @@ func TestFromEnvProductionRequiresSecrets(t *testing.T) {
 	if !errors.As(err, &cerr) {
 		t.Fatalf("want *Error, got %v", err)
 	}
-	want := []string{"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ESIMGO_API_KEY", "ADMIN_TOKENS"}
+	want := []string{"PAYLOAD_KEYS", "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ESIMGO_API_KEY", "ADMIN_TOKENS"}
 	if strings.Join(cerr.Missing, ",") != strings.Join(want, ",") {
 		t.Fatalf("missing = %v, want %v", cerr.Missing, want)
 	}
@@ -82,6 +93,12 @@ func TestFromEnvInvalidValues(t *testing.T) {
 		{"fractional buyer rate", "BUYER_RATE_PER_MINUTE", "2.5", "BUYER_RATE_PER_MINUTE"},
 		{"negative buyer rate", "BUYER_RATE_PER_MINUTE", "-20", "BUYER_RATE_PER_MINUTE"},
 		{"zero burst", "BUYER_RATE_BURST", "0", "BUYER_RATE_BURST"},
+		{"short payload key", "PAYLOAD_KEYS", "k1:c2hvcnQ=", "PAYLOAD_KEYS"},
+		{"payload key without id", "PAYLOAD_KEYS", "c2hvcnQ=", "PAYLOAD_KEYS"},
+		{"codec origin with a path", "CODEC_CORS_ORIGINS", "http://localhost:8233/ui", "CODEC_CORS_ORIGINS"},
+		{"codec origin without scheme", "CODEC_CORS_ORIGINS", "localhost:8233", "CODEC_CORS_ORIGINS"},
+		{"missing server CA file", "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "/nonexistent/ca.pem", "TEMPORAL_TLS"},
+		{"client cert without key", "TEMPORAL_TLS_CLIENT_CERT_PATH", "/tmp/cert.pem", "TEMPORAL_TLS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,7 +120,7 @@ func TestFromEnvReportsEverythingAtOnce(t *testing.T) {
 	if !errors.As(err, &cerr) {
 		t.Fatal(err)
 	}
-	if len(cerr.Missing) != 4 || len(cerr.Invalid) != 2 {
+	if len(cerr.Missing) != 5 || len(cerr.Invalid) != 2 {
 		t.Fatalf("missing=%v invalid=%v", cerr.Missing, cerr.Invalid)
 	}
 }
@@ -129,4 +146,129 @@ func TestFromEnvLimitsCanBeTurnedOff(t *testing.T) {
 	if c.MaxOpenOrdersPerBuyer != 0 || c.BuyerRatePerMinute != 0 || c.BuyerRateBurst != 3 {
 		t.Errorf("limits = %d, %d/min, burst %d", c.MaxOpenOrdersPerBuyer, c.BuyerRatePerMinute, c.BuyerRateBurst)
 	}
+}
+
+func TestPayloadKeys(t *testing.T) {
+	sandbox, err := FromEnv(env(nil), true)
+	if err != nil || len(sandbox.PayloadKeys) != 1 || sandbox.PayloadKeys[0].ID != "sandbox" {
+		t.Fatalf("sandbox keys %+v, %v", sandbox.PayloadKeys, err)
+	}
+	k := "new:" + strings.Repeat("A", 43) + "=,old:" + strings.Repeat("B", 43) + "="
+	c, err := FromEnv(env(map[string]string{"PAYLOAD_KEYS": k}), true)
+	if err != nil || len(c.PayloadKeys) != 2 || c.PayloadKeys[0].ID != "new" || c.PayloadKeys[1].ID != "old" {
+		t.Fatalf("keys %+v, %v", c.PayloadKeys, err)
+	}
+	_, err = FromEnv(env(map[string]string{"PAYLOAD_KEYS": "k1:" + strings.Repeat("A", 20)}), false)
+	if err == nil || strings.Contains(err.Error(), strings.Repeat("A", 20)) {
+		t.Fatalf("an invalid key must be reported without quoting it: %v", err)
+	}
+}
+
+func TestCodecOrigins(t *testing.T) {
+	c, _ := FromEnv(env(nil), true)
+	if strings.Join(c.CodecCORSOrigins, ",") != "http://localhost:8233,http://127.0.0.1:8233" {
+		t.Errorf("default origins %v", c.CodecCORSOrigins)
+	}
+	c, err := FromEnv(env(map[string]string{"CODEC_CORS_ORIGINS": " https://ui.example.com/ , http://10.0.0.5:8080"}), true)
+	if err != nil || strings.Join(c.CodecCORSOrigins, ",") != "https://ui.example.com,http://10.0.0.5:8080" {
+		t.Errorf("origins %v, %v", c.CodecCORSOrigins, err)
+	}
+}
+
+// Temporal's standard names (read by the SDK's envconfig) and the store's
+// older ones end up in the same client options.
+func TestTemporalConnectionNames(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, selfSignedPEM(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(t *testing.T, c Config, o client.Options)
+	}{
+		{"plain by default", nil, func(t *testing.T, c Config, o client.Options) {
+			if o.HostPort != "localhost:7233" || o.Namespace != "default" || o.ConnectionOptions.TLS != nil || o.Credentials != nil {
+				t.Errorf("options %+v", o)
+			}
+		}},
+		{"API key turns TLS on", map[string]string{"TEMPORAL_API_KEY": "key", "TEMPORAL_ADDRESS": "ns.acct.tmprl.cloud:7233",
+			"TEMPORAL_NAMESPACE": "ns.acct"}, func(t *testing.T, c Config, o client.Options) {
+			if o.HostPort != "ns.acct.tmprl.cloud:7233" || o.Namespace != "ns.acct" || o.ConnectionOptions.TLS == nil || o.Credentials == nil {
+				t.Errorf("options %+v", o)
+			}
+		}},
+		{"API key with TLS disabled", map[string]string{"TEMPORAL_API_KEY": "key", "TEMPORAL_TLS": "false"},
+			func(t *testing.T, c Config, o client.Options) {
+				if o.ConnectionOptions.TLS != nil || !o.ConnectionOptions.TLSDisabled {
+					t.Errorf("TLS %+v disabled %v", o.ConnectionOptions.TLS, o.ConnectionOptions.TLSDisabled)
+				}
+			}},
+		{"private CA and server name", map[string]string{"TEMPORAL_TLS_SERVER_CA_CERT_PATH": ca,
+			"TEMPORAL_TLS_SERVER_NAME": "temporal.internal", "TEMPORAL_CLIENT_AUTHORITY": "temporal.internal"},
+			func(t *testing.T, c Config, o client.Options) {
+				tc := o.ConnectionOptions.TLS
+				if tc == nil || tc.RootCAs == nil || tc.ServerName != "temporal.internal" || tc.InsecureSkipVerify ||
+					o.ConnectionOptions.Authority != "temporal.internal" {
+					t.Errorf("TLS %+v authority %q", tc, o.ConnectionOptions.Authority)
+				}
+			}},
+		{"TEMPORAL_TLS=true alone uses the system roots", map[string]string{"TEMPORAL_TLS": "true"},
+			func(t *testing.T, c Config, o client.Options) {
+				if tc := o.ConnectionOptions.TLS; tc == nil || tc.RootCAs != nil {
+					t.Errorf("TLS %+v", tc)
+				}
+			}},
+		{"older names map to the client certificate", map[string]string{"TEMPORAL_TLS_CERT": "/a.pem", "TEMPORAL_TLS_KEY": "/a.key"},
+			func(t *testing.T, c Config, o client.Options) {
+				if c.TemporalTLS == nil || c.TemporalTLS.ClientCertPath != "/a.pem" || c.TemporalTLS.ClientKeyPath != "/a.key" {
+					t.Errorf("TLS %+v", c.TemporalTLS)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := FromEnv(env(tt.env), true)
+			if c.TemporalTLS != nil && c.TemporalTLS.ClientCertPath == "/a.pem" {
+				// The files do not exist, so validation must say so, naming the setting.
+				if err == nil || !strings.Contains(err.Error(), "TEMPORAL_TLS") {
+					t.Fatalf("missing certificate files accepted: %v", err)
+				}
+				tt.check(t, c, client.Options{})
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := c.TemporalClientOptions()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c, o)
+		})
+	}
+	// The same client certificate under both names is fine; two different
+	// ones are a mistake.
+	_, err := FromEnv(env(map[string]string{"TEMPORAL_TLS_CERT": "/a.pem", "TEMPORAL_TLS_KEY": "/a.key",
+		"TEMPORAL_TLS_CLIENT_CERT_PATH": "/b.pem", "TEMPORAL_TLS_CLIENT_KEY_PATH": "/b.key"}), true)
+	if err == nil || !strings.Contains(err.Error(), "set one pair") {
+		t.Errorf("two client certificates: %v", err)
+	}
+}
+
+// selfSignedPEM is a throwaway CA certificate; only its parsing matters here.
+func selfSignedPEM(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "private test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -27,6 +27,12 @@ func supportEnv(ctx context.Context) (*store.Store, *checkout.Service, func(), e
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// Sandbox defaults are fine for the other secrets, which these commands
+	// never use, but not for the payload keys: a refund update encrypted with
+	// the public sandbox key is one the real worker cannot read.
+	if os.Getenv("PAYLOAD_KEYS") == "" {
+		return nil, nil, nil, &config.Error{Missing: []string{"PAYLOAD_KEYS"}}
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/starsesim/esimstore/checkout"
+	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/internal/dev/sandbox"
 	"github.com/starsesim/esimstore/internal/dev/testenv"
@@ -69,8 +70,14 @@ func TestSupportCommands(t *testing.T) {
 	t.Setenv("TEMPORAL_ADDRESS", s.Cfg.TemporalAddress)
 	t.Setenv("TEMPORAL_TASK_QUEUE", queue)
 	t.Setenv("TELEGRAM_BOT_TOKEN", s.Cfg.TelegramBotToken)
-
+	// Without the worker's payload keys the commands refuse to start.
 	var code int
+	captureStderr(t, func() { code = run(ctx, []string{"orders"}) })
+	if code != exitConfig {
+		t.Errorf("orders without PAYLOAD_KEYS: code %d, want %d", code, exitConfig)
+	}
+	t.Setenv("PAYLOAD_KEYS", config.SandboxPayloadKeys)
+
 	out := captureStdout(t, func() { code = run(ctx, []string{"orders", "--status", "fulfilled", "--user", "5079065042"}) })
 	if code != 0 || !strings.Contains(out, inv.OrderID) || !strings.Contains(out, "fulfilled") || !strings.Contains(out, "5079065042") {
 		t.Fatalf("orders: code %d\n%s", code, out)

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -125,6 +126,9 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 		"ESIMGO_API_KEY=bench-esimgo-key",
 		"ESIMGO_API_URL="+esimAddr+"/v2.5",
 		"ADMIN_TOKENS=bench:bench-admin-token",
+		// A fresh key per run: the benchmark measures the store as it runs in
+		// production, payload encryption included.
+		"PAYLOAD_KEYS=bench:"+randBase64(32),
 		"LOG_FORMAT=json",
 	)
 	if o.PprofAddr != "" {
@@ -307,6 +311,12 @@ func withDatabase(url, name string) string {
 		out += "?" + query
 	}
 	return out
+}
+
+func randBase64(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func randHex(n int) string {
