@@ -22,7 +22,9 @@ func key(id string, fill byte) codec.Key {
 	return codec.Key{ID: id, Secret: bytes.Repeat([]byte{fill}, codec.KeySize)}
 }
 
-func b64(fill byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, codec.KeySize)) }
+func b64(fill byte) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{fill}, codec.KeySize))
+}
 
 func mustCodec(t *testing.T, keys ...codec.Key) *codec.Codec {
 	t.Helper()
