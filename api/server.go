@@ -46,6 +46,12 @@ type Server struct {
 	Observe Observer
 	// Middleware runs on every request (request metrics).
 	Middleware echo.MiddlewareFunc
+	// Codec serves /codec/encode and /codec/decode (api/codec.go); nil
+	// leaves them out. CodecOrigins may call them from a browser, and
+	// CodecOpen drops the support-token check (sandbox only).
+	Codec        http.Handler
+	CodecOrigins []string
+	CodecOpen    bool
 
 	qrs *qrCache // set up by Routes
 }
@@ -71,7 +77,7 @@ func (s *Server) Routes() *echo.Echo {
 	if s.Middleware != nil {
 		e.Use(s.Middleware)
 	}
-	e.Use(middleware.BodyLimit(MaxBody))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: MaxBody, Skipper: isCodecPath}))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection: "0", ContentTypeNosniff: "nosniff", ReferrerPolicy: "strict-origin-when-cross-origin",
 		// The Mini App lives in Telegram's iframe, so framing is limited to
@@ -100,6 +106,7 @@ func (s *Server) Routes() *echo.Echo {
 	admin.GET("/orders/:id", s.adminGetOrder)
 	admin.POST("/orders/:id/refund", s.adminRefund)
 	admin.GET("/reconciliation", s.adminReconciliation)
+	s.codecRoutes(e) // api/codec.go
 	return e
 }
 

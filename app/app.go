@@ -44,6 +44,8 @@ type App struct {
 	Bot      *telegram.Bot
 	Orders   *checkout.Service
 	Metrics  *metrics.Metrics
+	// Codec encrypts Temporal payloads; the API serves it to the Web UI.
+	Codec *codec.Codec
 	// ESIMRate overrides the client-side eSIM Go rate limit (the sandbox
 	// talks to a local fake that has no such limit).
 	ESIMRate float64
@@ -54,6 +56,11 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
+	}
+	cd, err := codec.New(cfg.PayloadKeys)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("payload keys: %w", err)
 	}
 	m := metrics.New()
 	tc, err := DialTemporal(cfg, logger, m.TemporalHandler())
@@ -75,7 +82,7 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 		tc.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate, Metrics: m}
+	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate, Metrics: m, Codec: cd}
 	a.Orders = &checkout.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
 		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }, MaxOpenOrders: cfg.MaxOpenOrdersPerBuyer}
@@ -180,6 +187,7 @@ func (a *App) NewWorker() worker.Worker {
 // API builds the HTTP server's handler configuration.
 func (a *App) API() *api.Server {
 	return &api.Server{
+		Codec: codec.HTTPHandler(a.Codec), CodecOrigins: a.Cfg.CodecCORSOrigins, CodecOpen: a.Cfg.Sandbox,
 		Store: a.Store, Orders: a.Orders, Bot: a.Bot, BotToken: a.Cfg.TelegramBotToken,
 		WebhookSecret: a.Cfg.TelegramWebhookSecret, AdminTokens: a.Cfg.AdminTokens, InitDataMaxAge: a.Cfg.InitDataMaxAge,
 		Logger: a.Logger, Metrics: a.Metrics.Handler(), Observe: a.Metrics, Middleware: a.Metrics.EchoMiddleware(),

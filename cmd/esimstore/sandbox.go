@@ -42,9 +42,10 @@ func runSandbox(ctx context.Context, args []string) error {
 	fmt.Printf("  Mini App            %s/app/\n", s.URL)
 	fmt.Printf("  API                 %s/api/plans\n", s.URL)
 	if s.UIURL != "" {
-		fmt.Printf("  Temporal Web UI     %s\n", s.UIURL)
+		fmt.Printf("  Temporal Web UI     %s   (payloads decoded by %s/codec)\n", s.UIURL, s.URL)
 	}
 	fmt.Printf("  support token       Authorization: Bearer %s\n", s.Cfg.AdminTokens[0].Token)
+	fmt.Printf("  support CLI         PAYLOAD_KEYS=%s esimstore orders\n", config.SandboxPayloadKeys)
 	fmt.Printf("\nsandbox ready: %s\n(Ctrl-C stops everything)\n", s.URL)
 	<-ctx.Done()
 	fmt.Println("stopping…")

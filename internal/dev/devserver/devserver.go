@@ -26,6 +26,9 @@ type Options struct {
 	Port      int    // 0 picks a free port
 	UIPort    int    // 0 with Headless false picks Port+1000
 	Headless  bool
+	// UICodecEndpoint points the Web UI at a codec server (the store's
+	// /codec), so it shows encrypted payloads decoded.
+	UICodecEndpoint string
 	DBFile    string // empty keeps everything in memory
 	Namespace string // default "default"
 	// SearchAttributes maps a name to its type (Keyword, Int, ...).
@@ -104,8 +107,13 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	if o.Headless {
 		args = append(args, "--headless")
-	} else if o.UIPort != 0 {
-		args = append(args, "--ui-port", strconv.Itoa(o.UIPort))
+	} else {
+		if o.UIPort != 0 {
+			args = append(args, "--ui-port", strconv.Itoa(o.UIPort))
+		}
+		if o.UICodecEndpoint != "" {
+			args = append(args, "--ui-codec-endpoint", o.UICodecEndpoint)
+		}
 	}
 	if o.DBFile != "" {
 		args = append(args, "--db-filename", o.DBFile)

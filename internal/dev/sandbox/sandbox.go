@@ -95,6 +95,19 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		return nil, err
 	}
 
+	// The app's address comes first: the dev server's Web UI is pointed at
+	// its codec endpoint.
+	appListener, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	s.URL = "http://" + loopback(appListener.Addr())
+	defer func() {
+		if err != nil {
+			appListener.Close()
+		}
+	}()
+
 	if opts.TemporalAddress != "" {
 		cfg.TemporalAddress = opts.TemporalAddress
 	} else {
@@ -110,30 +123,26 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		s.temporal, err = devserver.Start(ctx, devserver.Options{Binary: bin, Port: opts.TemporalPort,
 			UIPort: opts.TemporalUIPort, Headless: opts.TemporalHeadless, DBFile: opts.TemporalDBFile,
 			Namespace: cfg.TemporalNamespace, SearchAttributes: contract.SearchAttributeTypes,
-			ExtraArgs: devserver.TunedArgs, Env: devserver.TunedEnv})
+			UICodecEndpoint: s.URL + "/codec",
+			ExtraArgs:       devserver.TunedArgs, Env: devserver.TunedEnv})
 		if err != nil {
 			return nil, err
 		}
 		cfg.TemporalAddress = s.temporal.Address()
-		s.UIURL = s.temporal.UIAddress()
+		if s.UIURL = s.temporal.UIAddress(); s.UIURL != "" {
+			// The UI's page calls the codec from the browser.
+			cfg.CodecCORSOrigins = append(cfg.CodecCORSOrigins, s.UIURL)
+		}
 	}
-
-	appListener, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
-	}
-	s.URL = "http://" + loopback(appListener.Addr())
 
 	s.Telegram = telegramtest.New(telegramtest.Options{Token: cfg.TelegramBotToken})
 	tgURL, err := s.serve(s.Telegram)
 	if err != nil {
-		appListener.Close()
 		return nil, err
 	}
 	s.ESIM = esimgotest.New(esimgotest.Options{APIKey: cfg.ESIMGoAPIKey, Balance: esimgotestBalance})
 	esimURL, err := s.serve(s.ESIM)
 	if err != nil {
-		appListener.Close()
 		return nil, err
 	}
 	cfg.TelegramAPIURL, cfg.ESIMGoAPIURL = tgURL, esimURL+"/v2.5"
@@ -144,7 +153,6 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	// for the real eSIM Go.
 	s.App, err = app.Connect(ctx, cfg, logger, 1000)
 	if err != nil {
-		appListener.Close()
 		return nil, err
 	}
 	// The same start-up as `esimstore serve` (app.Start), on the listener
@@ -154,7 +162,6 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		start.Mount = func(e *echo.Echo) { opts.Mount(e, s) }
 	}
 	if s.running, err = s.App.Start(ctx, start); err != nil {
-		appListener.Close()
 		return nil, err
 	}
 	if err := s.waitReady(ctx); err != nil {
