@@ -408,3 +408,59 @@ func containsAll(list []string, want ...string) bool {
 	}
 	return true
 }
+
+// getMyStarBalance follows the bot's Star ledger: payments in, refunds and
+// withdrawals out.
+func TestMyStarBalance(t *testing.T) {
+	ctx := t.Context()
+	bot, fake, _ := newBot(t, telegramtest.Options{AnswerTimeout: 3 * time.Second, NoRefundUpdates: true})
+	hook := &storeWebhook{bot: bot, quote: 250, payments: make(chan telegram.SuccessfulPayment, 4)}
+	wh := httptest.NewServer(hook)
+	t.Cleanup(wh.Close)
+	if err := bot.SetWebhook(ctx, wh.URL, webhookSecret); err != nil {
+		t.Fatal(err)
+	}
+	balance := func(want int64) {
+		t.Helper()
+		got, err := bot.MyStarBalance(ctx)
+		if err != nil || got != (telegram.StarAmount{Amount: want}) {
+			t.Fatalf("MyStarBalance = %+v, %v; want %d Stars", got, err, want)
+		}
+	}
+	balance(0)
+	var charges []string
+	for _, payload := range []string{"ord_1", "ord_2"} {
+		link, err := bot.CreateInvoiceLink(ctx, telegram.Invoice{Title: "eSIM", Description: "plan", Payload: payload, Stars: 250})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := fake.Pay(ctx, link, buyer)
+		if err != nil || !res.Delivered {
+			t.Fatalf("pay: %+v %v", res, err)
+		}
+		charges = append(charges, res.ChargeID)
+	}
+	balance(500)
+	if err := bot.RefundStarPayment(ctx, buyer.ID, charges[0]); err != nil {
+		t.Fatal(err)
+	}
+	balance(250)
+	if err := fake.Withdraw(200); err != nil {
+		t.Fatal(err)
+	}
+	balance(50)
+	if err := fake.Withdraw(51); err == nil {
+		t.Fatal("withdrew more than the balance")
+	}
+	// A refund the balance cannot cover fails the way Telegram does.
+	err := bot.RefundStarPayment(ctx, buyer.ID, charges[1])
+	if err == nil || !strings.Contains(err.Error(), "BALANCE_TOO_LOW") {
+		t.Fatalf("refund beyond the balance: %v", err)
+	}
+	balance(50)
+
+	fake.SetFault("getMyStarBalance", telegramtest.Fault{Code: 500})
+	if _, err := bot.MyStarBalance(ctx); err == nil || !telegram.IsRetryable(err) {
+		t.Fatalf("5xx: %v", err)
+	}
+}

@@ -125,6 +125,27 @@ func (b *Bot) StarTransactions(ctx context.Context, offset, limit int) ([]StarTr
 	return out, nil
 }
 
+// StarAmount is a Star balance: whole Stars and billionths of a Star
+// (nanostars, from -999,999,999 to 999,999,999; negative only when Amount is
+// not positive). Bots earn fractions only from affiliate programmes.
+type StarAmount struct {
+	Amount         int64 `json:"amount"`
+	NanostarAmount int64 `json:"nanostar_amount,omitempty"`
+}
+
+// MyStarBalance is the bot's current Star balance (getMyStarBalance): what
+// buyers paid, less refunds, withdrawals and anything else spent.
+func (b *Bot) MyStarBalance(ctx context.Context) (StarAmount, error) {
+	res, err := b.api.GetMyStarBalance(ctx)
+	if err != nil {
+		return StarAmount{}, wrap("getMyStarBalance", err)
+	}
+	if res == nil {
+		return StarAmount{}, &TransportError{Method: "getMyStarBalance", Err: fmt.Errorf("empty answer")}
+	}
+	return StarAmount{Amount: int64(res.Amount), NanostarAmount: int64(res.NanostarAmount)}, nil
+}
+
 func partnerFrom(p telego.TransactionPartner) *TransactionPartner {
 	if p == nil {
 		return nil

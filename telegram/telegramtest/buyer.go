@@ -187,7 +187,6 @@ func (f *Fake) charge(buyer telegram.User, inv Invoice, amount int64, payload st
 	}
 	f.charges[ch.id] = ch
 	f.balances[buyer.ID] -= amount
-	f.botBalance += amount
 	f.ledger = append(f.ledger, telegram.StarTransaction{
 		ID: ch.id, Amount: amount, Date: ch.date.Unix(),
 		Source: partnerUser(buyer, payload, inv.SubscriptionPeriod),

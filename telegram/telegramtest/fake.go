@@ -67,7 +67,6 @@ type Fake struct {
 	charges       map[string]*charge
 	ledger        []telegram.StarTransaction
 	balances      map[int64]int64
-	botBalance    int64
 	chats         map[int64][]ChatItem
 	blocked       map[int64]bool
 	commands      map[string][]telegram.Command

@@ -2,6 +2,7 @@ package telegramtest
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -45,11 +46,50 @@ func (f *Fake) SetBalance(userID, stars int64) {
 	f.balances[userID] = stars
 }
 
-// BotBalance returns the bot's Star balance (payments minus refunds).
+// BotBalance returns the bot's whole Stars: payments less refunds and
+// withdrawals, as getMyStarBalance reports it.
 func (f *Fake) BotBalance() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.botBalance
+	return f.starBalanceLocked().Amount
+}
+
+const nanostarsPerStar = 1_000_000_000
+
+// starBalanceLocked sums the bot's own Star ledger, the way Telegram's
+// balance follows from its transactions: every entry with a Source came
+// in, every entry with a Receiver went out.
+func (f *Fake) starBalanceLocked() telegram.StarAmount {
+	var nano int64
+	for _, tx := range f.ledger {
+		n := tx.Amount*nanostarsPerStar + tx.NanostarAmount
+		switch {
+		case tx.Source != nil:
+			nano += n
+		case tx.Receiver != nil:
+			nano -= n
+		}
+	}
+	// Go's division truncates toward zero, which gives Telegram's sign rule:
+	// the nanostars are negative only when the whole Stars are not positive.
+	return telegram.StarAmount{Amount: nano / nanostarsPerStar, NanostarAmount: nano % nanostarsPerStar}
+}
+
+// Withdraw takes Stars out of the bot's balance as a withdrawal to Fragment
+// would: a ledger entry the store never made, so the balance drops below
+// what the store's own ledger expects. It fails like Telegram when the
+// balance is too low.
+func (f *Fake) Withdraw(stars int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if stars <= 0 || f.starBalanceLocked().Amount < stars {
+		return errors.New("BALANCE_TOO_LOW")
+	}
+	f.ledger = append(f.ledger, telegram.StarTransaction{
+		ID: "fragment" + f.nextID(), Amount: stars, Date: time.Now().Unix(),
+		Receiver: &telegram.TransactionPartner{Type: "fragment"},
+	})
+	return nil
 }
 
 // Transactions returns the bot's Star ledger, oldest first.
@@ -119,12 +159,11 @@ func (f *Fake) refundStarPayment(_ *http.Request, c *Call) (any, *apiError) {
 	case ch.refunds > 0:
 		f.mu.Unlock()
 		return nil, badRequest("CHARGE_ALREADY_REFUNDED")
-	case f.botBalance < ch.amount:
+	case f.starBalanceLocked().Amount < ch.amount:
 		f.mu.Unlock()
 		return nil, badRequest("BALANCE_TOO_LOW") // unconfirmed text
 	}
 	ch.refunds++
-	f.botBalance -= ch.amount
 	f.balances[userID] = f.balanceLocked(userID) + ch.amount
 	now := time.Now()
 	f.ledger = append(f.ledger, telegram.StarTransaction{
@@ -183,5 +222,5 @@ func (f *Fake) editUserStarSubscription(_ *http.Request, c *Call) (any, *apiErro
 func (f *Fake) getMyStarBalance(_ *http.Request, _ *Call) (any, *apiError) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return map[string]any{"amount": f.botBalance}, nil
+	return f.starBalanceLocked(), nil
 }
