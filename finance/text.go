@@ -1,0 +1,89 @@
+package finance
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Text renders a report for a terminal (esimstore finance).
+func Text(r Report) string {
+	var b strings.Builder
+	writeText(&b, r)
+	return b.String()
+}
+
+// telegramLimit keeps a message under Telegram's 4,096 characters (counted
+// after HTML entities are parsed), with room for the cut notice.
+const telegramLimit = 3900
+
+// TelegramHTML renders a report as one message for parse_mode HTML (the
+// support chat's /finance): the text of Text, escaped (plan names and error
+// texts come from eSIM Go and Telegram), in a <pre> block so the columns
+// line up. A report too long for one message is cut at a line, and says so.
+func TelegramHTML(r Report) string {
+	text := Text(r)
+	if len([]rune(text)) > telegramLimit {
+		cut := string([]rune(text)[:telegramLimit])
+		if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+			cut = cut[:i]
+		}
+		text = cut + "\n… cut: run esimstore finance or GET /admin/finance for the rest"
+	}
+	return "<pre>" + html.EscapeString(text) + "</pre>"
+}
+
+func writeText(w io.Writer, r Report) {
+	fmt.Fprintf(w, "Stars finance %s to %s (days in UTC; 1 Star = %s USD)\n\n", r.From, r.To, r.StarsUSDRate)
+	fmt.Fprintf(w, "Stars received  %d (%d payments)\n", r.StarsReceived, r.Payments)
+	fmt.Fprintf(w, "Stars refunded  %d (%d refunds)\n", r.StarsRefunded, r.Refunds)
+	fmt.Fprintf(w, "Stars net       %d = %s USD\n", r.StarsNet, r.RevenueUSD)
+	fmt.Fprintf(w, "Wholesale       %s USD (%d eSIM Go orders, %s USD credited back)\n", r.WholesaleUSD, r.ESIMOrders, r.CreditedUSD)
+	if r.UnpricedESIMOrders > 0 {
+		fmt.Fprintf(w, "                %d eSIM Go orders had no price: their cost is missing\n", r.UnpricedESIMOrders)
+	}
+	fmt.Fprintf(w, "Gross margin    %s USD\n\n", r.MarginUSD)
+
+	if r.StarBalance != nil {
+		fmt.Fprintf(w, "Star balance    %d at Telegram, %d expected from the ledger, difference %+d", *r.StarBalance, r.StarBalanceExpected, *r.StarBalanceDifference)
+		if r.StarsRefundPending > 0 {
+			fmt.Fprintf(w, " (%d Stars of refunds in flight)", r.StarsRefundPending)
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintf(w, "Star balance    unknown (%s); %d expected from the ledger\n", r.StarBalanceError, r.StarBalanceExpected)
+	}
+	if r.ESIMGoBalance != nil {
+		runway := "no spend in the last 7 days"
+		if r.RunwayDays != nil {
+			runway = *r.RunwayDays + " days of runway"
+		}
+		fmt.Fprintf(w, "eSIM Go balance %s %s, %s (spent %s USD in the last 7 days)\n", r.ESIMGoBalance, r.ESIMGoCurrency, runway, r.WholesaleLast7DaysUSD)
+	} else {
+		fmt.Fprintf(w, "eSIM Go balance unknown (%s)\n", r.ESIMGoError)
+	}
+
+	fmt.Fprintf(w, "\nBy day\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "date\treceived\trefunded\tnet\twholesale\tmargin\t")
+	for _, d := range r.Days {
+		if d.Payments == 0 && d.Refunds == 0 && d.ESIMOrders == 0 && d.CreditedUSD.IsZero() {
+			continue // quiet days are in the JSON, not worth a line here
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t\n", d.Date, d.StarsReceived, d.StarsRefunded, d.StarsNet, d.WholesaleUSD, d.MarginUSD)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "\nBy plan\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "plan\treceived\trefunded\tnet\twholesale\tmargin")
+	for _, p := range r.Plans {
+		name := p.PlanID
+		if name == "" {
+			name = p.PlanName
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", name, p.StarsReceived, p.StarsRefunded, p.StarsNet, p.WholesaleUSD, p.MarginUSD)
+	}
+	_ = tw.Flush()
+}
