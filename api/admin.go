@@ -11,6 +11,7 @@ import (
 
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/contract"
+	"github.com/starsesim/esimstore/finance"
 	"github.com/starsesim/esimstore/store"
 )
 
@@ -96,4 +97,24 @@ func (s *Server) adminRefund(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]string{"order_id": id, "status": string(contract.StatusRefunding), "requested_by": by})
+}
+
+// adminFinance is the Stars finance report of GET /admin/finance
+// (finance.Report; days are UTC).
+func (s *Server) adminFinance(c echo.Context) error {
+	if s.Finance == nil {
+		return fail(c, http.StatusNotFound, "not_found", "Not found.")
+	}
+	p, err := finance.ParsePeriod(c.QueryParam("from"), c.QueryParam("to"), s.now())
+	if pe, ok := finance.ErrPeriod(err); ok {
+		return fail(c, http.StatusBadRequest, pe.Code, pe.Message)
+	}
+	if err != nil {
+		return err
+	}
+	rep, err := s.Finance.Report(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rep)
 }

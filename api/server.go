@@ -14,6 +14,7 @@ import (
 
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/config"
+	"github.com/starsesim/esimstore/finance"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -49,6 +50,9 @@ type Server struct {
 	// Codec serves /codec/encode and /codec/decode (api/codec.go); nil
 	// leaves them out. CodecOrigins may call them from a browser, and
 	// CodecOpen drops the support-token check (sandbox only).
+	// Finance answers GET /admin/finance; nil leaves it out (404).
+	Finance *finance.Reporter
+
 	Codec        http.Handler
 	CodecOrigins []string
 	CodecOpen    bool
@@ -106,6 +110,7 @@ func (s *Server) Routes() *echo.Echo {
 	admin.GET("/orders/:id", s.adminGetOrder)
 	admin.POST("/orders/:id/refund", s.adminRefund)
 	admin.GET("/reconciliation", s.adminReconciliation)
+	admin.GET("/finance", s.adminFinance)
 	s.codecRoutes(e) // api/codec.go
 	return e
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/finance"
 	"github.com/starsesim/esimstore/metrics"
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
@@ -187,7 +188,8 @@ func (a *App) NewWorker() worker.Worker {
 // API builds the HTTP server's handler configuration.
 func (a *App) API() *api.Server {
 	return &api.Server{
-		Codec: codec.HTTPHandler(a.Codec), CodecOrigins: a.Cfg.CodecCORSOrigins, CodecOpen: a.Cfg.Sandbox,
+		Finance: a.Finance(),
+		Codec:   codec.HTTPHandler(a.Codec), CodecOrigins: a.Cfg.CodecCORSOrigins, CodecOpen: a.Cfg.Sandbox,
 		Store: a.Store, Orders: a.Orders, Bot: a.Bot, BotToken: a.Cfg.TelegramBotToken,
 		WebhookSecret: a.Cfg.TelegramWebhookSecret, AdminTokens: a.Cfg.AdminTokens, InitDataMaxAge: a.Cfg.InitDataMaxAge,
 		Logger: a.Logger, Metrics: a.Metrics.Handler(), Observe: a.Metrics, Middleware: a.Metrics.EchoMiddleware(),
@@ -201,6 +203,13 @@ func (a *App) API() *api.Server {
 			},
 		},
 	}
+}
+
+// Finance builds the Stars finance report from the ledger, Telegram's Star
+// balance and eSIM Go's organisation (GET /admin/finance, esimstore
+// finance; finance.TelegramHTML renders it for a chat).
+func (a *App) Finance() *finance.Reporter {
+	return &finance.Reporter{Ledger: a.Store, Telegram: a.Bot, ESIM: a.ESIM, StarsUSDRate: a.Cfg.StarsUSDRate}
 }
 
 // catalogueReady fails until the first catalogue sync has put plans on

@@ -44,6 +44,7 @@ func commands() []command {
 		{"refund", "refund an order: refund <order-id> --reason \"…\" [--by name]", runRefund},
 		{"orders", "list orders: orders [--status s] [--user id] [--plan id] [--limit n]", runOrders},
 		{"order", "show one order with its timeline: order <order-id>", runOrder},
+		{"finance", "Stars finance: finance [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json] (UTC days)", runFinance},
 	}
 	return append(list, devCommands()...)
 }

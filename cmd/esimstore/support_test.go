@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"strconv"
@@ -128,5 +129,36 @@ func TestSupportCommands(t *testing.T) {
 	captureStderr(t, func() { code = run(ctx, []string{"refund", inv.OrderID}) })
 	if code != exitConfig {
 		t.Errorf("refund without reason: code %d", code)
+	}
+
+	// The finance report: the order was paid (137 Stars) and refunded by
+	// support, which also revoked its bundle, so nothing is left of either.
+	t.Setenv("TELEGRAM_API_URL", s.Cfg.TelegramAPIURL)
+	t.Setenv("ESIMGO_API_KEY", s.Cfg.ESIMGoAPIKey)
+	t.Setenv("ESIMGO_API_URL", s.Cfg.ESIMGoAPIURL)
+	out = captureStdout(t, func() { code = run(ctx, []string{"finance", "--json"}) })
+	var rep struct {
+		StarsReceived         int64  `json:"stars_received"`
+		StarsRefunded         int64  `json:"stars_refunded"`
+		StarBalance           *int64 `json:"star_balance"`
+		StarBalanceExpected   int64  `json:"star_balance_expected"`
+		StarBalanceDifference *int64 `json:"star_balance_difference"`
+		WholesaleUSD          string `json:"wholesale_usd"`
+		CreditedUSD           string `json:"wholesale_credited_usd"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {
+		t.Fatalf("finance --json: code %d, %v\n%s", code, err, out)
+	}
+	if rep.StarsReceived != 137 || rep.StarsRefunded != 137 || rep.StarBalance == nil || *rep.StarBalance != 0 ||
+		rep.StarBalanceExpected != 0 || *rep.StarBalanceDifference != 0 || rep.WholesaleUSD != "0.00" || rep.CreditedUSD != "1.36" {
+		t.Errorf("finance report %+v\n%s", rep, out)
+	}
+	out = captureStdout(t, func() { code = run(ctx, []string{"finance"}) })
+	if code != 0 || !strings.Contains(out, "Stars received  137 (1 payments)") || !strings.Contains(out, "esim_1GB_7D_GB_V2") {
+		t.Errorf("finance: code %d\n%s", code, out)
+	}
+	captureStderr(t, func() { code = run(ctx, []string{"finance", "--from", "2026-13-01"}) })
+	if code != exitConfig {
+		t.Errorf("finance with a bad date: code %d", code)
 	}
 }
