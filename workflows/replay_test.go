@@ -9,6 +9,8 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/starsesim/esimstore/codec"
+	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/contract"
 )
 
@@ -31,9 +33,30 @@ func TestReplayRecordedHistories(t *testing.T) {
 			t.Errorf("missing replay fixture %s: %v", name, err)
 		}
 	}
+	// The fixtures are recorded in the sandbox, so their payloads are
+	// encrypted with its public key (docs/architecture.md#replay-fixtures);
+	// the replayer decodes them as a worker would. Plain payloads pass
+	// through, as they do for runs started before encryption.
+	keys, err := codec.ParseKeys(config.SandboxPayloadKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cd, err := codec.New(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := codec.DataConverter(cd)
+	opts := worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: codec.FailureConverter(dc)}
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			// Recorded with the codec: "binary/encrypted", base64 in the JSON.
+			if raw, err := os.ReadFile(f); err != nil || !strings.Contains(string(raw), "YmluYXJ5L2VuY3J5cHRlZA==") {
+				t.Errorf("%s holds no encrypted payload (%v): re-record it with make histories", f, err)
+			}
+			r, err := worker.NewWorkflowReplayerWithOptions(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: contract.WorkflowType})
 			r.RegisterWorkflowWithOptions(SubscriptionWorkflow, workflow.RegisterOptions{Name: contract.SubscriptionWorkflowType})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nopLogger{}, f); err != nil {
