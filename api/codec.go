@@ -18,9 +18,9 @@ func isCodecPath(c echo.Context) bool { return strings.HasPrefix(c.Request().URL
 // /codec/decode, payloads as protobuf JSON) so the Temporal Web UI and CLI
 // can show the encrypted payloads to an operator who may see them
 // (docs/architecture.md#encrypted-payloads). Browsers may call it from
-// CodecOrigins; a request needs a support token (Authorization: Bearer),
-// except in the sandbox (CodecOpen), whose key is public anyway and whose
-// Web UI cannot send one.
+// CodecOrigins; a request needs a support token (Authorization: Bearer) or
+// the session cookie of /codec/login, except in the sandbox (CodecOpen),
+// whose key is public anyway.
 func (s *Server) codecRoutes(e *echo.Echo) {
 	if s.Codec == nil {
 		return
@@ -36,7 +36,7 @@ func (s *Server) codecRoutes(e *echo.Echo) {
 		}),
 		middleware.BodyLimit(codecBodyLimit),
 	)
-	auth := s.requireAdmin
+	auth := s.requireCodecAuth // a support token or a /codec/login session
 	if s.CodecOpen {
 		auth = func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
@@ -47,4 +47,6 @@ func (s *Server) codecRoutes(e *echo.Echo) {
 		// middleware answers it before any handler runs.
 		g.OPTIONS(op, func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	}
+	g.GET("/login", s.codecLoginForm) // api/codec_session.go
+	g.POST("/login", s.codecLogin)
 }

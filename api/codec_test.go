@@ -2,10 +2,14 @@ package api
 
 import (
 	"bytes"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
@@ -16,6 +20,8 @@ import (
 )
 
 const uiOrigin = "http://localhost:8233"
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func codecServer(t *testing.T, open bool) http.Handler {
 	t.Helper()
@@ -28,7 +34,7 @@ func codecServer(t *testing.T, open bool) http.Handler {
 		t.Fatal(err)
 	}
 	s := &Server{Codec: codec.HTTPHandler(cd), CodecOrigins: []string{uiOrigin}, CodecOpen: open,
-		AdminTokens: []config.AdminToken{{Name: "alice", Token: "alice-token-123"}}}
+		AdminTokens: []config.AdminToken{{Name: "alice", Token: "alice-token-123"}}, Logger: quiet}
 	return s.Routes()
 }
 
@@ -116,5 +122,69 @@ func TestCodecOpenInTheSandboxAndLargeBodies(t *testing.T) {
 	}
 	if rec := do(h, http.MethodPost, "/codec/decode", []byte("{not json"), nil); rec.Code != http.StatusBadRequest {
 		t.Errorf("malformed body: %d", rec.Code)
+	}
+}
+
+// The Web UI cannot send a token, only the browser's cookies: an operator
+// signs in once at /codec/login and the codec accepts the session.
+func TestCodecSessionCookie(t *testing.T) {
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	keys, _ := codec.ParseKeys(config.SandboxPayloadKeys)
+	cd, _ := codec.New(keys)
+	server := func(tokens ...config.AdminToken) *Server {
+		return &Server{Codec: codec.HTTPHandler(cd), CodecOrigins: []string{uiOrigin}, AdminTokens: tokens,
+			Now: func() time.Time { return now }, Logger: quiet}
+	}
+	alice := config.AdminToken{Name: "alice", Token: "alice-token-123"}
+	bob := config.AdminToken{Name: "bob", Token: "bob-token-4567"}
+	s := server(alice, bob)
+	h := s.Routes()
+	login := func(h http.Handler, token string, headers map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/codec/login", strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+			// X-Forwarded-Proto counts only from a proxy on a private network.
+			req.RemoteAddr = "10.0.0.2:41234"
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := do(h, http.MethodGet, "/codec/login", nil, nil); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `name="token"`) {
+		t.Fatalf("login form: %d", rec.Code)
+	}
+	if rec := login(h, "not-a-token-999", nil); rec.Code != http.StatusUnauthorized || rec.Header().Get("Set-Cookie") != "" {
+		t.Fatalf("wrong token: %d, cookie %q", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+	rec := login(h, bob.Token, nil)
+	cookie := rec.Result().Cookies()
+	if rec.Code != http.StatusOK || len(cookie) != 1 || !cookie[0].HttpOnly || cookie[0].Path != "/codec/" ||
+		cookie[0].SameSite != http.SameSiteLaxMode || cookie[0].Secure || strings.Contains(cookie[0].Value, bob.Token) {
+		t.Fatalf("sign-in: %d %+v", rec.Code, cookie)
+	}
+	body := payloadsJSON(t, "x")
+	withCookie := func(h http.Handler, value string) int {
+		return do(h, http.MethodPost, "/codec/encode", body, map[string]string{"Cookie": codecCookie + "=" + value, "Origin": uiOrigin}).Code
+	}
+	if code := withCookie(h, cookie[0].Value); code != http.StatusOK {
+		t.Fatalf("codec with the session: %d", code)
+	}
+	forged := strings.Replace(cookie[0].Value, "bob|", "alice|", 1)
+	if code := withCookie(h, forged); code != http.StatusUnauthorized {
+		t.Errorf("a session renamed to another token's name: %d", code)
+	}
+	now = now.Add(codecSessionTTL)
+	if code := withCookie(h, cookie[0].Value); code != http.StatusUnauthorized {
+		t.Errorf("an expired session: %d", code)
+	}
+	now = now.Add(-time.Hour)
+	if code := withCookie(server(alice, config.AdminToken{Name: "bob", Token: "bob-rotated-890"}).Routes(), cookie[0].Value); code != http.StatusUnauthorized {
+		t.Errorf("a session of a rotated token: %d", code)
+	}
+	// Behind an HTTPS proxy the cookie must cross sites (the UI is elsewhere).
+	rec = login(h, alice.Token, map[string]string{"X-Forwarded-Proto": "https"})
+	if c := rec.Result().Cookies(); len(c) != 1 || c[0].SameSite != http.SameSiteNoneMode || !c[0].Secure {
+		t.Errorf("https sign-in cookie %+v", c)
 	}
 }
