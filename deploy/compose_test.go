@@ -28,11 +28,12 @@ var contractEnv = []string{
 	"TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TELEGRAM_WEBHOOK_SECRET",
 	"ESIMGO_API_KEY", "ESIMGO_API_URL",
 	"STARS_USD_RATE", "PRICE_MARKUP_PERCENT", "INVOICE_TTL", "ADMIN_TOKENS", "INITDATA_MAX_AGE",
+	"PAYLOAD_KEYS", "CODEC_CORS_ORIGINS",
 }
 
 // secrets must come from the operator, and compose must refuse to start
 // without them rather than run with an empty value.
-var secrets = []string{"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ESIMGO_API_KEY", "ADMIN_TOKENS"}
+var secrets = []string{"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ESIMGO_API_KEY", "ADMIN_TOKENS", "PAYLOAD_KEYS"}
 
 // appServices run the store's image.
 var appServices = []string{"migrate", "api", "worker"}
@@ -380,6 +381,7 @@ func TestDockerComposeConfig(t *testing.T) {
 	full := map[string]string{
 		"PUBLIC_URL": "https://shop.example.com", "POSTGRES_PASSWORD": "pw",
 		"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "s", "ESIMGO_API_KEY": "k", "ADMIN_TOKENS": "a:01234567",
+		"PAYLOAD_KEYS": "k1:c2FuZGJveC1wYXlsb2FkLWtleS9wdWJsaWMtbmV2ZXI=",
 	}
 	if out, err := run(full); err != nil {
 		t.Errorf("docker compose config: %v\n%s", err, out)
