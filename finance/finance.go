@@ -2,7 +2,7 @@
 // refunded and net per UTC day and per plan, what eSIM Go charged for them,
 // the gross margin at STARS_USD_RATE, the bot's Star balance at Telegram
 // against what the ledger expects, and the eSIM Go balance with its runway
-// (docs/operations.md §13). Stars are whole numbers and dollars exact
+// (docs/operations.md §14). Stars are whole numbers and dollars exact
 // decimals throughout; nothing here is a float.
 package finance
 
