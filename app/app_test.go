@@ -86,11 +86,13 @@ func TestDialTemporalPrivateCA(t *testing.T) {
 	tests := []struct {
 		name    string
 		getenv  func(string) string
-		wantErr string // "" = connects
+		wantErr string // "" = connects; "any" = any failure
 	}{
 		{"standard names", with(standard), ""},
 		{"older TEMPORAL_TLS_CERT/KEY with the standard CA", with(legacy), ""},
-		{"no client certificate", with(map[string]string{"TEMPORAL_TLS": "true"}), "certificate"},
+		// The server refuses after the TLS 1.3 handshake, so the client sees
+		// a bad-certificate alert or a closed connection, whichever is first.
+		{"no client certificate", with(map[string]string{"TEMPORAL_TLS": "true"}), "any"},
 		{"system roots instead of the private CA", with(standard, "TEMPORAL_TLS_SERVER_CA_CERT_PATH"), "certificate"},
 		{"wrong server name", with(map[string]string{"TEMPORAL_TLS_SERVER_NAME": "other.internal",
 			"TEMPORAL_TLS_CLIENT_CERT_PATH": certPath, "TEMPORAL_TLS_CLIENT_KEY_PATH": keyPath}), "certificate"},
@@ -113,7 +115,7 @@ func TestDialTemporalPrivateCA(t *testing.T) {
 				c.Close()
 				t.Fatal("connected, want a TLS failure")
 			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
+			if tt.wantErr != "any" && !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
 		})
