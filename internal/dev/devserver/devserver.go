@@ -21,16 +21,16 @@ import (
 
 // Options describe one dev server.
 type Options struct {
-	Binary    string // path to the temporal CLI
-	IP        string // default 127.0.0.1
-	Port      int    // 0 picks a free port
-	UIPort    int    // 0 with Headless false picks Port+1000
-	Headless  bool
+	Binary   string // path to the temporal CLI
+	IP       string // default 127.0.0.1
+	Port     int    // 0 picks a free port
+	UIPort   int    // 0 with Headless false picks Port+1000
+	Headless bool
 	// UICodecEndpoint points the Web UI at a codec server (the store's
 	// /codec), so it shows encrypted payloads decoded.
 	UICodecEndpoint string
-	DBFile    string // empty keeps everything in memory
-	Namespace string // default "default"
+	DBFile          string // empty keeps everything in memory
+	Namespace       string // default "default"
 	// SearchAttributes maps a name to its type (Keyword, Int, ...).
 	SearchAttributes map[string]string
 	Log              io.Writer
