@@ -29,6 +29,9 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/starsesim/esimstore/app"
+	"github.com/starsesim/esimstore/codec"
+	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
 	"github.com/starsesim/esimstore/internal/dev/sim"
@@ -125,6 +128,9 @@ const (
 	webhookSecret = "cluster-webhook-secret"
 	esimGoKey     = "cluster-esimgo-key"
 	adminToken    = "cluster-admin-token"
+	// payloadKeys encrypt the workflows' payloads as in production; the
+	// sandbox's public key will do for a cluster of fakes.
+	payloadKeys = config.SandboxPayloadKeys
 	// NumHistoryShards is what docker-compose.yml sets: a store created
 	// here has the shape of one created there.
 	NumHistoryShards = 16
@@ -171,7 +177,14 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		"TEMPORAL_ADDRESS=" + c.TemporalAddress(), "TEMPORAL_NAMESPACE=default"}); err != nil {
 		return nil, err
 	}
-	if c.Temporal, err = client.Dial(client.Options{HostPort: c.TemporalAddress(), Logger: quietLogger{}}); err != nil {
+	// The same data converter as the store's processes, so queries and
+	// results read here are decrypted.
+	dc, err := app.DataConverter(config.Config{PayloadKeys: mustKeys(payloadKeys)})
+	if err != nil {
+		return nil, err
+	}
+	if c.Temporal, err = client.Dial(client.Options{HostPort: c.TemporalAddress(), Logger: quietLogger{},
+		DataConverter: dc, FailureConverter: codec.FailureConverter(dc)}); err != nil {
 		return nil, fmt.Errorf("connect to temporal: %w", err)
 	}
 	if err := c.waitSearchAttributes(ctx); err != nil {
@@ -324,6 +337,8 @@ func (c *Cluster) startFakes() error {
 		"ESIMGO_API_KEY=" + esimGoKey,
 		"ESIMGO_API_URL=" + fmt.Sprintf("http://127.0.0.1:%d/v2.5", c.Ports.ESIM()),
 		"ADMIN_TOKENS=support:" + adminToken,
+		"PAYLOAD_KEYS=" + payloadKeys,
+		fmt.Sprintf("CODEC_CORS_ORIGINS=http://127.0.0.1:%d", c.Ports.UI()),
 		"LOG_FORMAT=json",
 	}, c.Opts.AppEnv...)
 	return nil
@@ -566,3 +581,11 @@ func findTools(o Options) (Tools, error) {
 // it until the attribute is registered and visible to it.
 var countProbe = &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default",
 	Query: contract.AttrStatus.GetName() + " = 'probe'"}
+
+func mustKeys(s string) []codec.Key {
+	keys, err := codec.ParseKeys(s)
+	if err != nil {
+		panic("cluster: payload keys: " + err.Error())
+	}
+	return keys
+}

@@ -126,7 +126,10 @@ func (c *Cluster) startUI() error {
 	c.step("starting the Temporal Web UI on " + c.UIURL)
 	p, err := startProc("temporal-ui", c.log("temporal-ui"), []string{c.Tools.UIServer,
 		"--root", filepath.Join(c.Opts.Root, "deploy", "temporal"), "--config", "ui", "--env", "esimstore", "start"},
-		[]string{"TEMPORAL_ADDRESS=" + c.TemporalAddress(), "TEMPORAL_UI_PORT=" + strconv.Itoa(c.Ports.UI())})
+		[]string{"TEMPORAL_ADDRESS=" + c.TemporalAddress(), "TEMPORAL_UI_PORT=" + strconv.Itoa(c.Ports.UI()),
+			// Decoded through the API processes behind the front door, after
+			// signing in at its /codec/login with the cluster's admin token.
+			fmt.Sprintf("TEMPORAL_CODEC_ENDPOINT=http://127.0.0.1:%d/codec", c.Ports.FrontDoor())})
 	if err != nil {
 		return err
 	}
