@@ -37,12 +37,12 @@ func TelegramHTML(r Report) string {
 
 func writeText(w io.Writer, r Report) {
 	fmt.Fprintf(w, "Stars finance %s to %s (days in UTC; 1 Star = %s USD)\n\n", r.From, r.To, r.StarsUSDRate)
-	fmt.Fprintf(w, "Stars received  %d (%d payments)\n", r.StarsReceived, r.Payments)
-	fmt.Fprintf(w, "Stars refunded  %d (%d refunds)\n", r.StarsRefunded, r.Refunds)
+	fmt.Fprintf(w, "Stars received  %d (%s)\n", r.StarsReceived, plural(r.Payments, "payment"))
+	fmt.Fprintf(w, "Stars refunded  %d (%s)\n", r.StarsRefunded, plural(r.Refunds, "refund"))
 	fmt.Fprintf(w, "Stars net       %d = %s USD\n", r.StarsNet, r.RevenueUSD)
-	fmt.Fprintf(w, "Wholesale       %s USD (%d eSIM Go orders, %s USD credited back)\n", r.WholesaleUSD, r.ESIMOrders, r.CreditedUSD)
+	fmt.Fprintf(w, "Wholesale       %s USD (%s, %s USD credited back)\n", r.WholesaleUSD, plural(r.ESIMOrders, "eSIM Go order"), r.CreditedUSD)
 	if r.UnpricedESIMOrders > 0 {
-		fmt.Fprintf(w, "                %d eSIM Go orders had no price: their cost is missing\n", r.UnpricedESIMOrders)
+		fmt.Fprintf(w, "                %s without a price: their cost is missing\n", plural(r.UnpricedESIMOrders, "eSIM Go order"))
 	}
 	fmt.Fprintf(w, "Gross margin    %s USD\n\n", r.MarginUSD)
 
@@ -86,4 +86,11 @@ func writeText(w io.Writer, r Report) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", name, p.StarsReceived, p.StarsRefunded, p.StarsNet, p.WholesaleUSD, p.MarginUSD)
 	}
 	_ = tw.Flush()
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

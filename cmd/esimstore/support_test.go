@@ -154,7 +154,7 @@ func TestSupportCommands(t *testing.T) {
 		t.Errorf("finance report %+v\n%s", rep, out)
 	}
 	out = captureStdout(t, func() { code = run(ctx, []string{"finance"}) })
-	if code != 0 || !strings.Contains(out, "Stars received  137 (1 payments)") || !strings.Contains(out, "esim_1GB_7D_GB_V2") {
+	if code != 0 || !strings.Contains(out, "Stars received  137 (1 payment)") || !strings.Contains(out, "esim_1GB_7D_GB_V2") {
 		t.Errorf("finance: code %d\n%s", code, out)
 	}
 	captureStderr(t, func() { code = run(ctx, []string{"finance", "--from", "2026-13-01"}) })
