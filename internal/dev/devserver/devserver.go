@@ -46,6 +46,7 @@ type Server struct {
 	opts Options
 	cmd  *exec.Cmd
 	done chan struct{}
+	tail *tailBuffer // the server's last output, for start-up failures
 }
 
 // FindBinary returns the project-local temporal CLI that `make tools`
@@ -126,9 +127,12 @@ func (s *Server) start(ctx context.Context) error {
 	// The server dies with us even when we are SIGKILLed, so a crashed test
 	// or sandbox never leaves a server holding the ports.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	s.tail = &tailBuffer{max: 4 << 10}
+	var out io.Writer = s.tail
 	if o.Log != nil {
-		cmd.Stdout, cmd.Stderr = o.Log, o.Log
+		out = io.MultiWriter(o.Log, s.tail)
 	}
+	cmd.Stdout, cmd.Stderr = out, out
 	if len(o.Env) > 0 {
 		cmd.Env = append(os.Environ(), o.Env...)
 	}
@@ -155,7 +159,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-s.done:
-			return errors.New("temporal dev server exited during start-up")
+			return fmt.Errorf("temporal dev server exited during start-up (port %d): %s", s.opts.Port, s.tail.String())
 		case <-ctx.Done():
 			_ = s.Stop()
 			return fmt.Errorf("temporal dev server not ready: %w", err)
