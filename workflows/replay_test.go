@@ -36,6 +36,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: contract.WorkflowType})
 			r.RegisterWorkflowWithOptions(SubscriptionWorkflow, workflow.RegisterOptions{Name: contract.SubscriptionWorkflowType})
+			r.RegisterWorkflowWithOptions(ESIMWorkflow, workflow.RegisterOptions{Name: contract.ESIMWorkflowType})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nopLogger{}, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
