@@ -16,6 +16,7 @@ import (
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/usage"
 )
 
 // Commands answers bot chat commands (/start, /orders, …). It is optional so
@@ -46,6 +47,10 @@ type Server struct {
 	Observe Observer
 	// Middleware runs on every request (request metrics).
 	Middleware echo.MiddlewareFunc
+	// Usage serves GET /api/esims from the after-sale cache.
+	Usage *usage.Service
+	// ESIMGoAPIKey verifies eSIM Go's callback signatures.
+	ESIMGoAPIKey string
 
 	qrs *qrCache // set up by Routes
 }
@@ -54,6 +59,7 @@ type Server struct {
 type Observer interface {
 	PreCheckoutAnswered(ok bool, took time.Duration)
 	WebhookUpdate(kind string)
+	ESIMGoCallback(alertType string, accepted bool)
 }
 
 // MaxBody is the contract's body limit; larger bodies get 413.
@@ -91,9 +97,13 @@ func (s *Server) Routes() *echo.Echo {
 	buyer.GET("", s.listMyOrders)
 	buyer.GET("/:id", s.getMyOrder)
 	buyer.GET("/:id/qr.png", s.myOrderQR)
-	s.subscriptionRoutes(e) // api/buyer_subscriptions.go
+	s.subscriptionRoutes(e)                           // api/buyer_subscriptions.go
+	esims := e.Group("/api/esims", s.requireInitData) // api/esims.go
+	esims.GET("", s.listMyESIMs)
+	esims.GET("/:iccid/plans", s.myESIMPlans)
 
 	e.POST("/telegram/webhook", s.webhook)
+	e.POST("/esimgo/callback", s.esimgoCallback)
 
 	admin := e.Group("/admin", s.requireAdmin)
 	admin.GET("/orders", s.adminListOrders)

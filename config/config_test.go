@@ -50,6 +50,8 @@ func TestFromEnvDefaults(t *testing.T) {
 		{"MAX_OPEN_ORDERS_PER_BUYER", strconv.Itoa(c.MaxOpenOrdersPerBuyer), "10"},
 		{"BUYER_RATE_PER_MINUTE", strconv.Itoa(c.BuyerRatePerMinute), "20"},
 		{"BUYER_RATE_BURST", strconv.Itoa(c.BuyerRateBurst), "10"},
+		{"STOP_SALES_BELOW_USD", c.StopSalesBelowUSD.String(), "0"},
+		{"INSTALL_REMINDER_AFTER", c.InstallReminderAfter.String(), (24 * time.Hour).String()},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -82,6 +84,9 @@ func TestFromEnvInvalidValues(t *testing.T) {
 		{"fractional buyer rate", "BUYER_RATE_PER_MINUTE", "2.5", "BUYER_RATE_PER_MINUTE"},
 		{"negative buyer rate", "BUYER_RATE_PER_MINUTE", "-20", "BUYER_RATE_PER_MINUTE"},
 		{"zero burst", "BUYER_RATE_BURST", "0", "BUYER_RATE_BURST"},
+		{"negative sales floor", "STOP_SALES_BELOW_USD", "-1", "STOP_SALES_BELOW_USD"},
+		{"non-numeric sales floor", "STOP_SALES_BELOW_USD", "ten", "STOP_SALES_BELOW_USD"},
+		{"bad reminder delay", "INSTALL_REMINDER_AFTER", "tomorrow", "INSTALL_REMINDER_AFTER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
