@@ -293,6 +293,12 @@ func (a *Activities) record(ctx context.Context, in PlaceInput, o esimgo.Order, 
 	if err := a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":"+event+":"+in.ChargeID, event, "system", detail); err != nil {
 		return contract.ESIM{}, err
 	}
+	if in.topUp() {
+		// The buyer's next look (and the delivery's) shows the new bundle.
+		if err := a.Store.ExpireESIMRefresh(ctx, row.ICCID); err != nil {
+			a.log().Warn("expire esim cache after a top-up", "order_id", in.OrderID, "iccid", row.ICCID, "err", err)
+		}
+	}
 	return *esimView(row), nil
 }
 

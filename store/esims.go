@@ -202,6 +202,17 @@ func (s *Store) ClaimESIMRefresh(ctx context.Context, iccid string, every time.D
 	return claimed, nil
 }
 
+// ExpireESIMRefresh makes the next reader of the eSIM refresh it from eSIM
+// Go: a top-up was just bought onto it, which the cache does not show yet.
+// Purchases bound how often this happens; buyers' reads cannot cause it.
+func (s *Store) ExpireESIMRefresh(ctx context.Context, iccid string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE esims SET refresh_claimed_at = NULL WHERE iccid = $1`, iccid)
+	if err != nil {
+		return fmt.Errorf("expire refresh of esim %s: %w", iccid, err)
+	}
+	return nil
+}
+
 // ProfileInfo is an eSIM's profile as eSIM Go reported it.
 type ProfileInfo struct {
 	InstallState     string

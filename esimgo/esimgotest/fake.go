@@ -27,6 +27,7 @@ package esimgotest
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -143,7 +144,10 @@ func New(opts Options) *Fake {
 		esims:    map[string]*esim{},
 		incompat: map[[2]string]bool{},
 		faults:   map[string]*faultState{},
-		nextICC:  8944538532008160001,
+		// ICCIDs start at a random point, as two accounts' eSIMs never
+		// share one: fakes of tests that share a Temporal server then never
+		// name the same eSIM workflow.
+		nextICC: 8944500000000000000 + rand.Int64N(99_000_000_000_000),
 		// Assignment ids look like eSIM Go's (numeric strings).
 		nextAssign: 215009265,
 		reassign:   map[string]bool{},
