@@ -22,7 +22,14 @@ func TestSalesPauseBelowTheFloorAndReopenAfterATopUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	g := &SalesGate{Store: st, ESIM: c, Floor: decimal.NewFromInt(50), Recheck: 50 * time.Millisecond}
+	g := &SalesGate{Store: st, ESIM: c, Floor: decimal.NewFromInt(50), Recheck: time.Hour}
+	// recheckDue plays the recheck interval passing.
+	recheckDue := func() {
+		t.Helper()
+		if _, err := st.Pool.Exec(ctx, `UPDATE esimgo_account SET claimed_at = now() - interval '2 hours'`); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := (*SalesGate)(nil).Open(ctx); err != nil {
 		t.Fatalf("no gate: %v", err)
 	}
@@ -40,7 +47,7 @@ func TestSalesPauseBelowTheFloorAndReopenAfterATopUp(t *testing.T) {
 		t.Fatalf("organisation reads = %d, want 1", n)
 	}
 	fake.SetBalance(decimal.NewFromInt(500)) // operators top up
-	time.Sleep(60 * time.Millisecond)
+	recheckDue()
 	if err := g.Open(ctx); err != nil {
 		t.Fatalf("after the top-up: %v", err)
 	}
@@ -58,7 +65,7 @@ func TestSalesPauseBelowTheFloorAndReopenAfterATopUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake.SetFault(esimgotest.AllEndpoints, esimgotest.Fault{Status: 500})
-	time.Sleep(60 * time.Millisecond)
+	recheckDue()
 	if err := g.Open(ctx); !errors.Is(err, ErrSalesPaused) {
 		t.Fatalf("after the alert, eSIM Go down: %v", err)
 	}
