@@ -12,7 +12,9 @@ import (
 
 type stubESIMs map[int64][]store.OwnedESIM
 
-func (s stubESIMs) List(_ context.Context, userID int64) ([]store.OwnedESIM, error) { return s[userID], nil }
+func (s stubESIMs) List(_ context.Context, userID int64) ([]store.OwnedESIM, error) {
+	return s[userID], nil
+}
 
 func TestUsageListsDataLeftInTheBuyersLanguage(t *testing.T) {
 	ends := time.Date(2026, 1, 8, 10, 0, 0, 0, time.UTC)

@@ -80,7 +80,7 @@ type subRun struct {
 	st   contract.SubscriptionState
 	lang string
 
-	exists     bool
+	exists bool
 	opening
 	approval
 	first   *contract.Payment
