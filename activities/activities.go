@@ -16,6 +16,7 @@ import (
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/usage"
 )
 
 // Activities holds the dependencies; the worker registers one value of it.
@@ -35,6 +36,19 @@ type Activities struct {
 	CommitGrace time.Duration
 	// Metrics counts business events; nil counts nothing.
 	Metrics *metrics.Metrics
+
+	// After the sale (aftersale.go). Usage reads install states and
+	// compatibility through the cache; nil skips those checks.
+	Usage *usage.Service
+	// Watcher starts a delivered eSIM's ESIMWorkflow (install reminder);
+	// nil sends no reminders.
+	Watcher ESIMWatcher
+	// MiniAppURL opens the Mini App from a Top up button; "" sends alerts
+	// without one.
+	MiniAppURL string
+	// Alerter is told about eSIM Go balance alerts besides the metric and
+	// the log line; nil tells no one else.
+	Alerter BalanceAlerter
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

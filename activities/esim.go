@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -15,21 +16,29 @@ import (
 	"github.com/starsesim/esimstore/store"
 )
 
-// PlaceInput buys one eSIM for one charge.
+// PlaceInput buys one eSIM for one charge, or, with ICCID, tops up an
+// eSIM the buyer already has.
 type PlaceInput struct {
 	OrderID  string
 	ChargeID string
 	Bundle   string
+	// ICCID is the eSIM a top-up adds the bundle to; "" buys a new eSIM.
+	ICCID string
 	// Since is when the charge was accepted; any eSIM Go order for this
 	// charge was created after it.
 	Since time.Time
 }
 
+// topUp reports whether the purchase adds a bundle to an existing eSIM.
+func (in PlaceInput) topUp() bool { return in.ICCID != "" }
+
 // lookupSkew covers clock differences between us and eSIM Go.
 const lookupSkew = 2 * time.Minute
 
-// PlaceESIMOrder buys the eSIM. eSIM Go has no idempotency key, so this is
-// where money rule 2 lives (docs/architecture.md#rule-2-a-paid-order-never-causes-two-esim-go-orders):
+// PlaceESIMOrder buys the eSIM, or the top-up of an existing one (orders
+// with a target ICCID and every subscription renewal). eSIM Go has no
+// idempotency key, so this is where money rule 2 lives
+// (docs/architecture.md#rule-2-a-paid-order-never-causes-two-esim-go-orders):
 //   - the ledger is checked first: a charge that already has an eSIM order
 //     is never ordered again;
 //   - any attempt after the first may follow one whose request reached eSIM
@@ -40,13 +49,25 @@ const lookupSkew = 2 * time.Minute
 //     at attempt 1;
 //   - an order whose outcome is unknown is looked up after a settle time,
 //     and only reported as failed (to be retried, which looks up again)
-//     when nothing is found.
+//     when nothing is found. A top-up only ever claims a top-up of that
+//     same eSIM; a purchase never claims a top-up of an eSIM already sold.
+//
+// A top-up is checked for compatibility first (cached per bundle family)
+// and sent with allowReassign:false, so eSIM Go refuses it rather than
+// putting the bundle on a new eSIM; a refusal is permanent and refunded.
+// If eSIM Go answers with another ICCID anyway, the answer is recorded as
+// it is: the buyer's bundle is on that eSIM, and the workflow delivers it.
 func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contract.ESIM, error) {
 	defer keepAlive(ctx)()
 	if e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); err == nil {
 		return *esimView(e), nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return contract.ESIM{}, err
+	}
+	if in.topUp() {
+		if err := a.checkCompatible(ctx, in); err != nil {
+			return contract.ESIM{}, err
+		}
 	}
 	attempt, err := a.Store.BeginESIMAttempt(ctx, in.OrderID, in.ChargeID)
 	if err != nil {
@@ -60,10 +81,12 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 			return e, err
 		}
 	}
-	placed, err := a.ESIM.CreateOrder(ctx, esimgo.OrderRequest{
-		Type: esimgo.OrderTransaction, Assign: true,
-		Order: []esimgo.OrderItem{{Type: "bundle", Item: in.Bundle, Quantity: 1}},
-	})
+	item := esimgo.OrderItem{Type: "bundle", Item: in.Bundle, Quantity: 1}
+	if in.topUp() {
+		item.ICCIDs, item.AllowReassign = []string{in.ICCID}, false
+	}
+	placed, err := a.ESIM.CreateOrder(ctx, esimgo.OrderRequest{Type: esimgo.OrderTransaction, Assign: true,
+		Order: []esimgo.OrderItem{item}})
 	if esimgo.KindOf(err) == esimgo.KindOutcomeUnknown {
 		a.endAttempt(ctx, in, false)
 		a.countESIMError(err)
@@ -87,9 +110,45 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 			// Operators must top up; the order waits within its fulfilment deadline.
 			a.log().Error("ALERT esim go balance too low for an order", "order_id", in.OrderID, "bundle", in.Bundle)
 		}
+		if in.topUp() && !esimgo.IsRetryable(err) && a.Usage != nil {
+			// The cached "compatible" was wrong, or is no longer right.
+			if ferr := a.Usage.Forget(ctx, in.ICCID, in.Bundle); ferr != nil {
+				a.log().Warn("forget compatibility", "order_id", in.OrderID, "iccid", in.ICCID, "err", ferr)
+			}
+		}
 		return contract.ESIM{}, esimError("place esim order "+in.OrderID, err)
 	}
+	a.noteBalance(ctx, placed)
 	return a.record(ctx, in, placed, false)
+}
+
+// checkCompatible refuses a top-up eSIM Go has said cannot go onto the
+// eSIM, before anything is bought.
+func (a *Activities) checkCompatible(ctx context.Context, in PlaceInput) error {
+	if a.Usage == nil {
+		return nil
+	}
+	ok, err := a.Usage.Compatible(ctx, in.ICCID, in.Bundle)
+	if err != nil {
+		a.countESIMError(err)
+		return esimError("check compatibility for "+in.OrderID, err)
+	}
+	if !ok {
+		return temporal.NewNonRetryableApplicationError("bundle "+in.Bundle+" is not compatible with eSIM "+in.ICCID,
+			contract.ErrTypeIncompatible, nil)
+	}
+	return nil
+}
+
+// noteBalance keeps the eSIM Go balance the order answer reports (v2.5's
+// runningBalance), which the sales pause reads.
+func (a *Activities) noteBalance(ctx context.Context, o esimgo.Order) {
+	if o.RunningBalance.IsZero() {
+		return // absent (before v2.5), or truly empty: the next refusal tells
+	}
+	if err := a.Store.SetESIMGoBalance(ctx, o.RunningBalance, store.BalanceFromOrder); err != nil {
+		a.log().Warn("record esim go balance", "err", err)
+	}
 }
 
 // settleEarlierAttempt waits until an earlier attempt's order, if eSIM Go
@@ -129,11 +188,16 @@ func (a *Activities) endAttempt(ctx context.Context, in PlaceInput, refused bool
 }
 
 // claim adopts an eSIM Go order for in.Bundle placed since in.Since that no
-// charge owns yet. The ledger's unique reference makes the claim atomic.
+// charge owns yet: for a top-up, a top-up of in.ICCID; for a purchase, one
+// that tops up no eSIM the store sold. The ledger's unique reference makes
+// the claim atomic.
 func (a *Activities) claim(ctx context.Context, in PlaceInput) (contract.ESIM, bool, error) {
 	candidates, err := a.ESIM.FindOrderSince(ctx, in.Since.Add(-lookupSkew), in.Bundle)
 	if err != nil {
 		return contract.ESIM{}, false, esimError("look up esim orders for "+in.OrderID, err)
+	}
+	if in.topUp() {
+		candidates = slices.DeleteFunc(candidates, func(o esimgo.Order) bool { return lineICCID(o, in.Bundle) != in.ICCID })
 	}
 	refs := make([]string, 0, len(candidates))
 	var iccids []string
@@ -156,7 +220,7 @@ func (a *Activities) claim(ctx context.Context, in PlaceInput) (contract.ESIM, b
 	// Oldest first: the order our earliest attempt placed.
 	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].CreatedDate.Before(candidates[j].CreatedDate) })
 	for _, c := range candidates {
-		if known[c.Reference] || c.Reference == "" || topsUpKnownESIM(c, topUps) {
+		if known[c.Reference] || c.Reference == "" || (!in.topUp() && topsUpKnownESIM(c, topUps)) {
 			continue
 		}
 		e, err := a.record(ctx, in, c, true)
@@ -184,11 +248,26 @@ func topsUpKnownESIM(o esimgo.Order, known map[string]bool) bool {
 	return false
 }
 
+// lineICCID returns the eSIM the order's line for bundle went to.
+func lineICCID(o esimgo.Order, bundle string) string {
+	for _, l := range o.Items {
+		if l.Item == bundle && len(l.ICCIDs) > 0 {
+			return l.ICCIDs[0]
+		}
+	}
+	return ""
+}
+
 func (a *Activities) record(ctx context.Context, in PlaceInput, o esimgo.Order, claimed bool) (contract.ESIM, error) {
 	row := store.ESIMOrder{Reference: o.Reference, OrderID: in.OrderID, ChargeID: in.ChargeID, Bundle: in.Bundle,
 		TotalUSD: o.Total, Claimed: claimed}
 	if as := o.Assignments(); len(as) > 0 {
 		row.ICCID, row.SMDPAddress, row.MatchingID = as[0].ICCID, esimgo.NormalizeSMDP(as[0].SMDPAddress), as[0].MatchingID
+	}
+	if in.topUp() {
+		if err := a.topUpDetails(ctx, in, o, &row); err != nil {
+			return contract.ESIM{}, err
+		}
 	}
 	if err := a.Store.RecordESIMOrder(ctx, row); err != nil {
 		if errors.Is(err, store.ErrAlreadyClaimed) && !claimed {
@@ -200,11 +279,56 @@ func (a *Activities) record(ctx context.Context, in PlaceInput, o esimgo.Order, 
 		}
 		return contract.ESIM{}, err
 	}
-	if err := a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":esim_ordered:"+in.ChargeID, "esim_ordered", "system",
-		map[string]any{"reference": o.Reference, "bundle": in.Bundle, "claimed_after_unknown_outcome": claimed}); err != nil {
+	event, detail := "esim_ordered", map[string]any{"reference": o.Reference, "bundle": in.Bundle,
+		"claimed_after_unknown_outcome": claimed}
+	if in.topUp() {
+		event = EventToppedUp
+		detail["iccid"], detail["top_up_of"], detail["charge_id"] = row.ICCID, in.ICCID, in.ChargeID
+		if row.ICCID != in.ICCID {
+			detail["reassigned"] = true
+			a.log().Error("ALERT top-up landed on another eSIM", "order_id", in.OrderID, "charge_id", in.ChargeID,
+				"want_iccid", in.ICCID, "got_iccid", row.ICCID, "esim_reference", o.Reference)
+		}
+	}
+	if err := a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":"+event+":"+in.ChargeID, event, "system", detail); err != nil {
 		return contract.ESIM{}, err
 	}
+	if in.topUp() {
+		// The buyer's next look (and the delivery's) shows the new bundle.
+		if err := a.Store.ExpireESIMRefresh(ctx, row.ICCID); err != nil {
+			a.log().Warn("expire esim cache after a top-up", "order_id", in.OrderID, "iccid", row.ICCID, "err", err)
+		}
+	}
 	return *esimView(row), nil
+}
+
+// EventToppedUp is the timeline event of a bundle added to an existing eSIM.
+const EventToppedUp = "topped_up"
+
+// topUpDetails fills in where a top-up went. eSIM Go echoes the ICCIDs of
+// each line (since v2.3); an answer without them went where it was asked
+// to. The install details of the eSIM topped up are those of its purchase
+// when the answer lacks them; a top-up that landed on a new eSIM keeps the
+// answer's (or none: the workflow then fetches them).
+func (a *Activities) topUpDetails(ctx context.Context, in PlaceInput, o esimgo.Order, row *store.ESIMOrder) error {
+	row.ICCID, row.SMDPAddress, row.MatchingID = lineICCID(o, in.Bundle), "", ""
+	if row.ICCID == "" {
+		row.ICCID = in.ICCID
+	}
+	for _, as := range o.Assignments() {
+		if as.ICCID == row.ICCID && as.MatchingID != "" {
+			row.SMDPAddress, row.MatchingID = esimgo.NormalizeSMDP(as.SMDPAddress), as.MatchingID
+		}
+	}
+	if row.MatchingID != "" || row.ICCID != in.ICCID {
+		return nil
+	}
+	owner, err := a.Store.OwnerOfESIM(ctx, in.ICCID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	row.SMDPAddress, row.MatchingID = owner.SMDPAddress, owner.MatchingID
+	return nil
 }
 
 // FetchInput names the eSIM Go order whose install details are needed.

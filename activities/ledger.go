@@ -78,7 +78,7 @@ func (a *Activities) LoadOrder(ctx context.Context, orderID string) (Loaded, err
 	l := Loaded{
 		Exists: true,
 		Order: contract.Input{OrderID: o.ID, UserID: o.UserID, ChatID: o.ChatID, LanguageCode: o.LanguageCode,
-			PlanID: o.PlanID, Source: o.Source},
+			PlanID: o.PlanID, Source: o.Source, ICCID: o.TopUpICCID},
 		Status: o.Status, PlanName: o.PlanName, PriceUSD: o.PriceUSD.StringFixed(2), Stars: o.PriceStars,
 		InvoiceLink: o.InvoiceLink, QuoteExpires: o.QuoteExpiresAt,
 	}

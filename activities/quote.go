@@ -44,7 +44,7 @@ func (a *Activities) Quote(ctx context.Context, in QuoteInput) (QuoteResult, err
 	err = a.Store.CreateOrder(ctx, store.Order{
 		ID: in.Order.OrderID, UserID: in.Order.UserID, ChatID: in.Order.ChatID, PlanID: plan.ID, PlanName: plan.Name,
 		Status: contract.StatusAwaitingPayment, PriceUSD: q.PriceUSD, PriceStars: q.Stars, QuoteExpiresAt: in.ExpiresAt,
-		LanguageCode: i18n.Lang(in.Order.LanguageCode), Source: in.Order.Source,
+		LanguageCode: i18n.Lang(in.Order.LanguageCode), Source: in.Order.Source, TopUpICCID: in.Order.ICCID,
 	})
 	if err != nil {
 		return QuoteResult{}, err
@@ -53,10 +53,12 @@ func (a *Activities) Quote(ctx context.Context, in QuoteInput) (QuoteResult, err
 	if err != nil {
 		return QuoteResult{}, err
 	}
-	if err := a.Store.AddEvent(ctx, stored.ID, stored.ID+":created", "created", "buyer", map[string]any{
-		"plan_id": plan.ID, "price_stars": stored.PriceStars, "price_usd": stored.PriceUSD.StringFixed(2),
-		"user_id": stored.UserID, "source": stored.Source,
-	}); err != nil {
+	detail := map[string]any{"plan_id": plan.ID, "price_stars": stored.PriceStars, "price_usd": stored.PriceUSD.StringFixed(2),
+		"user_id": stored.UserID, "source": stored.Source}
+	if stored.TopUpICCID != "" {
+		detail["top_up_of"] = stored.TopUpICCID
+	}
+	if err := a.Store.AddEvent(ctx, stored.ID, stored.ID+":created", "created", "buyer", detail); err != nil {
 		return QuoteResult{}, err
 	}
 	return QuoteResult{PlanName: stored.PlanName, PriceUSD: stored.PriceUSD.StringFixed(2), Stars: stored.PriceStars}, nil

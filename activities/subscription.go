@@ -3,15 +3,11 @@ package activities
 import (
 	"context"
 	"errors"
-	"slices"
-	"sort"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/starsesim/esimstore/contract"
-	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/i18n"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
@@ -146,142 +142,6 @@ func (a *Activities) LoadSubscription(ctx context.Context, id string) (LoadedSub
 		}
 	}
 	return l, nil
-}
-
-// TopUpInput adds one period's bundle to the subscription's eSIM.
-type TopUpInput struct {
-	SubscriptionID string
-	ChargeID       string
-	Bundle         string
-	ESIM           contract.ESIM // the eSIM of the first period
-	// Since is when the renewal was accepted; a top-up for it was placed after.
-	Since time.Time
-}
-
-// TopUpESIM buys the plan's bundle onto the existing eSIM. It follows the
-// same money rule 2 discipline (docs/architecture.md#rule-2-a-paid-order-never-causes-two-esim-go-orders) as PlaceESIMOrder (ledger first, look up
-// before re-ordering after an unknown outcome), and it never lets eSIM Go
-// hand out a new eSIM instead: compatibility is checked first and
-// allowReassign is false, so an incompatible bundle fails the renewal (and
-// the workflow refunds it) rather than silently delivering a different eSIM.
-func (a *Activities) TopUpESIM(ctx context.Context, in TopUpInput) (contract.ESIM, error) {
-	defer keepAlive(ctx)()
-	if e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); err == nil {
-		return a.toppedUp(in, e)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return contract.ESIM{}, err
-	}
-	if activity.GetInfo(ctx).Attempt > 1 {
-		if e, ok, err := a.claimTopUp(ctx, in); err != nil || ok {
-			return e, err
-		}
-	}
-	ok, err := a.ESIM.Compatible(ctx, in.ESIM.ICCID, in.Bundle)
-	if err != nil {
-		return contract.ESIM{}, esimError("check top-up compatibility of "+in.SubscriptionID, err)
-	}
-	if !ok {
-		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("bundle "+in.Bundle+" is not compatible with eSIM "+in.ESIM.ICCID,
-			contract.ErrTypeIncompatible, nil)
-	}
-	placed, err := a.ESIM.CreateOrder(ctx, esimgo.OrderRequest{
-		Type: esimgo.OrderTransaction, Assign: true,
-		Order: []esimgo.OrderItem{{Type: "bundle", Item: in.Bundle, Quantity: 1, ICCIDs: []string{in.ESIM.ICCID}}},
-	})
-	if esimgo.KindOf(err) == esimgo.KindOutcomeUnknown {
-		a.log().Warn("top-up outcome unknown; looking it up", "subscription_id", in.SubscriptionID, "charge_id", in.ChargeID, "err", err)
-		select {
-		case <-ctx.Done():
-			return contract.ESIM{}, ctx.Err()
-		case <-time.After(a.OutcomeSettle):
-		}
-		if e, ok, cerr := a.claimTopUp(ctx, in); cerr != nil || ok {
-			return e, cerr
-		}
-		return contract.ESIM{}, esimError("top up "+in.SubscriptionID, err)
-	}
-	if err != nil {
-		return contract.ESIM{}, esimError("top up "+in.SubscriptionID, err)
-	}
-	return a.recordTopUp(ctx, in, placed, false)
-}
-
-// toppedUp turns the ledger row of a top-up into the activity's answer.
-func (a *Activities) toppedUp(in TopUpInput, e store.ESIMOrder) (contract.ESIM, error) {
-	if e.ICCID != in.ESIM.ICCID {
-		a.log().Error("ALERT top-up landed on another eSIM", "subscription_id", in.SubscriptionID, "charge_id", in.ChargeID,
-			"want_iccid", in.ESIM.ICCID, "got_iccid", e.ICCID, "esim_reference", e.Reference)
-		return contract.ESIM{}, temporal.NewNonRetryableApplicationError("top-up "+e.Reference+" went to eSIM "+e.ICCID,
-			contract.ErrTypeTopUpReassigned, nil)
-	}
-	out := in.ESIM
-	out.Reference = e.Reference
-	return out, nil
-}
-
-// lineICCID returns the eSIM the order's line for bundle went to.
-func lineICCID(o esimgo.Order, bundle string) string {
-	for _, l := range o.Items {
-		if l.Item == bundle && len(l.ICCIDs) > 0 {
-			return l.ICCIDs[0]
-		}
-	}
-	return ""
-}
-
-// claimTopUp adopts a top-up of in.Bundle onto in.ESIM placed since the
-// renewal that no charge owns yet.
-func (a *Activities) claimTopUp(ctx context.Context, in TopUpInput) (contract.ESIM, bool, error) {
-	candidates, err := a.ESIM.FindOrderSince(ctx, in.Since.Add(-lookupSkew), in.Bundle)
-	if err != nil {
-		return contract.ESIM{}, false, esimError("look up top-ups for "+in.SubscriptionID, err)
-	}
-	candidates = slices.DeleteFunc(candidates, func(o esimgo.Order) bool {
-		return o.Reference == "" || lineICCID(o, in.Bundle) != in.ESIM.ICCID
-	})
-	refs := make([]string, 0, len(candidates))
-	for _, c := range candidates {
-		refs = append(refs, c.Reference)
-	}
-	known, err := a.Store.KnownESIMReferences(ctx, refs)
-	if err != nil {
-		return contract.ESIM{}, false, err
-	}
-	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].CreatedDate.Before(candidates[j].CreatedDate) })
-	for _, c := range candidates {
-		if known[c.Reference] {
-			continue
-		}
-		e, err := a.recordTopUp(ctx, in, c, true)
-		if errors.Is(err, store.ErrAlreadyClaimed) {
-			continue
-		}
-		return e, err == nil, err
-	}
-	return contract.ESIM{}, false, nil
-}
-
-func (a *Activities) recordTopUp(ctx context.Context, in TopUpInput, o esimgo.Order, claimed bool) (contract.ESIM, error) {
-	row := store.ESIMOrder{Reference: o.Reference, OrderID: in.SubscriptionID, ChargeID: in.ChargeID, Bundle: in.Bundle,
-		ICCID: lineICCID(o, in.Bundle), SMDPAddress: in.ESIM.SMDPAddress, MatchingID: in.ESIM.MatchingID,
-		TotalUSD: o.Total, Claimed: claimed}
-	if row.ICCID == "" {
-		row.ICCID = in.ESIM.ICCID // eSIM Go echoes the ICCIDs since v2.3; older answers lack them
-	}
-	if err := a.Store.RecordESIMOrder(ctx, row); err != nil {
-		if errors.Is(err, store.ErrAlreadyClaimed) && !claimed {
-			if e, lerr := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); lerr == nil {
-				return a.toppedUp(in, e)
-			}
-		}
-		return contract.ESIM{}, err
-	}
-	if err := a.Store.AddEvent(ctx, in.SubscriptionID, in.SubscriptionID+":topped_up:"+in.ChargeID, "topped_up", "system",
-		map[string]any{"reference": o.Reference, "bundle": in.Bundle, "iccid": row.ICCID, "charge_id": in.ChargeID,
-			"claimed_after_unknown_outcome": claimed}); err != nil {
-		return contract.ESIM{}, err
-	}
-	return a.toppedUp(in, row)
 }
 
 // CancelInput stops the renewals of one Telegram subscription.

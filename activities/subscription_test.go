@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
 	"github.com/starsesim/esimstore/internal/dev/testenv"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/usage"
 )
 
 const bundle = "esim_1GB_7D_GB_V2"
@@ -61,11 +63,13 @@ func newTopUpRig(t *testing.T) topUpRig {
 			InvoicePayload: "sub-1", IsRecurring: true})
 		must(err)
 	}
-	acts := &activities.Activities{Store: st, ESIM: client}
+	acts := &activities.Activities{Store: st, ESIM: client, Usage: &usage.Service{Store: st, ESIM: client}}
 	first, err := client.CreateOrder(ctx, esimgo.OrderRequest{Type: esimgo.OrderTransaction, Assign: true,
 		Order: []esimgo.OrderItem{{Item: bundle, Quantity: 1}}})
 	must(err)
 	as := first.Assignments()
+	must(st.RecordESIMOrder(ctx, store.ESIMOrder{Reference: first.Reference, OrderID: "sub-1", ChargeID: "c1", Bundle: bundle,
+		ICCID: as[0].ICCID, SMDPAddress: as[0].SMDPAddress, MatchingID: as[0].MatchingID}))
 	return topUpRig{acts: acts, fake: fake, store: st,
 		esim: contract.ESIM{Reference: first.Reference, ICCID: as[0].ICCID, SMDPAddress: as[0].SMDPAddress, MatchingID: as[0].MatchingID}}
 }
@@ -74,8 +78,8 @@ func (r topUpRig) topUp(t *testing.T, charge string) (contract.ESIM, error) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(r.acts)
-	val, err := env.ExecuteActivity(r.acts.TopUpESIM, activities.TopUpInput{SubscriptionID: "sub-1", ChargeID: charge,
-		Bundle: bundle, ESIM: r.esim, Since: time.Now()})
+	val, err := env.ExecuteActivity(r.acts.PlaceESIMOrder, activities.PlaceInput{OrderID: "sub-1", ChargeID: charge,
+		Bundle: bundle, ICCID: r.esim.ICCID, Since: time.Now()})
 	if err != nil {
 		return contract.ESIM{}, err
 	}
@@ -100,8 +104,13 @@ func TestTopUpAddsTheBundleToTheSameESIMOnce(t *testing.T) {
 	if n := len(r.fake.ESIMs()); n != 1 {
 		t.Errorf("eSIMs = %d, want 1", n)
 	}
-	if n := len(r.fake.RequestsTo(esimgotest.EndpointCompatible)); n != 2 {
-		t.Errorf("compatibility checks = %d, want 2", n)
+	if n := len(r.fake.RequestsTo(esimgotest.EndpointCompatible)); n != 1 {
+		t.Errorf("compatibility checks = %d, want 1 (cached for the bundle's family)", n)
+	}
+	if reqs := r.fake.RequestsTo(esimgotest.EndpointCreateOrder); len(reqs) != 3 ||
+		!strings.Contains(string(reqs[2].Body), `"iccids":["`+r.esim.ICCID+`"]`) ||
+		!strings.Contains(string(reqs[2].Body), `"allowReassign":false`) {
+		t.Errorf("the top-up was not ordered onto the eSIM with allowReassign:false: %s", reqs[len(reqs)-1].Body)
 	}
 }
 

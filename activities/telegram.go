@@ -23,6 +23,12 @@ type DeliverInput struct {
 	Attempt  string // distinguishes an operator's re-send in the timeline
 	// PaidAt, on the first delivery, measures payment-to-QR latency.
 	PaidAt time.Time
+	// PlanID names the plan (a top-up's notice says how much data it added).
+	PlanID string
+	// TopUpOf is the eSIM a top-up asked for; "" for a new eSIM. A top-up
+	// of an installed eSIM gets a notice instead of the QR; one eSIM Go
+	// put on another eSIM gets that eSIM's QR, with why.
+	TopUpOf string
 }
 
 // DeliverResult says whether the photo reached the chat.
@@ -34,23 +40,35 @@ type DeliverResult struct {
 // DeliverESIM renders the QR code here, inside the activity, and uploads it
 // with the manual codes and one-tap links. A buyer who blocked the bot is
 // not retried: the eSIM is still theirs in the Mini App. Sending twice after
-// a lost answer shows the same QR twice, which is harmless.
+// a lost answer shows the same QR twice, which is harmless. A new eSIM's
+// install reminder is set up first (watch); a top-up says what it added.
 func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverResult, error) {
 	defer keepAlive(ctx)()
 	lpa := in.ESIM.LPA
 	if lpa == "" {
 		lpa = esimgo.LPA(in.ESIM.SMDPAddress, in.ESIM.MatchingID)
 	}
-	png, err := qr.PNG(lpa, 512)
-	if err != nil {
-		return DeliverResult{}, err
-	}
 	// Everything in the caption comes from eSIM Go (the plan name from its
 	// catalogue, "UK & Ireland <5GB>"; the codes; the links, whose query
 	// strings hold "&"), so all of it is escaped for Telegram's HTML.
-	caption := i18n.HTML(in.Lang, i18n.DeliveryCaption, in.PlanName, in.ESIM.SMDPAddress, in.ESIM.MatchingID,
-		esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa))
-	err = a.Bot.SendPhoto(ctx, in.ChatID, png, "esim-"+in.OrderID+".png", caption)
+	caption, photo := i18n.HTML(in.Lang, i18n.DeliveryCaption, in.PlanName, in.ESIM.SMDPAddress, in.ESIM.MatchingID,
+		esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa)), true
+	if in.TopUpOf != "" {
+		caption, photo = a.topUpMessage(ctx, in, lpa)
+	}
+	if err := a.watch(ctx, in); err != nil {
+		return DeliverResult{}, err
+	}
+	var err error
+	if photo {
+		var png []byte
+		if png, err = qr.PNG(lpa, 512); err != nil {
+			return DeliverResult{}, err
+		}
+		err = a.Bot.SendPhoto(ctx, in.ChatID, png, "esim-"+in.OrderID+".png", caption)
+	} else {
+		err = a.Bot.SendMessage(ctx, in.ChatID, caption)
+	}
 	key := in.OrderID + ":delivered" + in.Attempt
 	if err != nil {
 		terr := telegramError("deliver esim "+in.OrderID, err)
@@ -63,8 +81,11 @@ func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverR
 	}
 	a.observeDelivery(in.PaidAt)
 	a.tagESIM(ctx, in.OrderID, in.ESIM.ICCID)
-	return DeliverResult{Delivered: true}, a.Store.AddEvent(ctx, in.OrderID, key, "delivered", "system",
-		map[string]any{"iccid": in.ESIM.ICCID})
+	detail := map[string]any{"iccid": in.ESIM.ICCID}
+	if in.TopUpOf != "" {
+		detail["top_up_of"], detail["qr_sent"] = in.TopUpOf, photo
+	}
+	return DeliverResult{Delivered: true}, a.Store.AddEvent(ctx, in.OrderID, key, "delivered", "system", detail)
 }
 
 // tagESIM stamps our order id on the eSIM so support finds it in eSIM Go's

@@ -20,6 +20,8 @@ import (
 type createOrderBody struct {
 	PlanID         string `json:"plan_id"`
 	IdempotencyKey string `json:"idempotency_key"`
+	// ICCID makes the order a top-up of one of the buyer's eSIMs.
+	ICCID string `json:"iccid"`
 }
 
 // buyRequest reads {"plan_id"} and the idempotency key (header, or body)
@@ -40,9 +42,14 @@ func buyRequest(c echo.Context, source contract.Source) (checkout.CreateRequest,
 	if len(key) > 200 {
 		return checkout.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body", "The idempotency key is too long.")
 	}
+	body.ICCID = strings.TrimSpace(body.ICCID)
+	if body.ICCID != "" && (source == contract.SourceSubscription || !iccidPattern.MatchString(body.ICCID)) {
+		return checkout.CreateRequest{}, false, fail(c, http.StatusUnprocessableEntity, "invalid_body",
+			"iccid must be the ICCID of one of your eSIMs, and only orders can top one up.")
+	}
 	user := buyerOf(c)
 	return checkout.CreateRequest{UserID: user.ID, ChatID: user.ID, LanguageCode: user.LanguageCode, PlanID: body.PlanID,
-		Source: source, IdempotencyKey: key}, true, nil
+		Source: source, IdempotencyKey: key, ICCID: body.ICCID}, true, nil
 }
 
 // buyFailed answers a failed order or subscription start.
@@ -63,6 +70,14 @@ func (s *Server) buyFailed(c echo.Context, err error) error {
 			open.Max))
 	case errors.Is(err, checkout.ErrRateLimited):
 		return rateLimited(c, err)
+	case errors.Is(err, checkout.ErrESIMNotFound):
+		return fail(c, http.StatusNotFound, "esim_not_found", "This eSIM is not one of yours.")
+	case errors.Is(err, checkout.ErrIncompatible):
+		return fail(c, http.StatusConflict, "incompatible", "This plan cannot be added to this eSIM. Please pick another plan.")
+	case errors.Is(err, checkout.ErrSalesPaused):
+		c.Response().Header().Set("Retry-After", "60")
+		return fail(c, http.StatusServiceUnavailable, "sales_paused",
+			"Sales are paused for a few minutes. Nothing was charged; please try again later.")
 	case errors.Is(err, checkout.ErrBusy):
 		s.log().Error("order start timed out", "err", err)
 		return fail(c, http.StatusServiceUnavailable, "busy", "We are busy right now. Nothing was charged; please try again in a minute.")
@@ -134,12 +149,14 @@ type orderJSON struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 	ESIM        *esimJSON       `json:"esim,omitempty"`
 	Refund      *refundJSON     `json:"refund,omitempty"`
+	// TopUpOf is the eSIM a top-up order adds its bundle to.
+	TopUpOf string `json:"top_up_of,omitempty"`
 }
 
 func orderOut(d store.Detail) orderJSON {
 	o := d.Order
 	out := orderJSON{OrderID: o.ID, Status: o.Status, PlanID: o.PlanID, PlanName: o.PlanName, PriceStars: o.PriceStars,
-		PriceUSD: o.PriceUSD.StringFixed(2), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+		PriceUSD: o.PriceUSD.StringFixed(2), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, TopUpOf: o.TopUpICCID}
 	if o.Status == contract.StatusAwaitingPayment {
 		out.InvoiceLink = o.InvoiceLink
 	}

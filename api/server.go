@@ -17,6 +17,7 @@ import (
 	"github.com/starsesim/esimstore/finance"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/usage"
 )
 
 // Commands answers bot chat commands (/start, /orders, …). It is optional so
@@ -47,15 +48,18 @@ type Server struct {
 	Observe Observer
 	// Middleware runs on every request (request metrics).
 	Middleware echo.MiddlewareFunc
+	// Finance answers GET /admin/finance; nil leaves it out (404).
+	Finance *finance.Reporter
 	// Codec serves /codec/encode and /codec/decode (api/codec.go); nil
 	// leaves them out. CodecOrigins may call them from a browser, and
 	// CodecOpen drops the support-token check (sandbox only).
-	// Finance answers GET /admin/finance; nil leaves it out (404).
-	Finance *finance.Reporter
-
 	Codec        http.Handler
 	CodecOrigins []string
 	CodecOpen    bool
+	// Usage serves GET /api/esims from the after-sale cache.
+	Usage *usage.Service
+	// ESIMGoAPIKey verifies eSIM Go's callback signatures.
+	ESIMGoAPIKey string
 
 	qrs *qrCache // set up by Routes
 }
@@ -64,6 +68,7 @@ type Server struct {
 type Observer interface {
 	PreCheckoutAnswered(ok bool, took time.Duration)
 	WebhookUpdate(kind string)
+	ESIMGoCallback(alertType string, accepted bool)
 }
 
 // MaxBody is the contract's body limit; larger bodies get 413.
@@ -101,9 +106,13 @@ func (s *Server) Routes() *echo.Echo {
 	buyer.GET("", s.listMyOrders)
 	buyer.GET("/:id", s.getMyOrder)
 	buyer.GET("/:id/qr.png", s.myOrderQR)
-	s.subscriptionRoutes(e) // api/buyer_subscriptions.go
+	s.subscriptionRoutes(e)                           // api/buyer_subscriptions.go
+	esims := e.Group("/api/esims", s.requireInitData) // api/esims.go
+	esims.GET("", s.listMyESIMs)
+	esims.GET("/:iccid/plans", s.myESIMPlans)
 
 	e.POST("/telegram/webhook", s.webhook)
+	e.POST("/esimgo/callback", s.esimgoCallback)
 
 	admin := e.Group("/admin", s.requireAdmin)
 	admin.GET("/orders", s.adminListOrders)

@@ -130,6 +130,9 @@ var refusalText = map[contract.Refusal]i18n.Key{
 	contract.RefuseWrongCurrency: i18n.CheckoutWrongAmount,
 	contract.RefuseUnknown:       i18n.CheckoutUnknown,
 	contract.RefuseBusy:          i18n.CheckoutBusy,
+	contract.RefuseESIMNotFound:  i18n.CheckoutESIMNotFound,
+	contract.RefuseIncompatible:  i18n.CheckoutIncompatible,
+	contract.RefuseSalesPaused:   i18n.CheckoutSalesPaused,
 }
 
 // preCheckout asks the order's workflow and answers Telegram, always, well

@@ -31,6 +31,7 @@ import (
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/usage"
 	"github.com/starsesim/esimstore/web"
 	"github.com/starsesim/esimstore/workflows"
 )
@@ -44,6 +45,7 @@ type App struct {
 	ESIM     *esimgo.Client
 	Bot      *telegram.Bot
 	Orders   *checkout.Service
+	Usage    *usage.Service
 	Metrics  *metrics.Metrics
 	// Codec encrypts Temporal payloads; the API serves it to the Web UI.
 	Codec *codec.Codec
@@ -84,9 +86,14 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 		return nil, err
 	}
 	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate, Metrics: m, Codec: cd}
+	a.Usage = &usage.Service{Store: st, ESIM: esim, Logger: logger}
 	a.Orders = &checkout.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
-		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }, MaxOpenOrders: cfg.MaxOpenOrdersPerBuyer}
+		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }, MaxOpenOrders: cfg.MaxOpenOrdersPerBuyer,
+		Usage: a.Usage, InstallReminderAfter: cfg.InstallReminderAfter}
+	if cfg.StopSalesBelowUSD.IsPositive() {
+		a.Orders.Sales = &checkout.SalesGate{Store: st, ESIM: esim, Floor: cfg.StopSalesBelowUSD, Logger: logger}
+	}
 	if cfg.BuyerRatePerMinute > 0 {
 		a.Orders.Rate, err = checkout.NewBuyerRate(float64(cfg.BuyerRatePerMinute), cfg.BuyerRateBurst, checkout.DefaultRateBuyers)
 		if err != nil {
@@ -148,7 +155,8 @@ func (a *App) Close() {
 func (a *App) Activities() *activities.Activities {
 	return &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger, Metrics: a.Metrics,
 		Pricing:       pricing.Rules{MarkupPercent: a.Cfg.PriceMarkupPercent, StarsUSDRate: a.Cfg.StarsUSDRate},
-		OutcomeSettle: 3 * time.Second, CommitGrace: 10 * time.Second}
+		OutcomeSettle: 3 * time.Second, CommitGrace: 10 * time.Second,
+		Usage: a.Usage, Watcher: a.Orders, MiniAppURL: MiniAppURL(a.Cfg.PublicURL)}
 }
 
 // workflowCacheSize bounds the sticky workflow cache (see NewWorker).
@@ -180,6 +188,7 @@ func (a *App) NewWorker() worker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: contract.WorkflowType})
 	w.RegisterWorkflowWithOptions(workflows.SyncPlansWorkflow, workflow.RegisterOptions{Name: workflows.PlanSyncWorkflowType})
 	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: contract.SubscriptionWorkflowType})
+	w.RegisterWorkflowWithOptions(workflows.ESIMWorkflow, workflow.RegisterOptions{Name: contract.ESIMWorkflowType})
 	w.RegisterActivity(a.Activities())
 	a.registerReconcile(w)
 	return w
@@ -193,6 +202,7 @@ func (a *App) API() *api.Server {
 		Store: a.Store, Orders: a.Orders, Bot: a.Bot, BotToken: a.Cfg.TelegramBotToken,
 		WebhookSecret: a.Cfg.TelegramWebhookSecret, AdminTokens: a.Cfg.AdminTokens, InitDataMaxAge: a.Cfg.InitDataMaxAge,
 		Logger: a.Logger, Metrics: a.Metrics.Handler(), Observe: a.Metrics, Middleware: a.Metrics.EchoMiddleware(),
+		Usage: a.Usage, ESIMGoAPIKey: a.Cfg.ESIMGoAPIKey,
 		Commands: a.BotCommands(), // app/bot.go
 		Ready: map[string]api.Readiness{
 			"postgresql": a.Store.Ping,

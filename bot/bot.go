@@ -34,6 +34,12 @@ type Ledger interface {
 	ListSubscriptions(ctx context.Context, userID int64) ([]store.Subscription, error)
 }
 
+// ESIMs lists a buyer's eSIMs with install state and data left (package
+// usage: the cache, refreshed from eSIM Go when due).
+type ESIMs interface {
+	List(ctx context.Context, userID int64) ([]store.OwnedESIM, error)
+}
+
 // Sender is the part of telegram.Bot the bot uses.
 type Sender interface {
 	SendMessage(ctx context.Context, chatID int64, text string, buttons ...telegram.Button) error
@@ -45,7 +51,9 @@ type Sender interface {
 type Handler struct {
 	Orders Orders
 	Ledger Ledger
-	Bot    Sender
+	// ESIMs answers /usage; nil answers it with "no eSIMs".
+	ESIMs ESIMs
+	Bot   Sender
 	// MiniAppURL is PUBLIC_URL + "/app/"; empty hides the Mini App button.
 	MiniAppURL string
 	Logger     *slog.Logger
@@ -83,7 +91,7 @@ func Commands(lang string) []telegram.Command {
 		cmd string
 		key i18n.Key
 	}{
-		{"start", i18n.CmdStartDesc}, {"orders", i18n.CmdOrdersDesc}, {"cancel", i18n.CmdCancelDesc},
+		{"start", i18n.CmdStartDesc}, {"orders", i18n.CmdOrdersDesc}, {"usage", i18n.CmdUsageDesc}, {"cancel", i18n.CmdCancelDesc},
 		{"paysupport", i18n.CmdPaySupportDesc}, {"terms", i18n.CmdTermsDesc}, {"help", i18n.CmdHelpDesc},
 	}
 	out := make([]telegram.Command, 0, len(list))
@@ -114,6 +122,8 @@ func (h *Handler) HandleMessage(ctx context.Context, m *telegram.Message) error 
 		return h.reply(ctx, m, i18n.T(lang, i18n.Start), h.storeButton(lang)...)
 	case "orders":
 		return h.listOrders(ctx, m, lang)
+	case "usage":
+		return h.usage(ctx, m, lang)
 	case "cancel":
 		return h.cancel(ctx, m, lang, args)
 	case "paysupport":
@@ -160,6 +170,8 @@ func (h *Handler) startPlan(ctx context.Context, m *telegram.Message, lang, plan
 		return h.reply(ctx, m, i18n.T(lang, i18n.TooManyOpenOrders), h.storeButton(lang)...)
 	case errors.Is(err, checkout.ErrRateLimited):
 		return h.reply(ctx, m, i18n.T(lang, i18n.RateLimited))
+	case errors.Is(err, checkout.ErrSalesPaused):
+		return h.reply(ctx, m, i18n.T(lang, i18n.SalesPaused))
 	case err != nil:
 		return fmt.Errorf("chat order of %s for %d: %w", plan, m.From.ID, err)
 	}

@@ -249,7 +249,7 @@ func TestSetupRegistersMenus(t *testing.T) {
 	}
 	for _, lang := range []string{"", "en", "ru"} {
 		got := r.fake.Commands(lang)
-		if len(got) != 6 || got[0].Command != "start" || got[0].Description != i18n.T(lang, i18n.CmdStartDesc) {
+		if len(got) != 7 || got[0].Command != "start" || got[0].Description != i18n.T(lang, i18n.CmdStartDesc) {
 			t.Errorf("commands[%q] = %+v", lang, got)
 		}
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/usage"
 	"github.com/starsesim/esimstore/workflows"
 )
 
@@ -45,6 +46,13 @@ type Service struct {
 	// Rate limits how often a buyer may start an order or a subscription or
 	// cancel one; nil means no limit.
 	Rate *BuyerRate
+	// Usage answers top-up compatibility (checkout/esims.go); nil skips it.
+	Usage *usage.Service
+	// Sales pauses new sales below the eSIM Go balance floor; nil never does.
+	Sales *SalesGate
+	// InstallReminderAfter is how long after delivery an eSIM not yet
+	// installed gets its reminder (default 24 h).
+	InstallReminderAfter time.Duration
 
 	locks buyerLocks
 }
@@ -87,6 +95,8 @@ type CreateRequest struct {
 	PlanID         string
 	Source         contract.Source
 	IdempotencyKey string
+	// ICCID makes the order a top-up of that eSIM of the buyer's.
+	ICCID string
 }
 
 // OrderID derives the order id from the buyer and the idempotency key, so
@@ -102,7 +112,11 @@ func (s *Service) OrderID(req CreateRequest) string {
 func (s *Service) requestKey(req CreateRequest) []byte {
 	key := req.IdempotencyKey
 	if key == "" {
-		key = fmt.Sprintf("%s@%d", req.PlanID, s.now().UnixNano()/int64(doubleTapWindow))
+		target := req.PlanID
+		if req.ICCID != "" {
+			target += ">" + req.ICCID // the same plan onto two eSIMs is two orders
+		}
+		key = fmt.Sprintf("%s@%d", target, s.now().UnixNano()/int64(doubleTapWindow))
 	}
 	return fmt.Appendf(nil, "%d:%d:%s", s.BotID, req.UserID, key)
 }
@@ -141,20 +155,24 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (contract.Invoi
 	defer s.lockBuyer(req.UserID)()
 	existing, err := s.Store.GetOrder(ctx, id)
 	if err == nil {
-		if existing.PlanID != req.PlanID {
+		if existing.PlanID != req.PlanID || existing.TopUpICCID != req.ICCID {
 			return contract.Invoice{}, ErrKeyReused
 		}
 		if existing.Status != contract.StatusAwaitingPayment || existing.InvoiceLink != "" {
 			return invoiceOf(existing), nil
 		}
 		// Its workflow is still making the invoice: join it, uncounted.
-	} else if err := s.admitNew(ctx, req.UserID); err != nil {
+	} else if err := s.admitSale(ctx, req); err != nil {
 		return contract.Invoice{}, err
 	}
 	in := s.input(id)
 	in.UserID, in.ChatID, in.LanguageCode, in.PlanID, in.Source = req.UserID, req.ChatID, req.LanguageCode, req.PlanID, req.Source
-	start := s.startNew(contract.WorkflowID(id), fmt.Sprintf("Order %s · %s · buyer %d", id, req.PlanID, req.UserID),
-		workflows.OrderWorkflow, in,
+	in.ICCID = req.ICCID
+	summary := fmt.Sprintf("Order %s · %s · buyer %d", id, req.PlanID, req.UserID)
+	if req.ICCID != "" {
+		summary = fmt.Sprintf("Top-up %s · %s onto eSIM %s · buyer %d", id, req.PlanID, req.ICCID, req.UserID)
+	}
+	start := s.startNew(contract.WorkflowID(id), summary, workflows.OrderWorkflow, in,
 		contract.AttrStatus.ValueSet(string(contract.StatusAwaitingPayment)),
 		contract.AttrUserID.ValueSet(req.UserID),
 		contract.AttrPlanID.ValueSet(req.PlanID),
@@ -162,6 +180,21 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (contract.Invoi
 		// differs, which saves the server a visibility write per order.
 		contract.AttrStarsAmount.ValueSet(plan.PriceStars))
 	return s.startForInvoice(ctx, id, "order", start)
+}
+
+// admitSale decides whether a new order may start: sales are not paused,
+// a top-up's eSIM is the buyer's and fits the bundle, and the per-buyer
+// limits allow it (counted last, so refused requests cost no rate).
+func (s *Service) admitSale(ctx context.Context, req CreateRequest) error {
+	if err := s.Sales.Open(ctx); err != nil {
+		return err
+	}
+	if req.ICCID != "" {
+		if err := s.admitTopUp(ctx, req.UserID, req.ICCID, req.PlanID); err != nil {
+			return err
+		}
+	}
+	return s.admitNew(ctx, req.UserID)
 }
 
 // startForInvoice runs update-with-start of the `invoice` update and
@@ -237,6 +270,9 @@ func (s *Service) PreCheckout(ctx context.Context, pc contract.PreCheckout) Verd
 	}
 	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
 	defer cancel()
+	if r := s.orderRefusal(ctx, pc); r != "" {
+		return refused(r)
+	}
 	verdict, err := s.askCheckout(ctx, contract.WorkflowID(pc.Payload), pc)
 	if err == nil {
 		return verdict

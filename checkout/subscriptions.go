@@ -55,6 +55,9 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (co
 	// A repeated request names a subscription whose order row exists; it
 	// joins the same workflow without counting against the limits.
 	if _, err := s.Store.GetOrder(ctx, id); err != nil {
+		if err := s.Sales.Open(ctx); err != nil {
+			return contract.Invoice{}, err
+		}
 		if err := s.admitNew(ctx, req.UserID); err != nil {
 			return contract.Invoice{}, err
 		}
@@ -74,6 +77,9 @@ func (s *Service) CreateSubscription(ctx context.Context, req CreateRequest) (co
 func (s *Service) subscriptionPreCheckout(ctx context.Context, pc contract.PreCheckout) Verdict {
 	ctx, cancel := context.WithTimeout(ctx, preCheckoutBudget)
 	defer cancel()
+	if err := s.Sales.Open(ctx); errors.Is(err, ErrSalesPaused) {
+		return refused(contract.RefuseSalesPaused)
+	}
 	verdict, err := s.askCheckout(ctx, contract.SubscriptionWorkflowID(pc.Payload), pc)
 	if err == nil {
 		return verdict

@@ -76,6 +76,10 @@ type Config struct {
 	MaxOpenOrdersPerBuyer int // unpaid orders open at once
 	BuyerRatePerMinute    int // order/subscription starts and cancels a minute, per API process
 	BuyerRateBurst        int // how many of them may come at once
+
+	// After the sale.
+	StopSalesBelowUSD    decimal.Decimal // pause new sales below this eSIM Go balance; 0 never pauses
+	InstallReminderAfter time.Duration   // an eSIM not installed this long after delivery gets one reminder
 }
 
 // Error lists every missing or invalid setting.
@@ -162,6 +166,11 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 	c.MaxOpenOrdersPerBuyer = r.count("MAX_OPEN_ORDERS_PER_BUYER", 10, 0)
 	c.BuyerRatePerMinute = r.count("BUYER_RATE_PER_MINUTE", 20, 0)
 	c.BuyerRateBurst = r.count("BUYER_RATE_BURST", 10, 1)
+	c.StopSalesBelowUSD = r.decimal("STOP_SALES_BELOW_USD", "0")
+	if c.StopSalesBelowUSD.IsNegative() {
+		r.invalid = append(r.invalid, "STOP_SALES_BELOW_USD: must not be negative")
+	}
+	c.InstallReminderAfter = r.duration("INSTALL_REMINDER_AFTER", "24h")
 	defaultFormat := "json"
 	if sandbox {
 		defaultFormat = "text"

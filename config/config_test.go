@@ -61,6 +61,8 @@ func TestFromEnvDefaults(t *testing.T) {
 		{"MAX_OPEN_ORDERS_PER_BUYER", strconv.Itoa(c.MaxOpenOrdersPerBuyer), "10"},
 		{"BUYER_RATE_PER_MINUTE", strconv.Itoa(c.BuyerRatePerMinute), "20"},
 		{"BUYER_RATE_BURST", strconv.Itoa(c.BuyerRateBurst), "10"},
+		{"STOP_SALES_BELOW_USD", c.StopSalesBelowUSD.String(), "0"},
+		{"INSTALL_REMINDER_AFTER", c.InstallReminderAfter.String(), (24 * time.Hour).String()},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -99,6 +101,9 @@ func TestFromEnvInvalidValues(t *testing.T) {
 		{"codec origin without scheme", "CODEC_CORS_ORIGINS", "localhost:8233", "CODEC_CORS_ORIGINS"},
 		{"missing server CA file", "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "/nonexistent/ca.pem", "TEMPORAL_TLS"},
 		{"client cert without key", "TEMPORAL_TLS_CLIENT_CERT_PATH", "/tmp/cert.pem", "TEMPORAL_TLS"},
+		{"negative sales floor", "STOP_SALES_BELOW_USD", "-1", "STOP_SALES_BELOW_USD"},
+		{"non-numeric sales floor", "STOP_SALES_BELOW_USD", "ten", "STOP_SALES_BELOW_USD"},
+		{"bad reminder delay", "INSTALL_REMINDER_AFTER", "tomorrow", "INSTALL_REMINDER_AFTER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,6 +21,9 @@ type Input struct {
 	LanguageCode string
 	PlanID       string
 	Source       Source
+	// ICCID, when set, makes the order a top-up: its bundle is added to
+	// this eSIM of the buyer's instead of coming on a new eSIM.
+	ICCID string
 
 	InvoiceTTL         time.Duration
 	FulfilmentDeadline time.Duration
@@ -121,6 +124,11 @@ const (
 	RefuseWrongCurrency Refusal = "wrong_currency"
 	RefuseUnknown       Refusal = "unknown_order"
 	RefuseBusy          Refusal = "busy"
+	// Top-ups and sales pauses: decided by package checkout before the
+	// workflow is asked, from the ledger and eSIM Go.
+	RefuseESIMNotFound Refusal = "esim_not_found" // the eSIM to top up is no longer the buyer's
+	RefuseIncompatible Refusal = "incompatible"   // eSIM Go says the bundle cannot go onto the eSIM
+	RefuseSalesPaused  Refusal = "sales_paused"   // the eSIM Go balance is below STOP_SALES_BELOW_USD
 )
 
 // RefundReason says why a charge is refunded. The value is stored with the

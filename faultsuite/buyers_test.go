@@ -24,10 +24,12 @@ const (
 	scExpired scenario = "payment for an expired order"
 	scBlocked scenario = "buyer blocked the bot"
 	scSupport scenario = "refunded by support (reason with < & >)"
+	scTopUp   scenario = "bought, then topped up the same eSIM"
 )
 
-// mix: mostly normal buyers, with every Telegram-side fault represented.
-var mix = []scenario{scNormal, scNormal, scNormal, scDupes, scNormal, scDouble, scSupport, scBlocked, scDupes, scExpired}
+// mix: mostly normal buyers, with every Telegram-side fault represented,
+// support refunds, and top-ups (a bundle onto the eSIM just bought).
+var mix = []scenario{scNormal, scNormal, scTopUp, scDupes, scNormal, scDouble, scSupport, scBlocked, scDupes, scExpired}
 
 // ledger is what the buyers did, as the suite saw it.
 type ledger struct {
@@ -40,6 +42,7 @@ type ledger struct {
 	// requests the admin API accepted (202).
 	support         map[string]string
 	supportAccepted map[string]bool
+	topUps          int // top-up orders created
 }
 
 func newLedger() *ledger {
@@ -60,7 +63,7 @@ func (w *world) buy(ctx context.Context, l *ledger, i int, plan string) {
 	l.mu.Lock()
 	l.scenarios[sc]++
 	l.mu.Unlock()
-	c, ok := w.createOrder(ctx, u, plan, fmt.Sprintf("fs-%d", i))
+	c, ok := w.createOrder(ctx, u, map[string]string{"plan_id": plan}, fmt.Sprintf("fs-%d", i))
 	if !ok {
 		l.mu.Lock()
 		l.unpaid++
@@ -110,6 +113,8 @@ func (w *world) buy(ctx context.Context, l *ledger, i int, plan string) {
 		return
 	}
 	switch sc {
+	case scTopUp:
+		w.topUp(ctx, l, u, i, plan)
 	case scDouble:
 		// A second payment of the same invoice (a second device, a replayed
 		// payment form): Telegram charges again without asking us.
@@ -125,6 +130,62 @@ func (w *world) buy(ctx context.Context, l *ledger, i int, plan string) {
 	}
 }
 
+// topUp plays the buyer opening My eSIMs once the eSIM is there and
+// topping it up with the same plan, paying as a normal buyer does. A buyer
+// whose first order was refunded has no eSIM and stops.
+func (w *world) topUp(ctx context.Context, l *ledger, u telegram.User, i int, plan string) {
+	iccid := ""
+	for attempt := 0; attempt < 90 && iccid == "" && ctx.Err() == nil; attempt++ {
+		if list := w.esimsOf(ctx, u); len(list) > 0 {
+			iccid = list[0].ICCID
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if iccid == "" {
+		return
+	}
+	c, ok := w.createOrder(ctx, u, map[string]string{"plan_id": plan, "iccid": iccid}, fmt.Sprintf("fs-top-%d", i))
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	l.orders[c.OrderID] = u.ID
+	l.topUps++
+	l.mu.Unlock()
+	for attempt := 0; attempt < 6 && ctx.Err() == nil; attempt++ {
+		res, err := w.tg.Pay(ctx, c.InvoiceLink, u)
+		if err == nil && res.ChargeID != "" {
+			l.charge(res.ChargeID)
+			return
+		}
+		if strings.Contains(strings.ToLower(res.ErrorMessage), "expired") {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+type esimCard struct {
+	ICCID string `json:"iccid"`
+}
+
+// esimsOf is the buyer's My eSIMs (GET /api/esims); nothing while the app is down.
+func (w *world) esimsOf(ctx context.Context, u telegram.User) []esimCard {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, w.app.url+"/api/esims", nil)
+	req.Header.Set("Authorization", "tma "+telegram.SignInitData(w.cfg.TelegramBotToken, u, time.Now(), nil))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out []esimCard
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil {
+		return nil
+	}
+	return out
+}
+
 type created struct {
 	OrderID     string `json:"order_id"`
 	InvoiceLink string `json:"invoice_link"`
@@ -132,8 +193,8 @@ type created struct {
 
 // createOrder retries while the app is down, with the same idempotency key,
 // as the Mini App would.
-func (w *world) createOrder(ctx context.Context, u telegram.User, plan, key string) (created, bool) {
-	body, _ := json.Marshal(map[string]string{"plan_id": plan})
+func (w *world) createOrder(ctx context.Context, u telegram.User, fields map[string]string, key string) (created, bool) {
+	body, _ := json.Marshal(fields)
 	for attempt := 0; attempt < 60 && ctx.Err() == nil; attempt++ {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, w.app.url+"/api/orders", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

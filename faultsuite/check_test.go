@@ -3,6 +3,7 @@ package faultsuite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -181,6 +182,7 @@ type report struct {
 	held                                                                     int
 	longest                                                                  time.Duration
 	settleTime                                                               time.Duration
+	topUps, callbacks, alerts, dupAlerts, forgedStored                       int
 }
 
 // check asserts the money rules on the settled ledgers.
@@ -257,7 +259,64 @@ func (w *world) check(ctx context.Context, t *testing.T, l *ledger, res *resolut
 		}
 	}
 	w.checkWorkflows(ctx, t, s)
+	w.checkAfterSale(ctx, t, l, &rep)
 	return rep
+}
+
+// checkAfterSale: no forged callback reached the inbox, and no buyer got
+// the same low-data alert or installed notice twice for one eSIM, however
+// often eSIM Go delivered the callback.
+func (w *world) checkAfterSale(ctx context.Context, t *testing.T, l *ledger, rep *report) {
+	t.Helper()
+	w.mu.Lock()
+	forged := slices.Clone(w.forged)
+	w.mu.Unlock()
+	rep.forgedStored = w.count(ctx, fmt.Sprintf(`SELECT count(*) FROM esimgo_callbacks WHERE body_sha256 IN ('%s')`,
+		strings.Join(append(forged, "-"), "','")))
+	if rep.forgedStored > 0 {
+		t.Errorf("%d forged eSIM Go callbacks were stored", rep.forgedStored)
+	}
+	rep.callbacks = w.count(ctx, `SELECT count(*) FROM esimgo_callbacks`)
+	users := map[int64]bool{}
+	l.mu.Lock()
+	for _, u := range l.orders {
+		users[u] = true
+	}
+	rep.topUps = l.topUps
+	l.mu.Unlock()
+	for u := range users {
+		seen := map[string]int{}
+		for _, m := range w.tg.Chat(u) {
+			if !m.FromBot {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(m.Text, "⚠️ 80 % of"):
+				rep.alerts++
+				seen["80 "+tailOf(m.Text)]++
+			case strings.HasPrefix(m.Text, "⛔ All"):
+				rep.alerts++
+				seen["100 "+tailOf(m.Text)]++
+			case strings.HasPrefix(m.Text, "Your eSIM …") && strings.Contains(m.Text, "is installed ✓"):
+				seen["installed "+tailOf(m.Text)]++
+			}
+		}
+		for k, n := range seen {
+			if n > 1 {
+				rep.dupAlerts += n - 1
+				t.Errorf("buyer %d got %q %d times", u, k, n)
+			}
+		}
+	}
+}
+
+// tailOf is the "…1234" an after-sale message names its eSIM by.
+func tailOf(text string) string {
+	i := strings.Index(text, "…")
+	if i < 0 || len(text) < i+len("…")+4 {
+		return ""
+	}
+	return text[i+len("…") : i+len("…")+4]
 }
 
 // checkWorkflows asks every order's workflow for its status: it must agree
@@ -290,7 +349,7 @@ func (r report) print(t *testing.T) {
 	row("orders", r.orders)
 	row("charges (Telegram ledger)", r.charges)
 	row("buyers who never paid (app down, gave up)", r.unpaid)
-	for _, sc := range []scenario{scNormal, scDupes, scDouble, scExpired, scBlocked, scSupport} {
+	for _, sc := range []scenario{scNormal, scDupes, scDouble, scExpired, scBlocked, scSupport, scTopUp} {
 		row("buyers: "+string(sc), r.scenarios[sc])
 	}
 	for _, k := range r.faults.order {
@@ -305,6 +364,11 @@ func (r report) print(t *testing.T) {
 	row("fulfilled and refunded, not by support (must be 0)", r.both)
 	row("duplicate eSIM Go orders (must be 0)", r.dupESIM)
 	row("double refunds (must be 0)", r.doubleRefunds)
+	row("top-up orders", r.topUps)
+	row("eSIM Go callbacks stored (duplicates stored once)", r.callbacks)
+	row("low-data alerts sent", r.alerts)
+	row("duplicate alerts or notices (must be 0)", r.dupAlerts)
+	row("forged callbacks stored (must be 0)", r.forgedStored)
 	row("longest time to resolution", r.longest.Round(100*time.Millisecond))
 	row("settled after faults stopped in", r.settleTime.Round(100*time.Millisecond))
 	t.Log(b.String())

@@ -1,6 +1,7 @@
 package faultsuite
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,8 +10,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
+	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
+	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
@@ -60,7 +64,72 @@ func steps() []step {
 		{"Telegram refundStarPayment 429", tgFault("refundStarPayment", telegramtest.Fault{Code: 429, RetryAfter: 1, Times: 3})},
 		{"app SIGKILL during a refund", killDuringRefund},
 		{"forged webhook calls", forgedWebhooks},
+		{"eSIM Go callbacks duplicated and out of order", usageCallbacks},
+		{"forged eSIM Go callbacks", forgedCallbacks},
 	}
+}
+
+// usageCallbacks plays buyers' phones: a few delivered eSIMs are installed
+// and use 85 % of their bundle, while eSIM Go delivers every callback twice
+// and out of order; a balance alert comes too. Each eSIM must still get one
+// installed notice and one 80 % alert (checked at the end).
+func usageCallbacks(ctx context.Context, w *world) (int, error) {
+	w.esim.SetCallbackFaults(esimgotest.CallbackFaults{Duplicate: true, OutOfOrder: true})
+	defer w.esim.SetCallbackFaults(esimgotest.CallbackFaults{})
+	n := 0
+	esims := w.esim.ESIMs()
+	for i := len(esims) - 1; i >= 0 && n < 4; i-- {
+		iccid := esims[i].ICCID
+		if len(w.esim.BundlesOn(iccid)) == 0 || esims[i].ProfileStatus == "Installed" {
+			continue
+		}
+		// Delivery errors (the app restarting) are eSIM Go's to live with.
+		_ = w.esim.Install(iccid)
+		if _, err := w.esim.UseData(iccid, 85); err == nil {
+			n++
+		}
+	}
+	_ = w.esim.SendBalanceAlert(esimgo.AlertLowBalance, decimal.NewFromInt(2_000_000))
+	_ = w.esim.FlushCallbacks()
+	return n, nil
+}
+
+// forgedCallbacks posts callbacks eSIM Go never signed — a 100 % alert for
+// a real eSIM, a balance alert — without a signature, with another key's,
+// and in hex of another key. Every one must get 401 and leave no trace.
+func forgedCallbacks(ctx context.Context, w *world) (int, error) {
+	iccid := "8900000000000000000"
+	if esims := w.esim.ESIMs(); len(esims) > 0 {
+		iccid = esims[0].ICCID
+	}
+	n := 0
+	for i, sign := range []func([]byte) string{
+		func([]byte) string { return "" },
+		func(b []byte) string { return esimgo.Sign("forged-key", b) },
+		func(b []byte) string { return esimgo.SignHex("forged-key", b) },
+	} {
+		body := []byte(fmt.Sprintf(`{"iccid":"%s","alertType":"Utilisation","bundle":{"id":"1","name":"esim_1GB_7D_GB_V2",`+
+			`"initialQuantity":1000000000,"remainingQuantity":0,"reference":"forged-%d-%d","unlimited":false}}`,
+			iccid, time.Now().UnixNano(), i))
+		w.mu.Lock()
+		w.forged = append(w.forged, store.CallbackHash(body))
+		w.mu.Unlock()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, w.app.url+"/esimgo/callback", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if sig := sign(body); sig != "" {
+			req.Header.Set(esimgo.SignatureHeader, sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue // the app may be restarting
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			return n, fmt.Errorf("forged callback %d answered %d, want 401", i, resp.StatusCode)
+		}
+		n++
+	}
+	return n, nil
 }
 
 func esimFault(f esimgotest.Fault) func(context.Context, *world) (int, error) {

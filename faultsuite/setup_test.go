@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,9 @@ type world struct {
 	app      *appProc
 	client   *app.App // PostgreSQL + Temporal client; runs no worker
 	cfg      config.Config
+
+	mu     sync.Mutex
+	forged []string // hashes of forged callback bodies, none of which may be stored
 }
 
 const invoiceTTL = 20 * time.Second
@@ -60,7 +64,8 @@ func newWorld(t *testing.T) *world {
 		DeliveryAttempts: 3, DeliveryBackoff: 50 * time.Millisecond})
 	tgSrv := httptest.NewServer(tg)
 	t.Cleanup(tgSrv.Close)
-	esim := esimgotest.New(esimgotest.Options{APIKey: config.SandboxESIMGoAPIKey, Balance: decimal.RequireFromString("1000000")})
+	esim := esimgotest.New(esimgotest.Options{APIKey: config.SandboxESIMGoAPIKey, Balance: decimal.RequireFromString("1000000"),
+		CallbackURL: appURL + "/esimgo/callback"})
 	esimSrv := httptest.NewServer(esim)
 	t.Cleanup(func() { esimSrv.Close(); esim.Close() })
 

@@ -29,7 +29,7 @@ var english = map[Key]string{
 		"Refunds are made in Telegram Stars to the account that paid.",
 	Terms: "Terms: eSIM plans are digital goods delivered as a QR code. A plan starts when the eSIM connects to a network in a covered country. " +
 		"An unused plan can be refunded through /paysupport. Prices are in Telegram Stars.",
-	Help:         "/start — open the store\n/orders — your orders\n/cancel — cancel a monthly subscription\n/paysupport — payments and refunds\n/terms — terms of sale\n/help — this help",
+	Help:         "/start — open the store\n/orders — your orders\n/usage — data left and install state\n/cancel — cancel a monthly subscription\n/paysupport — payments and refunds\n/terms — terms of sale\n/help — this help",
 	PlanNotFound: "This plan is not on sale any more. Open the store to pick another one.",
 
 	// Bot chat and subscriptions (keys in keys_bot.go).
@@ -40,7 +40,7 @@ var english = map[Key]string{
 	CmdHelpDesc:       "Help",
 	CmdCancelDesc:     "Cancel a monthly subscription",
 	OrdersLine:        "• %s — %s, %d ⭐ (<code>%s</code>)",
-	UnknownInput:      "I did not understand that. Here is what I can do:\n\n/start — open the store\n/orders — your orders\n/help — all commands",
+	UnknownInput:      "I did not understand that. Here is what I can do:\n\n/start — open the store\n/orders — your orders\n/usage — data left on your eSIMs\n/help — all commands",
 
 	SubscriptionInvoiceTitle:        "%s monthly",
 	SubscriptionInvoiceDescription:  "%s, renewed every 30 days on the same eSIM. The QR code arrives in this chat after the first payment; cancel any time with /cancel.",

@@ -136,7 +136,7 @@ func TestCommandsInBothLanguages(t *testing.T) {
 		for _, c := range cmds {
 			names = append(names, c.Command)
 		}
-		if got := strings.Join(names, ","); got != "start,orders,cancel,paysupport,terms,help" {
+		if got := strings.Join(names, ","); got != "start,orders,usage,cancel,paysupport,terms,help" {
 			t.Errorf("commands[%q] = %s", lang, got)
 		}
 	}

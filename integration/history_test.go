@@ -9,6 +9,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 
+	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
 
@@ -88,6 +89,30 @@ func TestRecordHistories(t *testing.T) {
 		}
 		s.waitStatus(alice, c.OrderID, "refunded", 30e9)
 		s.recordHistory(c.OrderID, "late_payment_resumed_refunded")
+	})
+	t.Run("top_up_installed", func(t *testing.T) {
+		// A top-up of an installed eSIM (the order), and the eSIM's own
+		// workflow: the install callback and the reminder timer.
+		s := startStore(t, func(c *configT) { c.SupportWindow = 2e9; c.InstallReminderAfter = 4e9 })
+		ctx := context.Background()
+		_, iccid := s.delivered(alice, planGB)
+		if err := s.ESIM.Install(iccid); err != nil {
+			t.Fatal(err)
+		}
+		a := s.topUp(alice, planGB, iccid)
+		if a.Status != 201 {
+			t.Fatalf("top-up: %+v", a)
+		}
+		s.mustPay(created{OrderID: a.OrderID, InvoiceLink: a.InvoiceLink}, alice)
+		s.waitStatus(alice, a.OrderID, "fulfilled", 30e9)
+		s.recordHistory(a.OrderID, "top_up_installed")
+		if err := s.App.Temporal.GetWorkflow(ctx, contract.ESIMWorkflowID(iccid), "").Get(ctx, nil); err != nil {
+			t.Fatalf("eSIM workflow: %v", err)
+		}
+		if n := len(textsContaining(s.Telegram, alice.ID, "is installed ✓")); n != 1 {
+			t.Fatalf("installed notices = %d", n)
+		}
+		s.recordRun(contract.ESIMWorkflowID(iccid), "", "esim_callbacks_reminder")
 	})
 	t.Run("support_refund_after_delivery", func(t *testing.T) {
 		s := startStore(t, nil)

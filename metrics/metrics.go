@@ -54,6 +54,20 @@ type Metrics struct {
 	HTTPDuration *prometheus.HistogramVec
 	// WebhookUpdates counts Telegram updates received, by kind.
 	WebhookUpdates *prometheus.CounterVec
+
+	// After the sale.
+	// ESIMGoCallbacks counts eSIM Go callbacks accepted (signature valid),
+	// by alert type; ESIMGoCallbacksRejected those refused with 401.
+	ESIMGoCallbacks         *prometheus.CounterVec
+	ESIMGoCallbacksRejected prometheus.Counter
+	// ESIMGoBalanceAlerts counts LowBalance and InsufficientBalance
+	// callbacks, by type: page on any increase.
+	ESIMGoBalanceAlerts *prometheus.CounterVec
+	// ESIMGoBalance is the eSIM Go balance (USD) as last reported by a
+	// balance alert.
+	ESIMGoBalance prometheus.Gauge
+	// UsageAlerts counts low-data alerts sent to buyers, by threshold.
+	UsageAlerts *prometheus.CounterVec
 }
 
 // preCheckoutBuckets are fine below a second, where a healthy answer lands,
@@ -105,6 +119,18 @@ func New() *Metrics {
 			"HTTP request handling time, by method and route template.", httpBuckets, "method", "route"),
 		WebhookUpdates: f.counterVec("telegram_webhook_updates_total",
 			"Telegram webhook updates received, by kind.", "kind"),
+		ESIMGoCallbacks: f.counterVec("esimgo_callbacks_total",
+			"eSIM Go callbacks accepted with a valid signature, by alert type.", "type"),
+		ESIMGoCallbacksRejected: f.counter("esimgo_callbacks_rejected_total",
+			"eSIM Go callbacks refused for a missing or wrong signature."),
+		ESIMGoBalanceAlerts: f.counterVec("esimgo_balance_alerts_total",
+			"eSIM Go balance alerts (LowBalance, InsufficientBalance) received.", "type"),
+		ESIMGoBalance: f.gauge("esimgo_balance_usd", "The eSIM Go balance as the last balance alert reported it."),
+		UsageAlerts: f.counterVec("usage_alerts_total",
+			"Low-data alerts sent to buyers, by threshold (80, 100).", "threshold"),
+	}
+	for _, t := range []string{"LowBalance", "InsufficientBalance"} {
+		m.ESIMGoBalanceAlerts.WithLabelValues(t)
 	}
 	// Zero series for every status make rate() and absent() alerts work
 	// before the first order of a kind.
@@ -143,6 +169,12 @@ func (f factory) counter(name, help string) prometheus.Counter {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help})
 	f.reg.MustRegister(c)
 	return c
+}
+
+func (f factory) gauge(name, help string) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help})
+	f.reg.MustRegister(g)
+	return g
 }
 
 func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {

@@ -21,3 +21,16 @@ func (m *Metrics) PreCheckoutAnswered(ok bool, took time.Duration) {
 func (m *Metrics) WebhookUpdate(kind string) {
 	m.WebhookUpdates.WithLabelValues(kind).Inc()
 }
+
+// ESIMGoCallback records one callback at the API: accepted (a valid
+// signature, labelled by alert type) or rejected.
+func (m *Metrics) ESIMGoCallback(alertType string, accepted bool) {
+	if !accepted {
+		m.ESIMGoCallbacksRejected.Inc()
+		return
+	}
+	if alertType == "" {
+		alertType = "unknown"
+	}
+	m.ESIMGoCallbacks.WithLabelValues(alertType).Inc()
+}

@@ -27,19 +27,22 @@ type Order struct {
 	QuoteExpiresAt time.Time       `json:"quote_expires_at"`
 	LanguageCode   string          `json:"-"`
 	Source         contract.Source `json:"source"`
-	LastError      string          `json:"last_error,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
-	UpdatedAt      time.Time       `json:"updated_at"`
+	// TopUpICCID is the eSIM a top-up order adds its bundle to; "" for an
+	// order of a new eSIM.
+	TopUpICCID string    `json:"top_up_iccid,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 const orderColumns = `id, user_id, chat_id, plan_id, plan_name, status, price_usd, price_stars,
-	coalesce(invoice_link, ''), quote_expires_at, language_code, source,
+	coalesce(invoice_link, ''), quote_expires_at, language_code, source, coalesce(top_up_iccid, ''),
 	coalesce(last_error, ''), created_at, updated_at`
 
 func scanOrder(row pgx.Row) (Order, error) {
 	var o Order
 	err := row.Scan(&o.ID, &o.UserID, &o.ChatID, &o.PlanID, &o.PlanName, &o.Status, &o.PriceUSD, &o.PriceStars,
-		&o.InvoiceLink, &o.QuoteExpiresAt, &o.LanguageCode, &o.Source, &o.LastError,
+		&o.InvoiceLink, &o.QuoteExpiresAt, &o.LanguageCode, &o.Source, &o.TopUpICCID, &o.LastError,
 		&o.CreatedAt, &o.UpdatedAt)
 	return o, err
 }
@@ -48,11 +51,11 @@ func scanOrder(row pgx.Row) (Order, error) {
 // the quote activity can be retried.
 func (s *Store) CreateOrder(ctx context.Context, o Order) error {
 	_, err := s.Pool.Exec(ctx, `INSERT INTO orders (id, user_id, chat_id, plan_id, plan_name, status, price_usd,
-			price_stars, quote_expires_at, language_code, source)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
+			price_stars, quote_expires_at, language_code, source, top_up_iccid)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,nullif($12,''))
 		ON CONFLICT (id) DO NOTHING`,
 		o.ID, o.UserID, o.ChatID, o.PlanID, o.PlanName, o.Status, o.PriceUSD, o.PriceStars,
-		o.QuoteExpiresAt, o.LanguageCode, o.Source)
+		o.QuoteExpiresAt, o.LanguageCode, o.Source, o.TopUpICCID)
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.ID, err)
 	}

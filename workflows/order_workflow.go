@@ -167,6 +167,7 @@ func (w *orderRun) load(ctx workflow.Context) {
 		return
 	}
 	w.in.UserID, w.in.ChatID, w.in.LanguageCode, w.in.PlanID = l.Order.UserID, l.Order.ChatID, l.Order.LanguageCode, l.Order.PlanID
+	w.in.ICCID = l.Order.ICCID
 	w.lang = i18n.Lang(l.Order.LanguageCode)
 	w.planName, w.quoteExpiresAt = l.PlanName, l.QuoteExpires
 	w.view = contract.View{OrderID: w.in.OrderID, Status: l.Status, PlanID: l.Order.PlanID, UserID: l.Order.UserID,
@@ -309,13 +310,18 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 		return
 	}
 	w.view.ESIM = &esim
-	w.publishStatus(ctx, contract.StatusFulfilled, "fulfilled", map[string]any{"iccid": esim.ICCID, "reference": esim.Reference})
+	detail := map[string]any{"iccid": esim.ICCID, "reference": esim.Reference}
+	if w.in.ICCID != "" {
+		detail["top_up_of"] = w.in.ICCID
+	}
+	w.publishStatus(ctx, contract.StatusFulfilled, "fulfilled", detail)
 	w.deliver(durable(ctx), "")
 }
 
 func (w *orderRun) buyESIM(ctx workflow.Context) (contract.ESIM, error) {
 	var placed contract.ESIM
-	in := activities.PlaceInput{OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, Since: w.lookupFrom}
+	in := activities.PlaceInput{OrderID: w.in.OrderID, ChargeID: w.paid.ChargeID, Bundle: w.in.PlanID, ICCID: w.in.ICCID,
+		Since: w.lookupFrom}
 	// The first try runs to its end even if support's refund or an
 	// operator's cancel arrives meanwhile, so what it bought is in the
 	// ledger before anyone decides what to revoke.
@@ -360,7 +366,7 @@ func (w *orderRun) deliver(ctx workflow.Context, attempt string) {
 	var res activities.DeliverResult
 	in := activities.DeliverInput{
 		OrderID: w.in.OrderID, ChatID: w.in.ChatID, Lang: w.lang, PlanName: w.planName, ESIM: *w.view.ESIM, Attempt: attempt,
-		PaidAt: w.firstDeliveryPaidAt(attempt),
+		PaidAt: w.firstDeliveryPaidAt(attempt), PlanID: w.in.PlanID, TopUpOf: w.in.ICCID,
 	}
 	err := tryLocalFirst(withDeliveryFirstTry(ctx), withDelivery(ctx), func() {}, a.DeliverESIM, in, &res,
 		contract.ErrTypeBotBlocked, contract.ErrTypePermanentTG)

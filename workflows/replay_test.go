@@ -27,7 +27,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	// versioned fork, the fixtures of the old shape stay next to these
 	// until no run of it is open (docs/architecture.md#workflow-versioning).
 	want := []string{"esim_refused_refunded", "expired", "paid_fulfilled", "support_refund_after_delivery",
-		"late_payment_resumed_refunded", "subscription_first_run"}
+		"late_payment_resumed_refunded", "subscription_first_run", "top_up_installed", "esim_callbacks_reminder"}
 	for _, name := range want {
 		if _, err := os.Stat(filepath.Join("testdata", name+".json")); err != nil {
 			t.Errorf("missing replay fixture %s: %v", name, err)
@@ -59,6 +59,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			}
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: contract.WorkflowType})
 			r.RegisterWorkflowWithOptions(SubscriptionWorkflow, workflow.RegisterOptions{Name: contract.SubscriptionWorkflowType})
+			r.RegisterWorkflowWithOptions(ESIMWorkflow, workflow.RegisterOptions{Name: contract.ESIMWorkflowType})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nopLogger{}, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}

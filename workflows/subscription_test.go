@@ -30,7 +30,7 @@ type subHarness struct {
 	mu                  sync.Mutex
 	topups, refunds     []string // charge ids
 	cancels, deliveries []string
-	failTopUp           map[string]bool
+	failTopUp, reassign map[string]bool
 }
 
 func newSubHarness(t *testing.T) *subHarness {
@@ -40,7 +40,7 @@ func newSubHarness(t *testing.T) *subHarness {
 	env.RegisterWorkflow(SubscriptionWorkflow)
 	env.RegisterActivity(&activities.Activities{})
 	env.SetStartTime(subStart)
-	return &subHarness{t: t, env: env, failTopUp: map[string]bool{}, in: contract.SubscriptionInput{
+	return &subHarness{t: t, env: env, failTopUp: map[string]bool{}, reassign: map[string]bool{}, in: contract.SubscriptionInput{
 		SubscriptionID: subID, UserID: buyer, ChatID: buyer, LanguageCode: "ru", PlanID: "esim_1GB_7D_GB_V2",
 		InvoiceTTL: 30 * time.Minute, FulfilmentDeadline: 30 * time.Minute,
 	}}
@@ -59,21 +59,26 @@ func (h *subHarness) defaults() {
 	e.OnActivity(a.RecordState, mock.Anything, mock.Anything).Return(nil).Maybe()
 	e.OnActivity(a.RecordSubscription, mock.Anything, mock.Anything).Return(nil).Maybe()
 	e.OnActivity(a.RecordPayment, mock.Anything, mock.Anything, mock.Anything).Return(nil).Maybe()
-	e.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(contract.ESIM{Reference: "ref-1"}, nil).Maybe()
+	e.OnActivity(a.PlaceESIMOrder, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PlaceInput) (contract.ESIM, error) {
+		if in.ICCID == "" { // the first period: a new eSIM
+			return contract.ESIM{Reference: "ref-1"}, nil
+		}
+		if h.failTopUp[in.ChargeID] {
+			return contract.ESIM{}, temporal.NewNonRetryableApplicationError("incompatible", contract.ErrTypeIncompatible, nil)
+		}
+		if in.ICCID != "8944" {
+			h.t.Errorf("top-up of %s, want the first eSIM", in.ICCID)
+		}
+		h.add(&h.topups, in.ChargeID)
+		if h.reassign[in.ChargeID] {
+			return contract.ESIM{Reference: "ref-" + in.ChargeID, ICCID: "8945"}, nil
+		}
+		return contract.ESIM{Reference: "ref-" + in.ChargeID, ICCID: in.ICCID, SMDPAddress: "rsp.example.com", MatchingID: "M-1"}, nil
+	}).Maybe()
 	e.OnActivity(a.FetchInstallDetails, mock.Anything, mock.Anything).Return(contract.ESIM{Reference: "ref-1", ICCID: "8944", SMDPAddress: "rsp.example.com", MatchingID: "M-1", LPA: "LPA:1$rsp.example.com$M-1"}, nil).Maybe()
 	e.OnActivity(a.DeliverESIM, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.DeliverInput) (activities.DeliverResult, error) {
 		h.add(&h.deliveries, in.ESIM.ICCID)
 		return activities.DeliverResult{Delivered: true}, nil
-	}).Maybe()
-	e.OnActivity(a.TopUpESIM, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TopUpInput) (contract.ESIM, error) {
-		if h.failTopUp[in.ChargeID] {
-			return contract.ESIM{}, temporal.NewNonRetryableApplicationError("incompatible", contract.ErrTypeIncompatible, nil)
-		}
-		if in.ESIM.ICCID != "8944" {
-			h.t.Errorf("top-up of %s, want the first eSIM", in.ESIM.ICCID)
-		}
-		h.add(&h.topups, in.ChargeID)
-		return in.ESIM, nil
 	}).Maybe()
 	e.OnActivity(a.RefundPayment, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.RefundInput) error {
 		h.add(&h.refunds, in.ChargeID)
@@ -165,6 +170,16 @@ func TestSubscriptionLife(t *testing.T) {
 				h.pay(2*month, "c3", false)
 			},
 			topups: []string{"c3"}, refunds: []string{"c2"}, cancels: []string{"c1"}, status: contract.SubExpired, periods: 2,
+		},
+		{
+			name: "a renewal eSIM Go put on another eSIM is refunded: a subscription renews one eSIM",
+			script: func(h *subHarness, _ *error) {
+				h.reassign["c2"] = true
+				h.pay(time.Minute, "c1", true)
+				h.pay(month, "c2", false)
+				h.pay(2*month, "c3", false)
+			},
+			topups: []string{"c2", "c3"}, refunds: []string{"c2"}, cancels: []string{"c1"}, status: contract.SubExpired, periods: 2,
 		},
 		{
 			name: "a renewal after the buyer cancelled in Telegram is refunded",

@@ -80,7 +80,7 @@ type subRun struct {
 	st   contract.SubscriptionState
 	lang string
 
-	exists     bool
+	exists bool
 	opening
 	approval
 	first   *contract.Payment
@@ -353,15 +353,21 @@ func (w *subRun) budget(ctx workflow.Context, paidAt time.Time) time.Duration {
 	return max(paidAt.Add(w.in.FulfilmentDeadline).Sub(workflow.Now(ctx)), time.Minute)
 }
 
-// renew tops the eSIM up for one renewal and tells the buyer; a failed
-// top-up is refunded like any failed fulfilment. The subscription stays
-// active: next month's top-up may well succeed, and the buyer can cancel.
+// renew tops the eSIM up for one renewal, through the same purchase
+// activity as a top-up order, and tells the buyer; a failed top-up is
+// refunded like any failed fulfilment, and so is one eSIM Go put on another
+// eSIM (a subscription renews one eSIM). The subscription stays active:
+// next month's top-up may well succeed, and the buyer can cancel.
 func (w *subRun) renew(ctx workflow.Context, p contract.Payment) {
 	paidAt := workflow.Now(ctx)
 	var esim contract.ESIM
-	err := workflow.ExecuteActivity(withESIM(ctx, w.budget(ctx, paidAt)), a.TopUpESIM, activities.TopUpInput{
-		SubscriptionID: w.in.SubscriptionID, ChargeID: p.ChargeID, Bundle: w.in.PlanID, ESIM: *w.st.ESIM, Since: paidAt,
+	err := workflow.ExecuteActivity(withESIM(ctx, w.budget(ctx, paidAt)), a.PlaceESIMOrder, activities.PlaceInput{
+		OrderID: w.in.SubscriptionID, ChargeID: p.ChargeID, Bundle: w.in.PlanID, ICCID: w.st.ESIM.ICCID, Since: paidAt,
 	}).Get(ctx, &esim)
+	if err == nil && esim.ICCID != w.st.ESIM.ICCID {
+		err = temporal.NewNonRetryableApplicationError("top-up "+esim.Reference+" went to eSIM "+esim.ICCID,
+			contract.ErrTypeTopUpReassigned, nil)
+	}
 	if err != nil {
 		w.lastError = "top-up: " + err.Error()
 		w.noteOrder(ctx, "", "top_up_failed:"+p.ChargeID, map[string]any{"charge_id": p.ChargeID, "error": err.Error()})

@@ -22,14 +22,22 @@ type esim struct {
 	profileStatus, state    string
 	customerRef             string
 	created                 time.Time
+	firstInstalled          time.Time
 	assignments             []*bundleAssignment
 }
 
+// bundleAssignment is one bundle applied to an eSIM, with its usage.
 type bundleAssignment struct {
-	id, bundle, reference string
+	id, bundle, reference string // reference: the order's, plus "-<unit>"
+	order                 string // the order (or apply) reference
+	description           string
 	price                 decimal.Decimal
-	state                 string // queued, revoked
+	state                 string // queued, active, depleted, expired, lapsed, revoked
 	at                    time.Time
+	initial, remaining    int64 // bytes; eSIM Go counts 1 GB as 10^9
+	unlimited             bool
+	days                  int
+	start, end            time.Time // set at first use
 }
 
 // newESIM creates an eSIM with a fresh ICCID and activation code. Callers hold f.mu.
@@ -89,7 +97,7 @@ func (f *Fake) handleAssignments(w http.ResponseWriter, r *http.Request) {
 		for _, id := range f.esimSeq {
 			e := f.esims[id]
 			for _, a := range e.assignments {
-				if a.reference == ref {
+				if a.order == ref {
 					rows = append(rows, row{e, a.bundle, ref})
 				}
 			}
@@ -151,6 +159,10 @@ func (f *Fake) handleESIM(w http.ResponseWriter, r *http.Request) {
 			"customerRef":   e.customerRef,
 			"state":         e.state,
 			"msisdn":        "",
+		}
+		if !e.firstInstalled.IsZero() {
+			// Milliseconds since the epoch, as a number (eSIMDetailsResponse).
+			m["firstInstalledDateTime"] = e.firstInstalled.UnixMilli()
 		}
 		if strings.Contains(r.URL.Query().Get("additionalFields"), "installUrl") {
 			lpa := esimgo.LPA(e.smdp, e.matchingID)
@@ -259,7 +271,8 @@ func (f *Fake) ESIMs() []esimgo.ESIM {
 		out = append(out, esimgo.ESIM{
 			ICCID: e.iccid, MatchingID: e.matchingID, SMDPAddress: esimgo.NormalizeSMDP(e.smdp),
 			ProfileStatus: e.profileStatus, State: e.state, PIN: e.pin, PUK: e.puk, CustomerRef: e.customerRef,
-			AppleInstallURL: esimgo.IOSInstallURL(lpa), AndroidInstallURL: esimgo.AndroidInstallURL(lpa),
+			FirstInstalledAt: e.firstInstalled,
+			AppleInstallURL:  esimgo.IOSInstallURL(lpa), AndroidInstallURL: esimgo.AndroidInstallURL(lpa),
 		})
 	}
 	return out

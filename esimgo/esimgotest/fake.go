@@ -14,11 +14,20 @@
 // with a "does not exist"/"not found" message; insufficient balance gets 400
 // with "Insufficient balance"; GET /orders answers
 // {"orders":[…],"rows","pageCount","pageSize"}.
+//
+// After the sale it tracks each bundle's data left and validity (GET
+// /esims/{iccid}/bundles), and its test hooks play the buyer's phone and
+// the clock — Install, Uninstall, UseData, Expire — sending the signed V3
+// callbacks eSIM Go would (Utilisation, FirstUse, ProfileStatusChange,
+// LowBalance, InsufficientBalance) to Options.CallbackURL, with
+// CallbackFaults for forged signatures, duplicates and out-of-order
+// delivery. ReassignTopUps makes a top-up land on a new eSIM.
 package esimgotest
 
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -55,6 +64,9 @@ type Options struct {
 	BareCatalogue bool
 	// AuthFailureStatus is the status for a missing or wrong key. Default 401.
 	AuthFailureStatus int
+	// CallbackURL receives signed V3 callbacks (usage alerts, profile status
+	// changes, balance alerts); empty sends none. SetCallbackURL changes it.
+	CallbackURL string
 	// RateLimit, when > 0, answers 429 with Retry-After once more than this
 	// many requests arrive within one fixed one-second window, as eSIM Go does
 	// per IP (default there: 10). 0 disables it.
@@ -91,7 +103,12 @@ type Fake struct {
 	faults   map[string]*faultState
 	nextICC  int64
 	window   time.Time
-	inWindow int
+
+	// After-sale state (usage.go, callbacks.go).
+	nextAssign int64
+	reassign   map[string]bool // ICCIDs whose top-ups land on a new eSIM anyway
+	callbacks  callbackState
+	inWindow   int
 }
 
 // New returns a Fake with the seeded catalogue and an opening balance.
@@ -127,8 +144,15 @@ func New(opts Options) *Fake {
 		esims:    map[string]*esim{},
 		incompat: map[[2]string]bool{},
 		faults:   map[string]*faultState{},
-		nextICC:  8944538532008160001,
+		// ICCIDs start at a random point, as two accounts' eSIMs never
+		// share one: fakes of tests that share a Temporal server then never
+		// name the same eSIM workflow.
+		nextICC: 8944500000000000000 + rand.Int64N(99_000_000_000_000),
+		// Assignment ids look like eSIM Go's (numeric strings).
+		nextAssign: 215009265,
+		reassign:   map[string]bool{},
 	}
+	f.callbacks.url = opts.CallbackURL
 	f.routes()
 	return f
 }
@@ -149,6 +173,7 @@ const (
 	EndpointUpdateESIM   = "PUT /esims"
 	EndpointCompatible   = "GET /esims/{iccid}/compatible/{bundle}"
 	EndpointRevoke       = "DELETE /esims/{iccid}/bundles/{name}"
+	EndpointBundles      = "GET /esims/{iccid}/bundles"
 	EndpointOrganisation = "GET /organisation"
 	// AllEndpoints matches every endpoint without its own fault ("eSIM Go is down").
 	AllEndpoints = "*"
@@ -166,6 +191,7 @@ func (f *Fake) routes() {
 	f.mux.HandleFunc(EndpointUpdateESIM, f.handleUpdateESIM)
 	f.mux.HandleFunc(EndpointCompatible, f.handleCompatible)
 	f.mux.HandleFunc(EndpointRevoke, f.handleRevoke)
+	f.mux.HandleFunc(EndpointBundles, f.handleBundles)
 	f.mux.HandleFunc(EndpointOrganisation, f.handleOrganisation)
 }
 

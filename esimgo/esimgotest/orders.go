@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"strconv"
+
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
@@ -129,6 +131,12 @@ func (f *Fake) handleCreateOrder(w http.ResponseWriter, r *http.Request) {
 	// validate "runs all the same checks as a real order", balance included.
 	if total.GreaterThan(f.balance) {
 		writeMessage(w, http.StatusBadRequest, insufficientBalance)
+		if req.Type == "transaction" {
+			// eSIM Go also notifies the callback URL of a purchase that
+			// failed for lack of credit; sent once the lock is released.
+			body := balanceBody(esimgo.AlertInsufficientBalance, f.balance, total)
+			go func() { _ = f.send(body) }()
+		}
 		return
 	}
 
@@ -161,20 +169,31 @@ func (f *Fake) handleCreateOrder(w http.ResponseWriter, r *http.Request) {
 // and returns the ICCIDs that received it. Callers hold f.mu.
 func (f *Fake) assignLine(l orderLine, ref string, now time.Time) []string {
 	var out []string
+	b, _ := f.bundle(l.item)
 	for i := range l.qty {
 		var e *esim
 		if i < len(l.iccids) {
 			e = f.esims[l.iccids[i]]
-			if f.incompat[[2]string{e.iccid, l.item}] {
-				e = nil // allowReassign: eSIM Go hands out a new eSIM instead
+			if f.incompat[[2]string{e.iccid, l.item}] || f.reassign[e.iccid] {
+				// allowReassign (or the ReassignTopUps fault): eSIM Go hands
+				// out a new eSIM instead.
+				e = nil
 			}
 		}
 		if e == nil {
 			e = f.newESIM(now)
 		}
-		e.assignments = append(e.assignments, &bundleAssignment{
-			id: uuid.NewString(), bundle: l.item, reference: ref, price: l.price, state: "queued", at: now,
-		})
+		f.nextAssign++
+		a := &bundleAssignment{
+			id: strconv.FormatInt(f.nextAssign, 10), bundle: l.item, description: b.Description,
+			reference: fmt.Sprintf("%s-%d", ref, i), order: ref, price: l.price, state: esimgo.BundleQueued, at: now,
+			unlimited: b.Unlimited, days: b.DurationDays,
+		}
+		if !b.Unlimited {
+			a.initial = b.DataMB * 1_000_000
+			a.remaining = a.initial
+		}
+		e.assignments = append(e.assignments, a)
 		out = append(out, e.iccid)
 	}
 	return out

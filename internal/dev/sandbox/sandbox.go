@@ -140,7 +140,10 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ESIM = esimgotest.New(esimgotest.Options{APIKey: cfg.ESIMGoAPIKey, Balance: esimgotestBalance})
+	// The fake posts its signed callbacks to the app, as eSIM Go does to
+	// the callback URL set in its portal.
+	s.ESIM = esimgotest.New(esimgotest.Options{APIKey: cfg.ESIMGoAPIKey, Balance: esimgotestBalance,
+		CallbackURL: s.URL + "/esimgo/callback"})
 	esimURL, err := s.serve(s.ESIM)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,380 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/starsesim/esimstore/contract"
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
+	"github.com/starsesim/esimstore/usage"
+)
+
+// After the sale: eSIM Go's callbacks (usage, install state, balance),
+// the install reminder, and what a delivery says for a top-up. Each
+// activity here is safe to run twice: alerts and notices are claimed in the
+// ledger before they are sent, and given back when sending fails.
+
+// ESIMWatcher starts the after-sale workflow of an eSIM that has just been
+// delivered (its install reminder). Package checkout implements it; the
+// call is a signal-with-start, so repeating it is harmless.
+type ESIMWatcher interface {
+	WatchESIM(ctx context.Context, iccid, orderID string) error
+}
+
+// BalanceAlert is an eSIM Go balance notification.
+type BalanceAlert struct {
+	Type                      string // esimgo.AlertLowBalance or esimgo.AlertInsufficientBalance
+	Balance, Threshold        decimal.Decimal
+	ThresholdPercentRemaining decimal.Decimal
+}
+
+// BalanceAlerter hears about eSIM Go balance alerts besides the metric and
+// the log line (a support chat, a pager). It is best effort: a failure is
+// logged, the metric and the log line already went out.
+type BalanceAlerter interface {
+	ESIMGoBalanceLow(ctx context.Context, a BalanceAlert) error
+}
+
+// Timeline events written on the eSIM's latest order.
+const (
+	EventUsageAlert      = "usage_alert"
+	EventESIMInstalled   = "esim_installed"
+	EventInstallReminder = "install_reminder_sent"
+)
+
+// Callback outcomes, kept in the inbox.
+const (
+	OutcomeDuplicate   = "duplicate"
+	OutcomeMalformed   = "malformed"
+	OutcomeUnknownESIM = "unknown_esim"
+	OutcomeRecorded    = "recorded"
+	OutcomeAlertSent   = "alert_sent"
+	OutcomeNotified    = "notified"
+	OutcomeBalance     = "balance_alert"
+)
+
+// HandleESIMCallback acts on one stored eSIM Go callback, named by the hash
+// of its body, and closes it in the inbox with the outcome.
+func (a *Activities) HandleESIMCallback(ctx context.Context, hash string) (string, error) {
+	raw, processed, err := a.Store.CallbackBody(ctx, hash)
+	if err != nil {
+		return "", err
+	}
+	if processed {
+		return OutcomeDuplicate, nil
+	}
+	outcome := OutcomeMalformed
+	if cb, err := esimgo.ParseCallback(raw); err == nil {
+		if outcome, err = a.applyCallback(ctx, cb); err != nil {
+			return "", err
+		}
+	}
+	return outcome, a.Store.MarkCallbackProcessed(ctx, hash, outcome)
+}
+
+func (a *Activities) applyCallback(ctx context.Context, cb esimgo.Callback) (string, error) {
+	switch cb.Type {
+	case esimgo.AlertUtilisation, esimgo.AlertFirstUse:
+		return a.usageCallback(ctx, cb)
+	case esimgo.AlertProfileStatusChange:
+		state := esimgo.InstallState(cb.ProfileStatus, time.Time{})
+		if strings.EqualFold(cb.ProfileStatus, "Released") {
+			// Released is the default: a notification of it follows an
+			// install, so the profile was deleted from the device.
+			state = store.InstallRemoved
+		}
+		return a.statusCallback(ctx, cb, state)
+	case esimgo.EventESIMDeleted:
+		return a.statusCallback(ctx, cb, store.InstallRemoved)
+	case esimgo.AlertLowBalance, esimgo.AlertInsufficientBalance:
+		return a.balanceCallback(ctx, cb)
+	}
+	return store.CallbackIgnored, nil
+}
+
+// usageCallback records a bundle's data left and sends the buyer the 80 %
+// or 100 % alert, at most once per bundle and threshold; 100 % first makes
+// a later 80 % moot.
+func (a *Activities) usageCallback(ctx context.Context, cb esimgo.Callback) (string, error) {
+	if cb.ICCID == "" || cb.Bundle == nil {
+		return store.CallbackIgnored, nil
+	}
+	owner, err := a.Store.OwnerOfESIM(ctx, cb.ICCID)
+	if errors.Is(err, store.ErrNotFound) {
+		return OutcomeUnknownESIM, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	b, err := a.Store.ApplyUsage(ctx, cb.ICCID, usage.Bundle(*cb.Bundle))
+	if err != nil {
+		return "", err
+	}
+	threshold := alertThreshold(b)
+	if threshold == 0 {
+		return OutcomeRecorded, nil
+	}
+	if threshold == 100 {
+		if err := a.Store.SuppressAlert(ctx, cb.ICCID, b.Assignment, 80); err != nil {
+			return "", err
+		}
+	}
+	send, err := a.Store.ClaimAlert(ctx, cb.ICCID, b.Assignment, threshold)
+	if err != nil || !send {
+		return OutcomeRecorded, err
+	}
+	lang := i18n.Lang(owner.LanguageCode)
+	name := a.bundleTitle(ctx, b)
+	text := i18n.HTML(lang, i18n.UsageAlert, threshold, i18n.DataAmount(lang, b.Initial), i18n.Tail(cb.ICCID), name)
+	if threshold == 100 {
+		text = i18n.HTML(lang, i18n.UsageAlertUsedUp, i18n.DataAmount(lang, b.Initial), i18n.Tail(cb.ICCID), name)
+	}
+	if err := a.tell(ctx, owner, text, a.topUpButton(lang, cb.ICCID)...); err != nil {
+		return "", err
+	}
+	if err := a.Store.MarkAlertSent(ctx, cb.ICCID, b.Assignment, threshold); err != nil {
+		return "", err
+	}
+	if a.Metrics != nil {
+		a.Metrics.UsageAlerts.WithLabelValues(strconv.Itoa(threshold)).Inc()
+	}
+	a.note(ctx, owner.OrderID, EventUsageAlert+":"+b.Assignment+":"+strconv.Itoa(threshold), EventUsageAlert,
+		map[string]any{"iccid": cb.ICCID, "bundle": b.Name, "threshold": threshold, "remaining_bytes": b.Remaining})
+	return OutcomeAlertSent, nil
+}
+
+// alertThreshold is the alert a bundle's usage calls for: 100 when used
+// up, 80 from 80 % used, else none. Unlimited bundles get none.
+func alertThreshold(b store.ESIMBundle) int {
+	if b.Unlimited || b.Initial <= 0 {
+		return 0
+	}
+	switch used := (b.Initial - b.Remaining) * 100 / b.Initial; {
+	case b.Remaining <= 0:
+		return 100
+	case used >= 80:
+		return 80
+	}
+	return 0
+}
+
+// bundleTitle is the plan's name in the store's catalogue, else eSIM Go's
+// description, else the bundle name.
+func (a *Activities) bundleTitle(ctx context.Context, b store.ESIMBundle) string {
+	if p, err := a.Store.GetPlan(ctx, b.Name); err == nil && p.Name != "" {
+		return p.Name
+	}
+	if b.Description != "" {
+		return b.Description
+	}
+	return b.Name
+}
+
+// statusCallback records an install state change; the first install gets
+// "Your eSIM is installed ✓".
+func (a *Activities) statusCallback(ctx context.Context, cb esimgo.Callback, state string) (string, error) {
+	if cb.ICCID == "" {
+		return store.CallbackIgnored, nil
+	}
+	owner, err := a.Store.OwnerOfESIM(ctx, cb.ICCID)
+	if errors.Is(err, store.ErrNotFound) {
+		return OutcomeUnknownESIM, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	ch, err := a.Store.ApplyProfileStatus(ctx, cb.ICCID, state, cb.ProfileStatus, cb.ChangedAt)
+	if err != nil || !ch.NotifyInstalled {
+		return OutcomeRecorded, err
+	}
+	lang := i18n.Lang(owner.LanguageCode)
+	if err := a.tell(ctx, owner, i18n.HTML(lang, i18n.ESIMInstalled, i18n.Tail(cb.ICCID), owner.PlanName)); err != nil {
+		if uerr := a.Store.UnclaimInstalledNotice(ctx, cb.ICCID); uerr != nil {
+			return "", errors.Join(err, uerr)
+		}
+		return "", err
+	}
+	a.note(ctx, owner.OrderID, EventESIMInstalled+":"+cb.ICCID, EventESIMInstalled,
+		map[string]any{"iccid": cb.ICCID, "device": cb.Device})
+	return OutcomeNotified, nil
+}
+
+// balanceCallback is what operators page on: a metric, an ALERT log line,
+// the balance kept for the sales pause, and the alerter.
+func (a *Activities) balanceCallback(ctx context.Context, cb esimgo.Callback) (string, error) {
+	alert := BalanceAlert{Type: cb.Type}
+	if cb.Balance != nil {
+		alert.Balance, alert.Threshold, alert.ThresholdPercentRemaining =
+			cb.Balance.Balance, cb.Balance.Threshold, cb.Balance.ThresholdPercentRemaining
+		if err := a.Store.SetESIMGoBalance(ctx, alert.Balance, store.BalanceFromCallback); err != nil {
+			return "", err
+		}
+	}
+	if a.Metrics != nil {
+		a.Metrics.ESIMGoBalanceAlerts.WithLabelValues(cb.Type).Inc()
+		if cb.Balance != nil {
+			a.Metrics.ESIMGoBalance.Set(alert.Balance.InexactFloat64())
+		}
+	}
+	a.log().Error("ALERT esim go balance low: top up the eSIM Go account", "alert_type", cb.Type,
+		"balance_usd", alert.Balance.String(), "threshold_usd", alert.Threshold.String(),
+		"threshold_percent_remaining", alert.ThresholdPercentRemaining.String())
+	if a.Alerter != nil {
+		if err := a.Alerter.ESIMGoBalanceLow(ctx, alert); err != nil {
+			a.log().Warn("balance alert not passed on", "alert_type", cb.Type, "err", err)
+		}
+	}
+	return OutcomeBalance, nil
+}
+
+// RemindInstall sends the one install reminder of an eSIM still not
+// installed (its state refreshed from eSIM Go first, at most once per
+// refresh interval). It returns what it did.
+func (a *Activities) RemindInstall(ctx context.Context, iccid string) (string, error) {
+	owner, err := a.Store.OwnerOfESIM(ctx, iccid)
+	if errors.Is(err, store.ErrNotFound) {
+		return OutcomeUnknownESIM, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	state, err := a.installState(ctx, iccid)
+	if err != nil {
+		return "", err
+	}
+	if state != store.InstallNotInstalled {
+		return "already_" + state, nil
+	}
+	claimed, err := a.Store.ClaimInstallReminder(ctx, iccid)
+	if err != nil || !claimed {
+		return "already_reminded", err
+	}
+	lang := i18n.Lang(owner.LanguageCode)
+	lpa := esimgo.LPA(owner.SMDPAddress, owner.MatchingID)
+	text := i18n.HTML(lang, i18n.InstallReminder, i18n.Tail(iccid), owner.PlanName, esimgo.IOSInstallURL(lpa),
+		esimgo.AndroidInstallURL(lpa), owner.SMDPAddress, owner.MatchingID)
+	if err := a.tell(ctx, owner, text); err != nil {
+		if uerr := a.Store.UnclaimInstallReminder(ctx, iccid); uerr != nil {
+			return "", errors.Join(err, uerr)
+		}
+		return "", err
+	}
+	a.note(ctx, owner.OrderID, EventInstallReminder+":"+iccid, EventInstallReminder, map[string]any{"iccid": iccid})
+	return "reminded", nil
+}
+
+func (a *Activities) installState(ctx context.Context, iccid string) (string, error) {
+	if a.Usage != nil {
+		return a.Usage.InstallState(ctx, iccid)
+	}
+	state, _, err := a.Store.InstallStateOf(ctx, iccid)
+	return state, err
+}
+
+// tell sends an HTML message to the eSIM's owner. A buyer who blocked the
+// bot is not an error: there is no one to retry for.
+func (a *Activities) tell(ctx context.Context, owner store.ESIMOwner, text string, buttons ...telegram.Button) error {
+	chat := owner.ChatID
+	if chat == 0 {
+		chat = owner.UserID
+	}
+	err := a.Bot.SendMessage(ctx, chat, text, buttons...)
+	if err == nil {
+		return nil
+	}
+	terr := telegramError("message the owner of order "+owner.OrderID, err)
+	if isType(terr, contract.ErrTypeBotBlocked) {
+		a.log().Info("buyer blocked the bot; after-sale message dropped", "order_id", owner.OrderID)
+		return nil
+	}
+	return terr
+}
+
+// note puts an after-sale event on the order's timeline; the timeline is
+// for support, so failing to write it is only logged.
+func (a *Activities) note(ctx context.Context, orderID, key, event string, detail map[string]any) {
+	if err := a.Store.AddEvent(ctx, orderID, orderID+":"+key, event, "system", detail); err != nil {
+		a.log().Warn("after-sale timeline entry not written", "order_id", orderID, "event", event, "err", err)
+	}
+}
+
+// TopUpStartParam is the Mini App start parameter that opens an eSIM's
+// top-up: esim_<ICCID> (letters, digits and _ only, as Telegram's
+// startapp allows).
+func TopUpStartParam(iccid string) string { return "esim_" + iccid }
+
+// topUpButton opens the Mini App at the eSIM's top-up. It is a web_app
+// button (it works in the buyer's private chat without a Mini App short
+// name registered at BotFather); the target travels as the startapp query
+// parameter of the Mini App's URL, which the Mini App reads as it reads
+// start_param from a t.me/<bot>/<app>?startapp= link.
+func (a *Activities) topUpButton(lang, iccid string) []telegram.Button {
+	if a.MiniAppURL == "" {
+		return nil
+	}
+	u, err := url.Parse(a.MiniAppURL)
+	if err != nil {
+		return nil
+	}
+	q := u.Query()
+	q.Set("startapp", TopUpStartParam(iccid))
+	u.RawQuery = q.Encode()
+	return []telegram.Button{{Text: i18n.T(lang, i18n.TopUpButton), WebAppURL: u.String()}}
+}
+
+// dataLabel is a plan's data as buyers read it: "3 GB", or unlimited.
+func (a *Activities) dataLabel(ctx context.Context, lang, planID string) string {
+	p, err := a.Store.GetPlan(ctx, planID)
+	switch {
+	case err != nil:
+		return ""
+	case p.Unlimited:
+		return i18n.T(lang, i18n.DataUnlimited)
+	}
+	return i18n.DataAmount(lang, int64(p.DataMB)*1_000_000)
+}
+
+// topUpMessage is what a delivery says for a top-up: a notice for an
+// installed eSIM, or the QR's caption for one not installed yet or for a
+// top-up eSIM Go put on a new eSIM. photo is false for the notice.
+func (a *Activities) topUpMessage(ctx context.Context, in DeliverInput, lpa string) (text string, photo bool) {
+	lang := in.Lang
+	e := in.ESIM
+	if e.ICCID != in.TopUpOf {
+		return i18n.HTML(lang, i18n.TopUpCaptionReassigned, in.PlanName, i18n.Tail(in.TopUpOf), e.SMDPAddress, e.MatchingID,
+			esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa)), true
+	}
+	data := a.dataLabel(ctx, lang, in.PlanID)
+	state, err := a.installState(ctx, e.ICCID)
+	if err != nil {
+		a.log().Warn("install state unknown; sending the QR with the top-up", "order_id", in.OrderID, "err", err)
+	}
+	if err == nil && state == store.InstallInstalled {
+		return i18n.HTML(lang, i18n.TopUpAdded, data, i18n.Tail(e.ICCID), in.PlanName), false
+	}
+	return i18n.HTML(lang, i18n.TopUpCaptionInstall, data, i18n.Tail(e.ICCID), in.PlanName, e.SMDPAddress, e.MatchingID,
+		esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa)), true
+}
+
+// watch starts the install reminder of a new eSIM before its QR is sent,
+// so a reminder is never missing for an eSIM the buyer got; repeating it
+// (a retried delivery) is harmless.
+func (a *Activities) watch(ctx context.Context, in DeliverInput) error {
+	if a.Watcher == nil || in.Attempt != "" || in.ESIM.ICCID == "" || in.ESIM.ICCID == in.TopUpOf {
+		return nil
+	}
+	if err := a.Watcher.WatchESIM(ctx, in.ESIM.ICCID, in.OrderID); err != nil {
+		return fmt.Errorf("watch esim of %s: %w", in.OrderID, err)
+	}
+	return nil
+}

@@ -1,0 +1,361 @@
+package activities_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/contract"
+	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/esimgo/esimgotest"
+	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram/telegramtest"
+	"github.com/starsesim/esimstore/usage"
+)
+
+const buyerChat = 7
+
+// soldESIM buys a delivered eSIM for buyer 7 through the activities.
+func (r *rig) soldESIM(t *testing.T, orderID string) contract.ESIM {
+	t.Helper()
+	p := r.paidOrder(t, orderID)
+	val, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, activities.PlaceInput{OrderID: orderID, ChargeID: p.ChargeID,
+		Bundle: "esim_1GB_7D_GB_V2", Since: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e contract.ESIM
+	if err := val.Get(&e); err != nil || e.ICCID == "" || e.MatchingID == "" {
+		t.Fatalf("bought %+v %v", e, err)
+	}
+	return e
+}
+
+// topUpOrder is a paid top-up order of iccid in the ledger.
+func (r *rig) topUpOrder(t *testing.T, orderID, iccid string) contract.Payment {
+	t.Helper()
+	p := r.paidOrder(t, orderID)
+	if _, err := r.st.Pool.Exec(context.Background(), `UPDATE orders SET top_up_iccid = $2 WHERE id = $1`, orderID, iccid); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (r *rig) withUsage() {
+	r.acts.Usage = &usage.Service{Store: r.st, ESIM: r.acts.ESIM}
+}
+
+func (r *rig) place(t *testing.T, in activities.PlaceInput) (contract.ESIM, error) {
+	t.Helper()
+	val, err := r.env.ExecuteActivity(r.acts.PlaceESIMOrder, in)
+	if err != nil {
+		return contract.ESIM{}, err
+	}
+	var e contract.ESIM
+	return e, val.Get(&e)
+}
+
+// A top-up whose answer was lost claims the top-up of its own eSIM, never
+// a purchase or a top-up of another eSIM placed meanwhile.
+func TestTopUpClaimsOnlyATopUpOfItsESIM(t *testing.T) {
+	r := newRig(t)
+	r.withUsage()
+	ctx := context.Background()
+	mine, other := r.soldESIM(t, "o-mine"), r.soldESIM(t, "o-other")
+	since := time.Now()
+	p := r.topUpOrder(t, "o-top", mine.ICCID)
+	// Meanwhile: another buyer's purchase and a top-up of another eSIM.
+	for _, iccids := range [][]string{nil, {other.ICCID}} {
+		if _, err := r.acts.ESIM.CreateOrder(ctx, esimgo.OrderRequest{Type: esimgo.OrderTransaction, Assign: true,
+			Order: []esimgo.OrderItem{{Item: "esim_1GB_7D_GB_V2", ICCIDs: iccids}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{CommitThenDrop: true, Times: 1})
+	got, err := r.place(t, activities.PlaceInput{OrderID: "o-top", ChargeID: p.ChargeID, Bundle: "esim_1GB_7D_GB_V2",
+		ICCID: mine.ICCID, Since: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders := r.esim.Orders()
+	last := orders[len(orders)-1]
+	if len(orders) != 5 || got.Reference != last.Reference || got.ICCID != mine.ICCID || got.MatchingID != mine.MatchingID {
+		t.Fatalf("claimed %+v; eSIM Go has %d orders, the lost top-up is %s", got, len(orders), last.Reference)
+	}
+	row, _ := r.st.ESIMOrderByCharge(ctx, p.ChargeID)
+	if !row.Claimed || row.ICCID != mine.ICCID {
+		t.Errorf("ledger row = %+v", row)
+	}
+	if bs := r.esim.BundlesOn(mine.ICCID); len(bs) != 2 {
+		t.Errorf("bundles on the eSIM = %v, want 2", bs)
+	}
+}
+
+func TestTopUpRefusedByESIMGoIsPermanentAndForgetsCompatibility(t *testing.T) {
+	r := newRig(t)
+	r.withUsage()
+	ctx := context.Background()
+	mine := r.soldESIM(t, "o-mine")
+	p := r.topUpOrder(t, "o-top", mine.ICCID)
+	// The cache says it fits; eSIM Go says otherwise at the order.
+	if err := r.st.SaveCompatibility(ctx, mine.ICCID, esimgo.BundleFamily("esim_1GB_7D_GB_V2"), true); err != nil {
+		t.Fatal(err)
+	}
+	r.esim.SetCompatible(mine.ICCID, "esim_1GB_7D_GB_V2", false)
+	_, err := r.place(t, activities.PlaceInput{OrderID: "o-top", ChargeID: p.ChargeID, Bundle: "esim_1GB_7D_GB_V2",
+		ICCID: mine.ICCID, Since: time.Now()})
+	if err == nil || !containsType(err, contract.ErrTypePermanentESIM) {
+		t.Fatalf("err = %v, want %s", err, contract.ErrTypePermanentESIM)
+	}
+	if _, found, _ := r.st.Compatibility(ctx, mine.ICCID, esimgo.BundleFamily("esim_1GB_7D_GB_V2"), time.Hour); found {
+		t.Error("the cache still holds the answer eSIM Go contradicted")
+	}
+	if n := len(r.esim.ESIMs()); n != 2-1 {
+		t.Errorf("eSIMs = %d: a refused top-up made a new eSIM", n)
+	}
+}
+
+func TestReassignedTopUpIsRecordedWhereItWent(t *testing.T) {
+	r := newRig(t)
+	r.withUsage()
+	ctx := context.Background()
+	mine := r.soldESIM(t, "o-mine")
+	p := r.topUpOrder(t, "o-top", mine.ICCID)
+	r.esim.ReassignTopUps(mine.ICCID, true)
+	got, err := r.place(t, activities.PlaceInput{OrderID: "o-top", ChargeID: p.ChargeID, Bundle: "esim_1GB_7D_GB_V2",
+		ICCID: mine.ICCID, Since: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ICCID == mine.ICCID || got.MatchingID == "" || got.MatchingID == mine.MatchingID {
+		t.Fatalf("got %+v, want the new eSIM's details", got)
+	}
+	evs, _ := r.st.Events(ctx, "o-top")
+	found := false
+	for _, e := range evs {
+		found = found || (e.Kind == activities.EventToppedUp && strings.Contains(string(e.Detail), `"reassigned": true`))
+	}
+	if !found {
+		t.Errorf("no topped_up event marked reassigned: %+v", evs)
+	}
+}
+
+type watcher struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (w *watcher) WatchESIM(_ context.Context, iccid, orderID string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.calls = append(w.calls, iccid+"@"+orderID)
+	return nil
+}
+
+func TestDeliverySaysWhatATopUpAdded(t *testing.T) {
+	r := newRig(t)
+	r.withUsage()
+	r.acts.Usage.Every = time.Nanosecond // read eSIM Go every time in this test
+	w := &watcher{}
+	r.acts.Watcher = w
+	mine := r.soldESIM(t, "o-mine")
+	deliver := func(in activities.DeliverInput) telegramtest.ChatItem {
+		t.Helper()
+		in.ChatID, in.Lang, in.PlanName, in.PlanID = buyerChat, "en", "United Kingdom · 1 GB · 7 days", "esim_1GB_7D_GB_V2"
+		if _, err := r.env.ExecuteActivity(r.acts.DeliverESIM, in); err != nil {
+			t.Fatal(err)
+		}
+		chat := r.tg.Chat(buyerChat)
+		return chat[len(chat)-1]
+	}
+	first := deliver(activities.DeliverInput{OrderID: "o-mine", ESIM: mine})
+	if first.Kind != telegramtest.KindPhoto || len(w.calls) != 1 || w.calls[0] != mine.ICCID+"@o-mine" {
+		t.Fatalf("purchase: %s, watched %v", first.Kind, w.calls)
+	}
+	notInstalled := deliver(activities.DeliverInput{OrderID: "o-top1", ESIM: mine, TopUpOf: mine.ICCID})
+	if notInstalled.Kind != telegramtest.KindPhoto || !strings.Contains(notInstalled.Text, "1 GB added to your eSIM …"+mine.ICCID[len(mine.ICCID)-4:]) ||
+		!strings.Contains(notInstalled.Text, "not installed yet") {
+		t.Fatalf("top-up of an eSIM not installed: %s %q", notInstalled.Kind, notInstalled.Text)
+	}
+	if err := r.esim.Install(mine.ICCID); err != nil {
+		t.Fatal(err)
+	}
+	installed := deliver(activities.DeliverInput{OrderID: "o-top2", ESIM: mine, TopUpOf: mine.ICCID})
+	if installed.Kind != telegramtest.KindText || !strings.Contains(installed.Text, "1 GB</b> added to your eSIM …") {
+		t.Fatalf("top-up of an installed eSIM: %s %q", installed.Kind, installed.Text)
+	}
+	moved := contract.ESIM{ICCID: "8944999", SMDPAddress: "rsp.example", MatchingID: "NEW-CODE"}
+	reassigned := deliver(activities.DeliverInput{OrderID: "o-top3", ESIM: moved, TopUpOf: mine.ICCID})
+	if reassigned.Kind != telegramtest.KindPhoto || !strings.Contains(reassigned.Text, "came on a new eSIM") ||
+		!strings.Contains(reassigned.Text, "NEW-CODE") {
+		t.Fatalf("reassigned top-up: %s %q", reassigned.Kind, reassigned.Text)
+	}
+	if len(w.calls) != 2 || w.calls[1] != "8944999@o-top3" {
+		t.Errorf("watched %v: a new eSIM from a top-up needs its reminder too, a top-up of the same eSIM does not", w.calls)
+	}
+}
+
+// callback stores a body in the inbox as the API would and handles it.
+func (r *rig) callback(t *testing.T, body string) string {
+	t.Helper()
+	raw := []byte(body)
+	h := store.CallbackHash(raw)
+	var cb struct {
+		Type  string `json:"alertType"`
+		ICCID any    `json:"iccid"`
+	}
+	_ = json.Unmarshal(raw, &cb)
+	if _, err := r.st.SaveCallback(context.Background(), h, cb.Type, fmt.Sprint(cb.ICCID), raw); err != nil {
+		t.Fatal(err)
+	}
+	val, err := r.env.ExecuteActivity(r.acts.HandleESIMCallback, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcome string
+	_ = val.Get(&outcome)
+	return outcome
+}
+
+func utilisation(iccid string, remaining int64) string {
+	return fmt.Sprintf(`{"iccid":"%s","alertType":"Utilisation","bundle":{"id":"215009266","name":"esim_1GB_7D_GB_V2",
+		"description":"eSIM, 1GB, 7 Days, United Kingdom, V2","initialQuantity":1000000000,"remainingQuantity":%d,
+		"startTime":"2026-01-01T10:00:00Z","endTime":"2026-01-08T10:00:00Z","reference":"ref-0","unlimited":false}}`, iccid, remaining)
+}
+
+func texts(r *rig) []telegramtest.ChatItem {
+	var out []telegramtest.ChatItem
+	for _, c := range r.tg.Chat(buyerChat) {
+		if c.FromBot && c.Kind == telegramtest.KindText {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestUsageCallbacksAlertOncePerThreshold(t *testing.T) {
+	r := newRig(t)
+	r.acts.MiniAppURL = "https://shop.example/app/"
+	mine := r.soldESIM(t, "o-mine")
+	for i, tc := range []struct {
+		remaining int64
+		want      string
+	}{
+		{500_000_000, activities.OutcomeRecorded},  // 50 %
+		{150_000_000, activities.OutcomeAlertSent}, // 85 %: the 80 % alert
+		{140_000_000, activities.OutcomeRecorded},  // re-sent with other numbers: no second alert
+		{510_000_000, activities.OutcomeRecorded},  // a 50 % one, late
+		{0, activities.OutcomeAlertSent},           // 100 %
+	} {
+		if got := r.callback(t, utilisation(mine.ICCID, tc.remaining)); got != tc.want {
+			t.Errorf("callback %d (%d left): %s, want %s", i, tc.remaining, got, tc.want)
+		}
+	}
+	msgs := texts(r)
+	if len(msgs) != 2 {
+		t.Fatalf("alerts sent = %d, want 2", len(msgs))
+	}
+	if !strings.HasPrefix(msgs[0].Text, "⚠️ 80 % of 1 GB used on your eSIM …") || !strings.Contains(msgs[1].Text, "All 1 GB") {
+		t.Errorf("alerts = %q / %q", msgs[0].Text, msgs[1].Text)
+	}
+	btn := msgs[0].Buttons
+	if len(btn) != 1 || btn[0].WebAppURL != "https://shop.example/app/?startapp=esim_"+mine.ICCID {
+		t.Errorf("top-up button = %+v", btn)
+	}
+	bs, _ := r.st.Bundles(context.Background(), mine.ICCID)
+	if len(bs) != 1 || bs[0].Remaining != 0 || bs[0].State != "depleted" {
+		t.Errorf("cache = %+v", bs)
+	}
+	// The same body again is a duplicate; an unknown eSIM's is ignored.
+	if got := r.callback(t, utilisation(mine.ICCID, 0)); got != activities.OutcomeDuplicate {
+		t.Errorf("re-delivery: %s", got)
+	}
+	if got := r.callback(t, utilisation("8900000000000000000", 0)); got != activities.OutcomeUnknownESIM {
+		t.Errorf("unknown eSIM: %s", got)
+	}
+}
+
+func TestUsedUpFirstSuppressesThe80Alert(t *testing.T) {
+	r := newRig(t)
+	mine := r.soldESIM(t, "o-mine")
+	r.callback(t, utilisation(mine.ICCID, 0))
+	r.callback(t, utilisation(mine.ICCID, 200_000_000)) // the 80 % one, delivered late
+	if msgs := texts(r); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "All 1 GB") {
+		t.Fatalf("alerts = %+v, want only the 100 %% one", msgs)
+	}
+}
+
+func TestProfileStatusCallbacks(t *testing.T) {
+	r := newRig(t)
+	mine := r.soldESIM(t, "o-mine")
+	body := func(status, at string) string {
+		return fmt.Sprintf(`{"alertType":"ProfileStatusChange","iccid":%s,"profileStatus":"%s","timestamp":"%s",
+			"device":{"eid":"89049032021008881300304741158317"}}`, mine.ICCID, status, at)
+	}
+	if got := r.callback(t, body("Installed", "2026-01-01T10:00:00Z")); got != activities.OutcomeNotified {
+		t.Fatalf("install: %s", got)
+	}
+	if got := r.callback(t, body("Installed", "2026-01-01T10:00:01Z")); got != activities.OutcomeRecorded {
+		t.Fatalf("install again: %s", got)
+	}
+	if msgs := texts(r); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "is installed ✓") {
+		t.Fatalf("notices = %+v", msgs)
+	}
+	r.callback(t, body("Released", "2026-01-02T10:00:00Z"))
+	state, _, _ := r.st.InstallStateOf(context.Background(), mine.ICCID)
+	if state != store.InstallRemoved {
+		t.Fatalf("state after removal = %s", state)
+	}
+	if got := r.callback(t, `{"alertType":"CountryChange","iccid":"`+mine.ICCID+`"}`); got != store.CallbackIgnored {
+		t.Errorf("unknown type: %s", got)
+	}
+}
+
+func TestBalanceCallbackIsRecorded(t *testing.T) {
+	r := newRig(t)
+	if got := r.callback(t, `{"alertType":"LowBalance","balanceInfo":{"balance":42.5,"threshold":100,"thresholdPercentRemaining":42.5}}`); got != activities.OutcomeBalance {
+		t.Fatalf("outcome %s", got)
+	}
+	b, _, found, err := r.st.ESIMGoBalance(context.Background())
+	if err != nil || !found || b.String() != "42.5" {
+		t.Fatalf("balance = %s %v %v", b, found, err)
+	}
+}
+
+func TestInstallReminderOnceAndOnlyWhenNotInstalled(t *testing.T) {
+	r := newRig(t)
+	r.withUsage()
+	mine, other := r.soldESIM(t, "o-mine"), r.soldESIM(t, "o-other")
+	remind := func(iccid string) string {
+		t.Helper()
+		val, err := r.env.ExecuteActivity(r.acts.RemindInstall, iccid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out string
+		_ = val.Get(&out)
+		return out
+	}
+	if got := remind(mine.ICCID); got != "reminded" {
+		t.Fatalf("first reminder: %s", got)
+	}
+	if got := remind(mine.ICCID); got != "already_reminded" {
+		t.Fatalf("second reminder: %s", got)
+	}
+	msgs := texts(r)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "not installed yet") || !strings.Contains(msgs[0].Text, mine.MatchingID) ||
+		!strings.Contains(msgs[0].Text, "esimsetup.apple.com") {
+		t.Fatalf("reminder = %+v", msgs)
+	}
+	if err := r.esim.Install(other.ICCID); err != nil {
+		t.Fatal(err)
+	}
+	if got := remind(other.ICCID); got != "already_installed" {
+		t.Fatalf("installed eSIM: %s", got)
+	}
+}
