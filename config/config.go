@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
+
+	"github.com/starsesim/esimstore/contract"
 )
 
 // AdminToken is one support credential; Name is recorded with every action
@@ -62,6 +64,23 @@ type Config struct {
 	MaxOpenOrdersPerBuyer int // unpaid orders open at once
 	BuyerRatePerMinute    int // order/subscription starts and cancels a minute, per API process
 	BuyerRateBurst        int // how many of them may come at once
+
+	// Support chat (support package). SupportChatID is the staff group
+	// (negative, 0 = no support chat); only SupportStaffIDs may answer
+	// buyers there and use staff commands. SupportContact is where buyers
+	// are told to write when there is no support chat.
+	SupportChatID   int64
+	SupportStaffIDs []int64
+	SupportContact  string
+	// TemporalUIURL is the Temporal Web UI's base URL for links to
+	// workflows ("" = no links).
+	TemporalUIURL string
+
+	// Alerts to the support chat (alerts package).
+	Alerts              map[contract.AlertKind]bool // kinds switched on
+	AlertsPerHour       int                         // per kind
+	AlertRefundAttempts int                         // a refund failing this often is an alert
+	ESIMGoBalanceLowUSD decimal.Decimal             // 0 = no low-balance alert
 }
 
 // Error lists every missing or invalid setting.
@@ -144,6 +163,26 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 	c.MaxOpenOrdersPerBuyer = r.count("MAX_OPEN_ORDERS_PER_BUYER", 10, 0)
 	c.BuyerRatePerMinute = r.count("BUYER_RATE_PER_MINUTE", 20, 0)
 	c.BuyerRateBurst = r.count("BUYER_RATE_BURST", 10, 1)
+	c.SupportChatID = r.supportChat("SUPPORT_CHAT_ID")
+	c.SupportStaffIDs = r.userIDs("SUPPORT_STAFF_IDS")
+	switch {
+	case c.SupportChatID != 0 && len(c.SupportStaffIDs) == 0 && !r.hasInvalid("SUPPORT_STAFF_IDS"):
+		r.invalid = append(r.invalid, "SUPPORT_STAFF_IDS: needed with SUPPORT_CHAT_ID (only listed staff answer buyers)")
+	case c.SupportChatID == 0 && len(c.SupportStaffIDs) > 0 && !r.hasInvalid("SUPPORT_CHAT_ID"):
+		r.invalid = append(r.invalid, "SUPPORT_CHAT_ID: needed with SUPPORT_STAFF_IDS")
+	}
+	c.SupportContact = r.str("SUPPORT_CONTACT", "")
+	if len([]rune(c.SupportContact)) > 200 {
+		r.invalid = append(r.invalid, "SUPPORT_CONTACT: at most 200 characters")
+	}
+	c.TemporalUIURL = r.url("TEMPORAL_UI_URL", "")
+	c.Alerts = r.alertKinds("ALERTS", "all")
+	c.AlertsPerHour = r.count("ALERTS_PER_HOUR", 10, 1)
+	c.AlertRefundAttempts = r.count("ALERT_REFUND_ATTEMPTS", 5, 1)
+	c.ESIMGoBalanceLowUSD = r.decimal("ESIMGO_BALANCE_LOW_USD", "50")
+	if c.ESIMGoBalanceLowUSD.IsNegative() {
+		r.invalid = append(r.invalid, "ESIMGO_BALANCE_LOW_USD: must not be negative")
+	}
 	defaultFormat := "json"
 	if sandbox {
 		defaultFormat = "text"
@@ -264,6 +303,89 @@ func (r *reader) adminTokens(name, def string) []AdminToken {
 		r.missing = append(r.missing, name)
 	}
 	return tokens
+}
+
+// supportChat reads a group chat id: Telegram's group and supergroup ids
+// are negative (supergroups -100…), and the bot must be a member.
+func (r *reader) supportChat(name string) int64 {
+	v := r.str(name, "")
+	if v == "" {
+		return 0
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id >= 0 {
+		r.invalid = append(r.invalid, fmt.Sprintf("%s: %q is not a group chat id (groups have negative ids such as -1001234567890)", name, v))
+		return 0
+	}
+	return id
+}
+
+// userIDs reads a comma-separated list of Telegram user ids (positive,
+// up to 52 bits).
+func (r *reader) userIDs(name string) []int64 {
+	var ids []int64
+	for i, part := range strings.Split(r.str(name, ""), ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil || id <= 0 {
+			r.invalid = append(r.invalid, fmt.Sprintf("%s: entry %d (%q) is not a Telegram user id", name, i+1, part))
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// alertKinds reads "all", "none" or a comma-separated list of kinds.
+func (r *reader) alertKinds(name, def string) map[contract.AlertKind]bool {
+	v := strings.ToLower(r.str(name, def))
+	on := map[contract.AlertKind]bool{}
+	switch v {
+	case "none":
+		return on
+	case "all":
+		for _, k := range contract.AlertKinds {
+			on[k] = true
+		}
+		return on
+	}
+	known := map[contract.AlertKind]bool{}
+	for _, k := range contract.AlertKinds {
+		known[k] = true
+	}
+	for _, part := range strings.Split(v, ",") {
+		k := contract.AlertKind(strings.TrimSpace(part))
+		if k == "" {
+			continue
+		}
+		if !known[k] {
+			r.invalid = append(r.invalid, fmt.Sprintf("%s: unknown kind %q (all, none, or a list of %s)", name, k, kindList()))
+			continue
+		}
+		on[k] = true
+	}
+	return on
+}
+
+func kindList() string {
+	names := make([]string, len(contract.AlertKinds))
+	for i, k := range contract.AlertKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// IsSupportStaff reports whether a Telegram user is listed in SUPPORT_STAFF_IDS.
+func (c Config) IsSupportStaff(userID int64) bool {
+	for _, id := range c.SupportStaffIDs {
+		if id == userID {
+			return true
+		}
+	}
+	return false
 }
 
 func validWebhookSecret(s string) bool {

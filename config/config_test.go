@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/starsesim/esimstore/contract"
 )
 
 func env(m map[string]string) func(string) string {
@@ -82,6 +84,17 @@ func TestFromEnvInvalidValues(t *testing.T) {
 		{"fractional buyer rate", "BUYER_RATE_PER_MINUTE", "2.5", "BUYER_RATE_PER_MINUTE"},
 		{"negative buyer rate", "BUYER_RATE_PER_MINUTE", "-20", "BUYER_RATE_PER_MINUTE"},
 		{"zero burst", "BUYER_RATE_BURST", "0", "BUYER_RATE_BURST"},
+		{"positive support chat", "SUPPORT_CHAT_ID", "1001234567890", "SUPPORT_CHAT_ID"},
+		{"non-numeric support chat", "SUPPORT_CHAT_ID", "@support", "SUPPORT_CHAT_ID"},
+		{"support chat without staff", "SUPPORT_CHAT_ID", "-1001234567890", "SUPPORT_STAFF_IDS"},
+		{"staff without support chat", "SUPPORT_STAFF_IDS", "5079065042", "SUPPORT_CHAT_ID"},
+		{"username as staff id", "SUPPORT_STAFF_IDS", "5079065042,@zoe", "SUPPORT_STAFF_IDS"},
+		{"unknown alert kind", "ALERTS", "refund_failing,everything", "ALERTS"},
+		{"zero alerts per hour", "ALERTS_PER_HOUR", "0", "ALERTS_PER_HOUR"},
+		{"zero refund attempts", "ALERT_REFUND_ATTEMPTS", "0", "ALERT_REFUND_ATTEMPTS"},
+		{"negative balance threshold", "ESIMGO_BALANCE_LOW_USD", "-1", "ESIMGO_BALANCE_LOW_USD"},
+		{"relative temporal ui url", "TEMPORAL_UI_URL", "localhost:8233", "TEMPORAL_UI_URL"},
+		{"long support contact", "SUPPORT_CONTACT", strings.Repeat("x", 201), "SUPPORT_CONTACT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,5 +141,33 @@ func TestFromEnvLimitsCanBeTurnedOff(t *testing.T) {
 	}
 	if c.MaxOpenOrdersPerBuyer != 0 || c.BuyerRatePerMinute != 0 || c.BuyerRateBurst != 3 {
 		t.Errorf("limits = %d, %d/min, burst %d", c.MaxOpenOrdersPerBuyer, c.BuyerRatePerMinute, c.BuyerRateBurst)
+	}
+}
+
+func TestSupportSettings(t *testing.T) {
+	c, err := FromEnv(env(nil), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SupportChatID != 0 || len(c.SupportStaffIDs) != 0 || c.TemporalUIURL != "" || c.AlertsPerHour != 10 ||
+		c.AlertRefundAttempts != 5 || c.ESIMGoBalanceLowUSD.String() != "50" || len(c.Alerts) != len(contract.AlertKinds) {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = FromEnv(env(map[string]string{"SUPPORT_CHAT_ID": "-1001987654321", "SUPPORT_STAFF_IDS": " 5079065042, 1002 ,",
+		"ALERTS": "refund_failing, esimgo_balance", "TEMPORAL_UI_URL": "http://localhost:8233/", "SUPPORT_CONTACT": "@esim_help"}), false)
+	var cerr *Error
+	if !errors.As(err, &cerr) || len(cerr.Invalid) != 0 {
+		t.Fatalf("only secrets should be missing: %v", err)
+	}
+	if c.SupportChatID != -1001987654321 || len(c.SupportStaffIDs) != 2 || !c.IsSupportStaff(5079065042) || !c.IsSupportStaff(1002) ||
+		c.IsSupportStaff(7301245889) || c.TemporalUIURL != "http://localhost:8233" || c.SupportContact != "@esim_help" {
+		t.Fatalf("support settings: %+v", c)
+	}
+	if len(c.Alerts) != 2 || !c.Alerts[contract.AlertRefundFailing] || !c.Alerts[contract.AlertESIMGoBalance] {
+		t.Fatalf("alerts = %v", c.Alerts)
+	}
+	c, _ = FromEnv(env(map[string]string{"ALERTS": "none"}), true)
+	if len(c.Alerts) != 0 {
+		t.Fatalf("ALERTS=none: %v", c.Alerts)
 	}
 }

@@ -28,6 +28,7 @@ var contractEnv = []string{
 	"TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "TELEGRAM_WEBHOOK_SECRET",
 	"ESIMGO_API_KEY", "ESIMGO_API_URL",
 	"STARS_USD_RATE", "PRICE_MARKUP_PERCENT", "INVOICE_TTL", "ADMIN_TOKENS", "INITDATA_MAX_AGE",
+	"SUPPORT_CHAT_ID", "SUPPORT_STAFF_IDS",
 }
 
 // secrets must come from the operator, and compose must refuse to start
