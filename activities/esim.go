@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/store"
@@ -86,9 +87,11 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 		if esimgo.KindOf(err) == esimgo.KindInsufficientBalance {
 			// Operators must top up; the order waits within its fulfilment deadline.
 			a.log().Error("ALERT esim go balance too low for an order", "order_id", in.OrderID, "bundle", in.Bundle)
+			a.Alerts.Raise(ctx, alerts.ESIMGoInsufficient(in.OrderID, in.Bundle, a.now()))
 		}
 		return contract.ESIM{}, esimError("place esim order "+in.OrderID, err)
 	}
+	a.checkRunningBalance(ctx, in.OrderID, placed)
 	return a.record(ctx, in, placed, false)
 }
 

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/i18n"
@@ -201,8 +202,12 @@ func (a *Activities) TopUpESIM(ctx context.Context, in TopUpInput) (contract.ESI
 		return contract.ESIM{}, esimError("top up "+in.SubscriptionID, err)
 	}
 	if err != nil {
+		if esimgo.KindOf(err) == esimgo.KindInsufficientBalance {
+			a.Alerts.Raise(ctx, alerts.ESIMGoInsufficient(in.SubscriptionID, in.Bundle, a.now()))
+		}
 		return contract.ESIM{}, esimError("top up "+in.SubscriptionID, err)
 	}
+	a.checkRunningBalance(ctx, in.SubscriptionID, placed)
 	return a.recordTopUp(ctx, in, placed, false)
 }
 

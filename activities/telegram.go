@@ -50,7 +50,14 @@ func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverR
 	// strings hold "&"), so all of it is escaped for Telegram's HTML.
 	caption := i18n.HTML(in.Lang, i18n.DeliveryCaption, in.PlanName, in.ESIM.SMDPAddress, in.ESIM.MatchingID,
 		esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa))
-	err = a.Bot.SendPhoto(ctx, in.ChatID, png, "esim-"+in.OrderID+".png", caption)
+	var buttons []telegram.Button
+	if a.HelpLink != nil {
+		// A button, not caption text: the caption is near Telegram's 1,024 limit.
+		if link := a.HelpLink(ctx, in.OrderID); link != "" {
+			buttons = append(buttons, telegram.Button{Text: i18n.T(in.Lang, i18n.HelpWithOrder), URL: link})
+		}
+	}
+	err = a.Bot.SendPhoto(ctx, in.ChatID, png, "esim-"+in.OrderID+".png", caption, buttons...)
 	key := in.OrderID + ":delivered" + in.Attempt
 	if err != nil {
 		terr := telegramError("deliver esim "+in.OrderID, err)
@@ -104,6 +111,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 	alreadyDone := err != nil && telegram.IsAlreadyRefunded(err)
 	if err != nil && !alreadyDone {
 		a.log().Warn("refund failed; will retry", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
+		a.alertRefundFailing(ctx, in, err)
 		if terr := telegramError("refund "+in.ChargeID, err); !isType(terr, contract.ErrTypePermanentTG) {
 			return terr
 		}
@@ -116,8 +124,12 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 	}
 	a.countRefund(in.Stars, in.ReasonCode)
 	a.log().Info("refunded", "order_id", in.OrderID, "charge_id", in.ChargeID, "stars", in.Stars, "already_refunded", alreadyDone)
-	return a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":refunded:"+in.ChargeID, "refunded", in.By,
-		map[string]any{"charge_id": in.ChargeID, "stars": in.Stars, "reason": in.Reason})
+	if err := a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":refunded:"+in.ChargeID, "refunded", in.By,
+		map[string]any{"charge_id": in.ChargeID, "stars": in.Stars, "reason": in.Reason}); err != nil {
+		return err
+	}
+	a.alertRefunded(ctx, in)
+	return nil
 }
 
 // NotifyInput is a message to the buyer.

@@ -55,6 +55,7 @@ var english = map[Key]string{
 
 	TooManyOpenOrders: "You have too many unpaid orders open. Pay for one of them, or wait until they expire (unpaid orders expire on their own), then try again.",
 	RateLimited:       "That was a lot of requests in a short time. Please wait a moment and try again.",
+	HelpWithOrder:     "Help with this order",
 
 	"status_awaiting_payment": "awaiting payment",
 	"status_paid":             "paid",

@@ -26,6 +26,9 @@ const (
 	CancelLine                      Key = "cancel_line"   // one line of that list: subscription id, plan
 	CancelFailed                    Key = "cancel_failed"
 
+	// Support chat (support package).
+	HelpWithOrder Key = "help_with_order" // button under the delivered QR and in the Mini App
+
 	// Per-buyer limits (checkout/limits.go), instead of an invoice.
 	TooManyOpenOrders Key = "too_many_open_orders"
 	RateLimited       Key = "rate_limited"
