@@ -170,7 +170,9 @@ func TestESIMGoBalanceAlerts(t *testing.T) {
 
 func TestDeliveryHasAHelpButton(t *testing.T) {
 	r := newRig(t)
-	r.acts.HelpLink = func(_ context.Context, order string) string { return "https://t.me/esim_store_test_bot?start=help_" + order }
+	r.acts.HelpLink = func(_ context.Context, order string) string {
+		return "https://t.me/esim_store_test_bot?start=help_" + order
+	}
 	if _, err := r.env.ExecuteActivity(r.acts.DeliverESIM, activities.DeliverInput{OrderID: "o-help", ChatID: 7, Lang: "ru",
 		PlanName: "UK", ESIM: contract.ESIM{ICCID: "89", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}}); err != nil {
 		t.Fatal(err)
