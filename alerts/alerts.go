@@ -233,7 +233,7 @@ func ESIMGoLow(orderID, balance, threshold, currency string, at time.Time) Alert
 func Reconciliation(kind, orderID, chargeID string, stars int64, action string) Alert {
 	return Alert{Kind: contract.AlertReconciliation, Key: "reconciliation:" + kind + ":" + chargeID, OrderID: orderID,
 		Title: "Reconciliation: " + strings.ReplaceAll(kind, "_", " "),
-		Lines: []string{fmt.Sprintf("%d ⭐, charge %s. %s", stars, chargeID, action)}}
+		Lines: []string{fmt.Sprintf("%d ⭐, charge %s. Done: %s.", stars, chargeID, action)}}
 }
 
 // PaymentUnresolved: a charge neither fulfilled nor refunded long after it arrived.
