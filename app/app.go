@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/api"
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/config"
@@ -28,6 +29,7 @@ import (
 	"github.com/starsesim/esimstore/metrics"
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/support"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/web"
 	"github.com/starsesim/esimstore/workflows"
@@ -43,6 +45,10 @@ type App struct {
 	Bot      *telegram.Bot
 	Orders   *checkout.Service
 	Metrics  *metrics.Metrics
+	// Alerts posts alerts to the support chat; Desk is the support chat
+	// itself (app/support.go).
+	Alerts *alerts.Alerter
+	Desk   *support.Desk
 	// ESIMRate overrides the client-side eSIM Go rate limit (the sandbox
 	// talks to a local fake that has no such limit).
 	ESIMRate float64
@@ -78,6 +84,7 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 	a.Orders = &checkout.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
 		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }, MaxOpenOrders: cfg.MaxOpenOrdersPerBuyer}
+	a.connectSupport() // app/support.go
 	if cfg.BuyerRatePerMinute > 0 {
 		a.Orders.Rate, err = checkout.NewBuyerRate(float64(cfg.BuyerRatePerMinute), cfg.BuyerRateBurst, checkout.DefaultRateBuyers)
 		if err != nil {
@@ -132,9 +139,14 @@ func (a *App) Close() {
 
 // Activities is the dependency struct the worker registers.
 func (a *App) Activities() *activities.Activities {
-	return &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger, Metrics: a.Metrics,
+	acts := &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger, Metrics: a.Metrics,
 		Pricing:       pricing.Rules{MarkupPercent: a.Cfg.PriceMarkupPercent, StarsUSDRate: a.Cfg.StarsUSDRate},
-		OutcomeSettle: 3 * time.Second, CommitGrace: 10 * time.Second}
+		OutcomeSettle: 3 * time.Second, CommitGrace: 10 * time.Second,
+		Alerts: a.Alerts, AlertRefundAttempts: a.Cfg.AlertRefundAttempts, BalanceLowUSD: a.Cfg.ESIMGoBalanceLowUSD}
+	if a.Desk.Enabled() {
+		acts.HelpLink = a.Desk.HelpLink
+	}
+	return acts
 }
 
 // workflowCacheSize bounds the sticky workflow cache (see NewWorker).
@@ -168,6 +180,7 @@ func (a *App) NewWorker() worker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: contract.SubscriptionWorkflowType})
 	w.RegisterActivity(a.Activities())
 	a.registerReconcile(w)
+	a.registerSupport(w) // app/support.go
 	return w
 }
 
@@ -178,6 +191,7 @@ func (a *App) API() *api.Server {
 		WebhookSecret: a.Cfg.TelegramWebhookSecret, AdminTokens: a.Cfg.AdminTokens, InitDataMaxAge: a.Cfg.InitDataMaxAge,
 		Logger: a.Logger, Metrics: a.Metrics.Handler(), Observe: a.Metrics, Middleware: a.Metrics.EchoMiddleware(),
 		Commands: a.BotCommands(), // app/bot.go
+		HelpLink: a.helpLink(),    // app/support.go
 		Ready: map[string]api.Readiness{
 			"postgresql": a.Store.Ping,
 			"catalogue":  a.catalogueReady,

@@ -107,6 +107,10 @@ const (
 	SandboxWebhookSecret = "sandbox-webhook-secret"
 	SandboxESIMGoAPIKey  = "sandbox-esimgo-key"
 	SandboxAdminToken    = "support:sandbox-admin-token"
+	// The sandbox's support chat: a supergroup in the fake Telegram whose
+	// staff is the simulator's Zoë; the simulator shows it as a second pane.
+	SandboxSupportChatID   = "-1002233445566"
+	SandboxSupportStaffIDs = "6200000001"
 )
 
 // FromEnv builds a Config from getenv (os.Getenv in production). In sandbox
@@ -163,8 +167,12 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 	c.MaxOpenOrdersPerBuyer = r.count("MAX_OPEN_ORDERS_PER_BUYER", 10, 0)
 	c.BuyerRatePerMinute = r.count("BUYER_RATE_PER_MINUTE", 20, 0)
 	c.BuyerRateBurst = r.count("BUYER_RATE_BURST", 10, 1)
-	c.SupportChatID = r.supportChat("SUPPORT_CHAT_ID")
-	c.SupportStaffIDs = r.userIDs("SUPPORT_STAFF_IDS")
+	supportChatDefault, staffDefault := "", ""
+	if sandbox && r.str("SUPPORT_CHAT_ID", "") == "" && r.str("SUPPORT_STAFF_IDS", "") == "" {
+		supportChatDefault, staffDefault = SandboxSupportChatID, SandboxSupportStaffIDs
+	}
+	c.SupportChatID = r.supportChat("SUPPORT_CHAT_ID", supportChatDefault)
+	c.SupportStaffIDs = r.userIDs("SUPPORT_STAFF_IDS", staffDefault)
 	switch {
 	case c.SupportChatID != 0 && len(c.SupportStaffIDs) == 0 && !r.hasInvalid("SUPPORT_STAFF_IDS"):
 		r.invalid = append(r.invalid, "SUPPORT_STAFF_IDS: needed with SUPPORT_CHAT_ID (only listed staff answer buyers)")
@@ -307,8 +315,8 @@ func (r *reader) adminTokens(name, def string) []AdminToken {
 
 // supportChat reads a group chat id: Telegram's group and supergroup ids
 // are negative (supergroups -100…), and the bot must be a member.
-func (r *reader) supportChat(name string) int64 {
-	v := r.str(name, "")
+func (r *reader) supportChat(name, def string) int64 {
+	v := r.str(name, def)
 	if v == "" {
 		return 0
 	}
@@ -322,9 +330,9 @@ func (r *reader) supportChat(name string) int64 {
 
 // userIDs reads a comma-separated list of Telegram user ids (positive,
 // up to 52 bits).
-func (r *reader) userIDs(name string) []int64 {
+func (r *reader) userIDs(name, def string) []int64 {
 	var ids []int64
-	for i, part := range strings.Split(r.str(name, ""), ",") {
+	for i, part := range strings.Split(r.str(name, def), ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue

@@ -87,6 +87,7 @@ func TestFromEnvInvalidValues(t *testing.T) {
 		{"positive support chat", "SUPPORT_CHAT_ID", "1001234567890", "SUPPORT_CHAT_ID"},
 		{"non-numeric support chat", "SUPPORT_CHAT_ID", "@support", "SUPPORT_CHAT_ID"},
 		{"support chat without staff", "SUPPORT_CHAT_ID", "-1001234567890", "SUPPORT_STAFF_IDS"},
+		{"zero support chat", "SUPPORT_CHAT_ID", "0", "SUPPORT_CHAT_ID"},
 		{"staff without support chat", "SUPPORT_STAFF_IDS", "5079065042", "SUPPORT_CHAT_ID"},
 		{"username as staff id", "SUPPORT_STAFF_IDS", "5079065042,@zoe", "SUPPORT_STAFF_IDS"},
 		{"unknown alert kind", "ALERTS", "refund_failing,everything", "ALERTS"},
@@ -145,9 +146,9 @@ func TestFromEnvLimitsCanBeTurnedOff(t *testing.T) {
 }
 
 func TestSupportSettings(t *testing.T) {
-	c, err := FromEnv(env(nil), true)
-	if err != nil {
-		t.Fatal(err)
+	c, err := FromEnv(env(nil), false)
+	if cerr, ok := errors.AsType[*Error](err); !ok || len(cerr.Invalid) != 0 {
+		t.Fatalf("only the secrets should be missing: %v", err)
 	}
 	if c.SupportChatID != 0 || len(c.SupportStaffIDs) != 0 || c.TemporalUIURL != "" || c.AlertsPerHour != 10 ||
 		c.AlertRefundAttempts != 5 || c.ESIMGoBalanceLowUSD.String() != "50" || len(c.Alerts) != len(contract.AlertKinds) {
@@ -169,5 +170,10 @@ func TestSupportSettings(t *testing.T) {
 	c, _ = FromEnv(env(map[string]string{"ALERTS": "none"}), true)
 	if len(c.Alerts) != 0 {
 		t.Fatalf("ALERTS=none: %v", c.Alerts)
+	}
+	// The sandbox has a support chat unless told otherwise.
+	c, err = FromEnv(env(nil), true)
+	if err != nil || c.SupportChatID != -1002233445566 || !c.IsSupportStaff(6200000001) {
+		t.Fatalf("sandbox support chat: %d %v %v", c.SupportChatID, c.SupportStaffIDs, err)
 	}
 }
