@@ -187,3 +187,6 @@ func chatIDParam(c *Call) (int64, *apiError) {
 	}
 	return id, nil
 }
+
+// BotUsername is the bot's @username (without the @), as getMe answers.
+func (f *Fake) BotUsername() string { return f.opts.BotUsername }
