@@ -117,8 +117,12 @@ const maxText = 4096
 
 // Text is the alert as posted: HTML with every outside string escaped.
 func (a *Alerter) Text(al Alert) string {
+	icon := "⚠️"
+	if al.Kind == contract.AlertSupportRefund {
+		icon = "✅" // news, not trouble
+	}
 	var b strings.Builder
-	b.WriteString("⚠️ <b>" + html.EscapeString(al.Title) + "</b>")
+	b.WriteString(icon + " <b>" + html.EscapeString(al.Title) + "</b>")
 	if al.OrderID != "" {
 		b.WriteString("\n" + a.linksOrZero().OrderHTML(al.OrderID))
 	}
@@ -132,7 +136,7 @@ func (a *Alerter) Text(al Alert) string {
 	if utf8.RuneCountInString(s) > maxText {
 		// Cut in the plain-text details only would be nicer; a cut tag is
 		// avoided by dropping the details instead.
-		s = "⚠️ <b>" + html.EscapeString(al.Title) + "</b>\n" + a.linksOrZero().OrderHTML(al.OrderID)
+		s = icon + " <b>" + html.EscapeString(al.Title) + "</b>\n" + a.linksOrZero().OrderHTML(al.OrderID)
 	}
 	return s
 }

@@ -224,8 +224,8 @@ func (d *Desk) refundCommand(ctx context.Context, m *telegram.Message, args stri
 	if err != nil {
 		return d.orLog(ctx, m, "", err)
 	}
-	text := fmt.Sprintf("↩️ Refund %d ⭐ of %s to %s?\nStatus: <b>%s</b>. Reason for the buyer: “%s”",
-		o.PriceStars, d.Links.OrderHTML(o.ID), esc(d.buyerName(ctx, o.UserID)), esc(string(o.Status)), esc(reason))
+	text := fmt.Sprintf("↩️ Refund %d ⭐ to %s?\n%s · <b>%s</b>\nReason for the buyer: “%s”",
+		o.PriceStars, esc(d.buyerName(ctx, o.UserID)), d.Links.OrderHTML(o.ID), esc(string(o.Status)), esc(reason))
 	if o.Status == contract.StatusFulfilled {
 		text += "\nThe eSIM was delivered: its bundle is revoked first (if unused)."
 	}
