@@ -13,7 +13,7 @@ import (
 	"github.com/starsesim/esimstore/store"
 )
 
-// Alerts raised by activities (docs/operations.md §13). Workflows never
+// Alerts raised by activities (docs/operations.md §14). Workflows never
 // raise alerts themselves: the activity that learns the fact does, so no
 // workflow command changes. Raising never fails the activity.
 

@@ -4,7 +4,7 @@
 // payment left unresolved, a support refund Telegram confirmed. Each alert
 // names its order with a link to the order's workflow, is posted once per
 // deduplication key, and each kind is limited to ALERTS_PER_HOUR posts; the
-// rest stay in the `alerts` table and the log (docs/operations.md §13).
+// rest stay in the `alerts` table and the log (docs/operations.md §14).
 //
 // Alerts are side effects: activities raise them, never workflow code.
 // Raising never fails its caller; a post that fails is logged and retried

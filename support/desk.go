@@ -11,7 +11,7 @@
 // Members of SUPPORT_STAFF_IDS also get commands in the group: /order,
 // /find and /refund (with a confirm button that refunds through the same
 // update-with-start path as the admin API). Anyone else in the group is
-// ignored and logged. See docs/operations.md §13.
+// ignored and logged. See docs/operations.md §14.
 package support
 
 import (
