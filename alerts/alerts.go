@@ -95,7 +95,7 @@ func (a *Alerter) Raise(ctx context.Context, al Alert) Outcome {
 		log.Warn("ALERT "+al.Title+" (not posted: hourly limit of its kind)", "per_hour", a.PerHour)
 		return RateLimited
 	}
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postBudget(ctx))
 	defer cancel()
 	id, err := a.Bot.Post(pctx, telegram.Outgoing{ChatID: a.ChatID, Text: text, ReplyTo: al.ReplyTo})
 	if err != nil {
@@ -110,6 +110,17 @@ func (a *Alerter) Raise(ctx context.Context, al Alert) Outcome {
 	}
 	log.Warn("ALERT "+al.Title+" (posted to the support chat)", "message_id", id)
 	return Posted
+}
+
+// postBudget keeps the post inside the caller's deadline with a margin: an
+// activity that has done its work (a refund confirmed) must not time out
+// waiting for its alert, or its retry would repeat the bookkeeping.
+func postBudget(ctx context.Context) time.Duration {
+	budget := postTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl)-2*time.Second)
+	}
+	return max(budget, time.Millisecond)
 }
 
 // maxText is Telegram's message limit; long details are cut.
