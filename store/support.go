@@ -182,6 +182,20 @@ func (s *Store) SupportMessages(ctx context.Context, buyerID int64) ([]SupportMe
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (SupportMessage, error) { return scanSupportMessage(r) })
 }
 
+// LastSupportMessageAt is when the buyer last wrote to support (zero: never).
+func (s *Store) LastSupportMessageAt(ctx context.Context, buyerID int64) (time.Time, error) {
+	var last *time.Time
+	err := s.Pool.QueryRow(ctx, `SELECT max(created_at) FROM support_messages
+		WHERE buyer_id = $1 AND direction = 'to_support'`, buyerID).Scan(&last)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last support message of %d: %w", buyerID, err)
+	}
+	if last == nil {
+		return time.Time{}, nil
+	}
+	return *last, nil
+}
+
 // SetSupportHeader records the header posted before a buyer's message, so a
 // retry posts only the copy; the header already maps to the buyer.
 func (s *Store) SetSupportHeader(ctx context.Context, m SupportMessage, chatID, headerID int64) error {

@@ -16,7 +16,6 @@ package support
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -150,5 +149,3 @@ func (d *Desk) log() *slog.Logger {
 	}
 	return slog.Default()
 }
-
-var errNotStaff = errors.New("not support staff")

@@ -56,15 +56,13 @@ func (d *Desk) BuyerMessage(ctx context.Context, m *telegram.Message) error {
 	return nil
 }
 
-// quietFor reports whether the buyer wrote nothing to support for d.
+// quietFor reports whether the buyer wrote nothing to support for quiet.
 func (d *Desk) quietFor(ctx context.Context, buyer int64, quiet time.Duration) (bool, error) {
-	var last *time.Time
-	err := d.Store.Pool.QueryRow(ctx, `SELECT max(created_at) FROM support_messages
-		WHERE buyer_id = $1 AND direction = 'to_support'`, buyer).Scan(&last)
+	last, err := d.Store.LastSupportMessageAt(ctx, buyer)
 	if err != nil {
-		return false, fmt.Errorf("last support message of %d: %w", buyer, err)
+		return false, err
 	}
-	return last == nil || d.now().Sub(*last) > quiet, nil
+	return last.IsZero() || d.now().Sub(last) > quiet, nil
 }
 
 // StartHelp answers /start help_<order id>: the buyer's next messages to
