@@ -4,12 +4,15 @@
 package activities
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/metrics"
@@ -46,9 +49,19 @@ type Activities struct {
 	// MiniAppURL opens the Mini App from a Top up button; "" sends alerts
 	// without one.
 	MiniAppURL string
-	// Alerter is told about eSIM Go balance alerts besides the metric and
-	// the log line; nil tells no one else.
-	Alerter BalanceAlerter
+	// Alerts tells the support chat what operators must hear about
+	// (activities/alerts.go); nil only logs.
+	Alerts *alerts.Alerter
+	// AlertRefundAttempts: a refund that has failed this often is an alert
+	// (ALERT_REFUND_ATTEMPTS; 0 means 5).
+	AlertRefundAttempts int
+	// BalanceLowUSD: an eSIM Go balance below it is an alert
+	// (ESIMGO_BALANCE_LOW_USD; zero means none).
+	BalanceLowUSD decimal.Decimal
+	// HelpLink is the link that opens the bot chat to ask support about an
+	// order; the delivered QR gets a "Help with this order" button with it.
+	// nil, or "", means no button.
+	HelpLink func(ctx context.Context, orderID string) string
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/i18n"
@@ -36,13 +37,6 @@ type BalanceAlert struct {
 	Type                      string // esimgo.AlertLowBalance or esimgo.AlertInsufficientBalance
 	Balance, Threshold        decimal.Decimal
 	ThresholdPercentRemaining decimal.Decimal
-}
-
-// BalanceAlerter hears about eSIM Go balance alerts besides the metric and
-// the log line (a support chat, a pager). It is best effort: a failure is
-// logged, the metric and the log line already went out.
-type BalanceAlerter interface {
-	ESIMGoBalanceLow(ctx context.Context, a BalanceAlert) error
 }
 
 // Timeline events written on the eSIM's latest order.
@@ -210,7 +204,7 @@ func (a *Activities) statusCallback(ctx context.Context, cb esimgo.Callback, sta
 }
 
 // balanceCallback is what operators page on: a metric, an ALERT log line,
-// the balance kept for the sales pause, and the alerter.
+// the balance kept for the sales pause, and an alert in the support chat.
 func (a *Activities) balanceCallback(ctx context.Context, cb esimgo.Callback) (string, error) {
 	alert := BalanceAlert{Type: cb.Type}
 	if cb.Balance != nil {
@@ -229,10 +223,10 @@ func (a *Activities) balanceCallback(ctx context.Context, cb esimgo.Callback) (s
 	a.log().Error("ALERT esim go balance low: top up the eSIM Go account", "alert_type", cb.Type,
 		"balance_usd", alert.Balance.String(), "threshold_usd", alert.Threshold.String(),
 		"threshold_percent_remaining", alert.ThresholdPercentRemaining.String())
-	if a.Alerter != nil {
-		if err := a.Alerter.ESIMGoBalanceLow(ctx, alert); err != nil {
-			a.log().Warn("balance alert not passed on", "alert_type", cb.Type, "err", err)
-		}
+	if cb.Type == esimgo.AlertInsufficientBalance {
+		a.Alerts.Raise(ctx, alerts.ESIMGoInsufficient("", "(any: eSIM Go reports the balance exhausted)", a.now()))
+	} else {
+		a.Alerts.Raise(ctx, alerts.ESIMGoLow("", alert.Balance.StringFixed(2), alert.Threshold.StringFixed(2), "USD", a.now()))
 	}
 	return OutcomeBalance, nil
 }

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/store"
@@ -109,6 +110,7 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 		if esimgo.KindOf(err) == esimgo.KindInsufficientBalance {
 			// Operators must top up; the order waits within its fulfilment deadline.
 			a.log().Error("ALERT esim go balance too low for an order", "order_id", in.OrderID, "bundle", in.Bundle)
+			a.Alerts.Raise(ctx, alerts.ESIMGoInsufficient(in.OrderID, in.Bundle, a.now()))
 		}
 		if in.topUp() && !esimgo.IsRetryable(err) && a.Usage != nil {
 			// The cached "compatible" was wrong, or is no longer right.
@@ -119,6 +121,7 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 		return contract.ESIM{}, esimError("place esim order "+in.OrderID, err)
 	}
 	a.noteBalance(ctx, placed)
+	a.checkRunningBalance(ctx, in.OrderID, placed)
 	return a.record(ctx, in, placed, false)
 }
 

@@ -52,6 +52,7 @@ func (a *Activities) SyncPlans(ctx context.Context) (SyncResult, error) {
 	}
 	res.OnSale = len(plans)
 	a.log().Info("plans synced", "on_sale", res.OnSale, "skipped", res.Skipped)
+	a.checkESIMGoBalance(ctx)
 	return res, nil
 }
 

@@ -59,15 +59,22 @@ func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverR
 	if err := a.watch(ctx, in); err != nil {
 		return DeliverResult{}, err
 	}
+	var buttons []telegram.Button
+	if a.HelpLink != nil {
+		// A button, not caption text: the caption is near Telegram's 1,024 limit.
+		if link := a.HelpLink(ctx, in.OrderID); link != "" {
+			buttons = append(buttons, telegram.Button{Text: i18n.T(in.Lang, i18n.HelpWithOrder), URL: link})
+		}
+	}
 	var err error
 	if photo {
 		var png []byte
 		if png, err = qr.PNG(lpa, 512); err != nil {
 			return DeliverResult{}, err
 		}
-		err = a.Bot.SendPhoto(ctx, in.ChatID, png, "esim-"+in.OrderID+".png", caption)
+		err = a.Bot.SendPhoto(ctx, in.ChatID, png, "esim-"+in.OrderID+".png", caption, buttons...)
 	} else {
-		err = a.Bot.SendMessage(ctx, in.ChatID, caption)
+		err = a.Bot.SendMessage(ctx, in.ChatID, caption, buttons...)
 	}
 	key := in.OrderID + ":delivered" + in.Attempt
 	if err != nil {
@@ -125,6 +132,7 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 	alreadyDone := err != nil && telegram.IsAlreadyRefunded(err)
 	if err != nil && !alreadyDone {
 		a.log().Warn("refund failed; will retry", "order_id", in.OrderID, "charge_id", in.ChargeID, "err", err)
+		a.alertRefundFailing(ctx, in, err)
 		if terr := telegramError("refund "+in.ChargeID, err); !isType(terr, contract.ErrTypePermanentTG) {
 			return terr
 		}
@@ -137,8 +145,12 @@ func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
 	}
 	a.countRefund(in.Stars, in.ReasonCode)
 	a.log().Info("refunded", "order_id", in.OrderID, "charge_id", in.ChargeID, "stars", in.Stars, "already_refunded", alreadyDone)
-	return a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":refunded:"+in.ChargeID, "refunded", in.By,
-		map[string]any{"charge_id": in.ChargeID, "stars": in.Stars, "reason": in.Reason})
+	if err := a.Store.AddEvent(ctx, in.OrderID, in.OrderID+":refunded:"+in.ChargeID, "refunded", in.By,
+		map[string]any{"charge_id": in.ChargeID, "stars": in.Stars, "reason": in.Reason}); err != nil {
+		return err
+	}
+	a.alertRefunded(ctx, in)
+	return nil
 }
 
 // NotifyInput is a message to the buyer.

@@ -118,8 +118,20 @@ func (s *Server) createOrder(c echo.Context) error {
 	if err != nil {
 		return s.buyFailed(c, err)
 	}
+	s.rememberBuyer(c)
 	return c.JSON(http.StatusCreated, orderCreated{OrderID: inv.OrderID, Status: inv.Status, InvoiceLink: inv.InvoiceLink,
 		PriceStars: inv.PriceStars, PriceUSD: inv.PriceUSD})
+}
+
+// rememberBuyer keeps the buyer's name and @username, so support finds
+// them with /find @username. It costs the buyer nothing if it fails.
+func (s *Server) rememberBuyer(c echo.Context) {
+	u := buyerOf(c)
+	err := s.Store.SaveTelegramUser(c.Request().Context(), store.TelegramUser{ID: u.ID, FirstName: u.FirstName,
+		LastName: u.LastName, Username: u.Username, LanguageCode: u.LanguageCode})
+	if err != nil {
+		s.log().Warn("remember buyer", "user_id", u.ID, "err", err)
+	}
 }
 
 type esimJSON struct {
@@ -151,6 +163,9 @@ type orderJSON struct {
 	Refund      *refundJSON     `json:"refund,omitempty"`
 	// TopUpOf is the eSIM a top-up order adds its bundle to.
 	TopUpOf string `json:"top_up_of,omitempty"`
+	// HelpLink opens the bot chat to ask support about this order
+	// (t.me/<bot>?start=help_<order id>); absent without a support chat.
+	HelpLink string `json:"help_link,omitempty"`
 }
 
 func orderOut(d store.Detail) orderJSON {
@@ -197,8 +212,12 @@ func (s *Server) getMyOrder(c echo.Context) error {
 	if !ok {
 		return err
 	}
+	out := orderOut(d)
+	if s.HelpLink != nil {
+		out.HelpLink = s.HelpLink(c.Request().Context(), d.Order.ID)
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, orderOut(d))
+	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) listMyOrders(c echo.Context) error {

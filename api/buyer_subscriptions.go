@@ -41,6 +41,7 @@ func (s *Server) createSubscription(c echo.Context) error {
 	if err != nil {
 		return s.buyFailed(c, err)
 	}
+	s.rememberBuyer(c)
 	return c.JSON(http.StatusCreated, subscriptionCreated{SubscriptionID: inv.OrderID, OrderID: inv.OrderID, Status: inv.Status,
 		InvoiceLink: inv.InvoiceLink, PriceStars: inv.PriceStars, PriceUSD: inv.PriceUSD,
 		SubscriptionPeriod: telegram.SubscriptionPeriod30d})

@@ -24,6 +24,7 @@ import (
 // the API can be tested without the bot.
 type Commands interface {
 	HandleMessage(ctx context.Context, m *telegram.Message) error
+	HandleCallback(ctx context.Context, q *telegram.CallbackQuery) error
 	HandleSubscription(ctx context.Context, s *telegram.SubscriptionUpdate) error
 }
 
@@ -32,10 +33,13 @@ type Readiness func(ctx context.Context) error
 
 // Server holds the API's dependencies.
 type Server struct {
-	Store          *store.Store
-	Orders         *checkout.Service
-	Bot            *telegram.Bot
-	Commands       Commands
+	Store    *store.Store
+	Orders   *checkout.Service
+	Bot      *telegram.Bot
+	Commands Commands
+	// HelpLink opens the bot chat to ask support about an order (the
+	// Mini App's "Help with this order"); nil or "" hides it.
+	HelpLink       func(ctx context.Context, orderID string) string
 	BotToken       string
 	WebhookSecret  string
 	AdminTokens    []config.AdminToken

@@ -83,6 +83,9 @@ func wellFormed(u telegram.Update) bool {
 	if u.PreCheckoutQuery != nil {
 		return u.PreCheckoutQuery.ID != "" && u.PreCheckoutQuery.From.ID != 0
 	}
+	if u.CallbackQuery != nil {
+		return u.CallbackQuery.ID != "" && u.CallbackQuery.From.ID != 0
+	}
 	return true
 }
 
@@ -96,6 +99,8 @@ func updateKind(u telegram.Update) string {
 		return "refunded_payment"
 	case u.Message != nil:
 		return "message"
+	case u.CallbackQuery != nil:
+		return "callback_query"
 	case u.Subscription != nil:
 		return "subscription"
 	}
@@ -116,6 +121,8 @@ func (s *Server) route(ctx context.Context, log *slog.Logger, u telegram.Update)
 		return err
 	case u.Message != nil && s.Commands != nil:
 		return s.Commands.HandleMessage(ctx, u.Message)
+	case u.CallbackQuery != nil && s.Commands != nil:
+		return s.Commands.HandleCallback(ctx, u.CallbackQuery)
 	case u.Subscription != nil && s.Commands != nil:
 		return s.Commands.HandleSubscription(ctx, u.Subscription)
 	}

@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/api"
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/codec"
@@ -30,6 +31,7 @@ import (
 	"github.com/starsesim/esimstore/metrics"
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/support"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/usage"
 	"github.com/starsesim/esimstore/web"
@@ -49,6 +51,10 @@ type App struct {
 	Metrics  *metrics.Metrics
 	// Codec encrypts Temporal payloads; the API serves it to the Web UI.
 	Codec *codec.Codec
+	// Alerts posts alerts to the support chat; Desk is the support chat
+	// itself (app/support.go).
+	Alerts *alerts.Alerter
+	Desk   *support.Desk
 	// ESIMRate overrides the client-side eSIM Go rate limit (the sandbox
 	// talks to a local fake that has no such limit).
 	ESIMRate float64
@@ -94,6 +100,7 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 	if cfg.StopSalesBelowUSD.IsPositive() {
 		a.Orders.Sales = &checkout.SalesGate{Store: st, ESIM: esim, Floor: cfg.StopSalesBelowUSD, Logger: logger}
 	}
+	a.connectSupport() // app/support.go
 	if cfg.BuyerRatePerMinute > 0 {
 		a.Orders.Rate, err = checkout.NewBuyerRate(float64(cfg.BuyerRatePerMinute), cfg.BuyerRateBurst, checkout.DefaultRateBuyers)
 		if err != nil {
@@ -153,10 +160,15 @@ func (a *App) Close() {
 
 // Activities is the dependency struct the worker registers.
 func (a *App) Activities() *activities.Activities {
-	return &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger, Metrics: a.Metrics,
+	acts := &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger, Metrics: a.Metrics,
 		Pricing:       pricing.Rules{MarkupPercent: a.Cfg.PriceMarkupPercent, StarsUSDRate: a.Cfg.StarsUSDRate},
 		OutcomeSettle: 3 * time.Second, CommitGrace: 10 * time.Second,
-		Usage: a.Usage, Watcher: a.Orders, MiniAppURL: MiniAppURL(a.Cfg.PublicURL)}
+		Usage: a.Usage, Watcher: a.Orders, MiniAppURL: MiniAppURL(a.Cfg.PublicURL),
+		Alerts: a.Alerts, AlertRefundAttempts: a.Cfg.AlertRefundAttempts, BalanceLowUSD: a.Cfg.ESIMGoBalanceLowUSD}
+	if a.Desk.Enabled() {
+		acts.HelpLink = a.Desk.HelpLink
+	}
+	return acts
 }
 
 // workflowCacheSize bounds the sticky workflow cache (see NewWorker).
@@ -191,6 +203,7 @@ func (a *App) NewWorker() worker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.ESIMWorkflow, workflow.RegisterOptions{Name: contract.ESIMWorkflowType})
 	w.RegisterActivity(a.Activities())
 	a.registerReconcile(w)
+	a.registerSupport(w) // app/support.go
 	return w
 }
 
@@ -204,6 +217,7 @@ func (a *App) API() *api.Server {
 		Logger: a.Logger, Metrics: a.Metrics.Handler(), Observe: a.Metrics, Middleware: a.Metrics.EchoMiddleware(),
 		Usage: a.Usage, ESIMGoAPIKey: a.Cfg.ESIMGoAPIKey,
 		Commands: a.BotCommands(), // app/bot.go
+		HelpLink: a.helpLink(),    // app/support.go
 		Ready: map[string]api.Readiness{
 			"postgresql": a.Store.Ping,
 			"catalogue":  a.catalogueReady,

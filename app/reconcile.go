@@ -23,7 +23,7 @@ func (a *App) ReconcileScheduleID() string { return fmt.Sprintf("reconcile-stars
 // ReconcileActivities is what the worker registers for reconciliation.
 func (a *App) ReconcileActivities() *reconcile.Activities {
 	return &reconcile.Activities{Store: a.Store, Ledger: a.Bot, Orders: a.Orders, BotID: a.Bot.ID(),
-		Metrics: a.Metrics, Logger: a.Logger.With("component", "reconcile")}
+		Metrics: a.Metrics, Alerts: a.Alerts, Logger: a.Logger.With("component", "reconcile")}
 }
 
 func (a *App) reconcileAction() *client.ScheduleWorkflowAction {

@@ -1,6 +1,9 @@
 // Package bot answers the buyer in the bot chat: /start (Mini App button,
-// or an invoice for /start plan_<id>), /orders, /cancel, /paysupport,
-// /terms and /help, in the buyer's language. It implements api.Commands.
+// an invoice for /start plan_<id>, or help with an order for /start
+// help_<order id>), /orders, /cancel, /paysupport, /terms and /help, in the
+// buyer's language. Every other message goes to the support chat (package
+// support), which also handles the staff group's messages and the refund
+// confirm button. It implements api.Commands.
 //
 // Purchases go through the same checkout.Service as the Mini App, so a chat
 // order is the same OrderWorkflow with the same money rules; this package
@@ -18,6 +21,7 @@ import (
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/support"
 	"github.com/starsesim/esimstore/telegram"
 )
 
@@ -56,7 +60,11 @@ type Handler struct {
 	Bot   Sender
 	// MiniAppURL is PUBLIC_URL + "/app/"; empty hides the Mini App button.
 	MiniAppURL string
-	Logger     *slog.Logger
+	// Support relays plain messages to the support chat and serves the
+	// staff group; nil (or without a support chat) tells buyers where to
+	// write instead.
+	Support *support.Desk
+	Logger  *slog.Logger
 }
 
 // PlanDeepLinkPrefix is the /start parameter that asks for an invoice:
@@ -106,18 +114,31 @@ func Commands(lang string) []telegram.Command {
 // and Telegram re-delivers); a reply that cannot be sent is only logged,
 // because a re-delivery would repeat every reply that did get through.
 func (h *Handler) HandleMessage(ctx context.Context, m *telegram.Message) error {
-	if m == nil || m.From == nil || m.Chat.Type != "private" || m.From.IsBot {
-		return nil // groups and channels are not served
+	if m == nil || m.From == nil || m.From.IsBot {
+		return nil
 	}
+	if h.Support.IsSupportChat(m.Chat.ID) {
+		return h.Support.StaffMessage(ctx, m)
+	}
+	if m.Chat.Type != "private" {
+		return nil // other groups and channels are not served
+	}
+	h.Support.SeeUser(ctx, m.From)
 	lang := i18n.Lang(m.From.LanguageCode)
 	name, args, ok := m.Command()
 	if !ok {
-		return h.reply(ctx, m, i18n.T(lang, i18n.UnknownInput))
+		return h.plainMessage(ctx, m, lang)
 	}
 	switch name {
 	case "start":
 		if plan, ok := strings.CutPrefix(args, PlanDeepLinkPrefix); ok && plan != "" {
 			return h.startPlan(ctx, m, lang, plan)
+		}
+		if order, ok := strings.CutPrefix(args, support.HelpDeepLinkPrefix); ok && order != "" {
+			if !h.Support.Enabled() {
+				return h.reply(ctx, m, h.paySupport(lang))
+			}
+			return h.Support.StartHelp(ctx, m, order)
 		}
 		return h.reply(ctx, m, i18n.T(lang, i18n.Start), h.storeButton(lang)...)
 	case "orders":
@@ -127,13 +148,50 @@ func (h *Handler) HandleMessage(ctx context.Context, m *telegram.Message) error 
 	case "cancel":
 		return h.cancel(ctx, m, lang, args)
 	case "paysupport":
-		return h.reply(ctx, m, i18n.T(lang, i18n.PaySupport))
+		return h.reply(ctx, m, h.paySupport(lang))
 	case "terms":
 		return h.reply(ctx, m, i18n.T(lang, i18n.Terms))
 	case "help", "settings":
 		return h.reply(ctx, m, i18n.T(lang, i18n.Help))
 	}
 	return h.reply(ctx, m, i18n.T(lang, i18n.UnknownInput))
+}
+
+// plainMessage is anything a buyer writes that is not a command: it goes to
+// the support chat, or, without one, the buyer is told where to write.
+func (h *Handler) plainMessage(ctx context.Context, m *telegram.Message, lang string) error {
+	switch {
+	case h.Support.Enabled():
+		return h.Support.BuyerMessage(ctx, m)
+	case h.contact() != "":
+		return h.reply(ctx, m, i18n.HTML(lang, i18n.NotRelayedContact, h.contact()))
+	}
+	return h.reply(ctx, m, i18n.T(lang, i18n.NotRelayed))
+}
+
+// paySupport says exactly what happens with a question: it goes to the
+// support chat and is answered here, or it must be sent elsewhere.
+func (h *Handler) paySupport(lang string) string {
+	switch {
+	case h.Support.Enabled():
+		return i18n.T(lang, i18n.PaySupportRelay)
+	case h.contact() != "":
+		return i18n.HTML(lang, i18n.PaySupportContact, h.contact())
+	}
+	return i18n.T(lang, i18n.PaySupport)
+}
+
+func (h *Handler) contact() string {
+	if h.Support == nil {
+		return ""
+	}
+	return h.Support.Contact
+}
+
+// HandleCallback handles inline-button presses (the support chat's refund
+// confirmation).
+func (h *Handler) HandleCallback(ctx context.Context, q *telegram.CallbackQuery) error {
+	return h.Support.Callback(ctx, q)
 }
 
 // HandleSubscription passes Telegram's subscription update on.

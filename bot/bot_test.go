@@ -12,6 +12,7 @@ import (
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/i18n"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/support"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
@@ -127,6 +128,8 @@ func TestCommandsAnswerInTheBuyersLanguage(t *testing.T) {
 		{"/terms", func(l string) string { return i18n.T(l, i18n.Terms) }},
 		{"/cancel", func(l string) string { return i18n.T(l, i18n.CancelNone) }},
 		{"/frobnicate", func(l string) string { return i18n.T(l, i18n.UnknownInput) }},
+		{"my eSIM does not work", func(l string) string { return i18n.T(l, i18n.NotRelayed) }},
+		{"/start help_o-9", func(l string) string { return i18n.T(l, i18n.PaySupport) }},
 		{"/orders", func(l string) string {
 			return i18n.T(l, i18n.OrdersHeader) + "\n" +
 				i18n.T(l, i18n.OrdersLine, "UK &lt;1 GB&gt;", i18n.T(l, i18n.StatusKey(contract.StatusFulfilled)), 137, "o-9")
@@ -148,6 +151,24 @@ func TestCommandsAnswerInTheBuyersLanguage(t *testing.T) {
 	}
 	if i18n.T("en", i18n.Start) == i18n.T("ru", i18n.Start) {
 		t.Error("the two catalogues agree on /start")
+	}
+}
+
+// Without a support chat the bot says where to write, naming the contact
+// (escaped: it is configuration, shown as HTML).
+func TestWithoutASupportChatTheBotSaysWhereToWrite(t *testing.T) {
+	r := newRig(t, stubLedger{})
+	r.h.Support = &support.Desk{Contact: "help <desk> & co"}
+	for i, tc := range []struct{ text, want string }{
+		{"hello?", i18n.HTML("ru", i18n.NotRelayedContact, "help <desk> & co")},
+		{"/paysupport", i18n.HTML("ru", i18n.PaySupportContact, "help <desk> & co")},
+	} {
+		if err := r.h.HandleMessage(context.Background(), msg(ru, int64(i+1), tc.text)); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.lastReply(t, ru.ID).Text; got != tc.want || !strings.Contains(got, "help &lt;desk&gt; &amp; co") {
+			t.Errorf("%s = %q", tc.text, got)
+		}
 	}
 }
 

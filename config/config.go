@@ -17,6 +17,8 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 
 	"github.com/starsesim/esimstore/codec"
+
+	"github.com/starsesim/esimstore/contract"
 )
 
 // AdminToken is one support credential; Name is recorded with every action
@@ -80,6 +82,22 @@ type Config struct {
 	// After the sale.
 	StopSalesBelowUSD    decimal.Decimal // pause new sales below this eSIM Go balance; 0 never pauses
 	InstallReminderAfter time.Duration   // an eSIM not installed this long after delivery gets one reminder
+	// Support chat (support package). SupportChatID is the staff group
+	// (negative, 0 = no support chat); only SupportStaffIDs may answer
+	// buyers there and use staff commands. SupportContact is where buyers
+	// are told to write when there is no support chat.
+	SupportChatID   int64
+	SupportStaffIDs []int64
+	SupportContact  string
+	// TemporalUIURL is the Temporal Web UI's base URL for links to
+	// workflows ("" = no links).
+	TemporalUIURL string
+
+	// Alerts to the support chat (alerts package).
+	Alerts              map[contract.AlertKind]bool // kinds switched on
+	AlertsPerHour       int                         // per kind
+	AlertRefundAttempts int                         // a refund failing this often is an alert
+	ESIMGoBalanceLowUSD decimal.Decimal             // 0 = no low-balance alert
 }
 
 // Error lists every missing or invalid setting.
@@ -112,6 +130,10 @@ const (
 	// could not read, and because the replay fixtures are recorded in the
 	// sandbox. Being public, it protects nothing: never use it elsewhere.
 	SandboxPayloadKeys = "sandbox:c2FuZGJveC1wYXlsb2FkLWtleS9wdWJsaWMtbmV2ZXI="
+	// The sandbox's support chat: a supergroup in the fake Telegram whose
+	// staff is the simulator's Zoë; the simulator shows it as a second pane.
+	SandboxSupportChatID   = "-1002233445566"
+	SandboxSupportStaffIDs = "6200000001"
 )
 
 // FromEnv builds a Config from getenv (os.Getenv in production). In sandbox
@@ -171,6 +193,30 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 		r.invalid = append(r.invalid, "STOP_SALES_BELOW_USD: must not be negative")
 	}
 	c.InstallReminderAfter = r.duration("INSTALL_REMINDER_AFTER", "24h")
+	supportChatDefault, staffDefault := "", ""
+	if sandbox && r.str("SUPPORT_CHAT_ID", "") == "" && r.str("SUPPORT_STAFF_IDS", "") == "" {
+		supportChatDefault, staffDefault = SandboxSupportChatID, SandboxSupportStaffIDs
+	}
+	c.SupportChatID = r.supportChat("SUPPORT_CHAT_ID", supportChatDefault)
+	c.SupportStaffIDs = r.userIDs("SUPPORT_STAFF_IDS", staffDefault)
+	switch {
+	case c.SupportChatID != 0 && len(c.SupportStaffIDs) == 0 && !r.hasInvalid("SUPPORT_STAFF_IDS"):
+		r.invalid = append(r.invalid, "SUPPORT_STAFF_IDS: needed with SUPPORT_CHAT_ID (only listed staff answer buyers)")
+	case c.SupportChatID == 0 && len(c.SupportStaffIDs) > 0 && !r.hasInvalid("SUPPORT_CHAT_ID"):
+		r.invalid = append(r.invalid, "SUPPORT_CHAT_ID: needed with SUPPORT_STAFF_IDS")
+	}
+	c.SupportContact = r.str("SUPPORT_CONTACT", "")
+	if len([]rune(c.SupportContact)) > 200 {
+		r.invalid = append(r.invalid, "SUPPORT_CONTACT: at most 200 characters")
+	}
+	c.TemporalUIURL = r.url("TEMPORAL_UI_URL", "")
+	c.Alerts = r.alertKinds("ALERTS", "all")
+	c.AlertsPerHour = r.count("ALERTS_PER_HOUR", 10, 1)
+	c.AlertRefundAttempts = r.count("ALERT_REFUND_ATTEMPTS", 5, 1)
+	c.ESIMGoBalanceLowUSD = r.decimal("ESIMGO_BALANCE_LOW_USD", "50")
+	if c.ESIMGoBalanceLowUSD.IsNegative() {
+		r.invalid = append(r.invalid, "ESIMGO_BALANCE_LOW_USD: must not be negative")
+	}
 	defaultFormat := "json"
 	if sandbox {
 		defaultFormat = "text"
@@ -386,6 +432,89 @@ func (r *reader) origins(name, def string) []string {
 		out = append(out, o)
 	}
 	return out
+}
+
+// supportChat reads a group chat id: Telegram's group and supergroup ids
+// are negative (supergroups -100…), and the bot must be a member.
+func (r *reader) supportChat(name, def string) int64 {
+	v := r.str(name, def)
+	if v == "" {
+		return 0
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id >= 0 {
+		r.invalid = append(r.invalid, fmt.Sprintf("%s: %q is not a group chat id (groups have negative ids such as -1001234567890)", name, v))
+		return 0
+	}
+	return id
+}
+
+// userIDs reads a comma-separated list of Telegram user ids (positive,
+// up to 52 bits).
+func (r *reader) userIDs(name, def string) []int64 {
+	var ids []int64
+	for i, part := range strings.Split(r.str(name, def), ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(part, 10, 64)
+		if err != nil || id <= 0 {
+			r.invalid = append(r.invalid, fmt.Sprintf("%s: entry %d (%q) is not a Telegram user id", name, i+1, part))
+			continue
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// alertKinds reads "all", "none" or a comma-separated list of kinds.
+func (r *reader) alertKinds(name, def string) map[contract.AlertKind]bool {
+	v := strings.ToLower(r.str(name, def))
+	on := map[contract.AlertKind]bool{}
+	switch v {
+	case "none":
+		return on
+	case "all":
+		for _, k := range contract.AlertKinds {
+			on[k] = true
+		}
+		return on
+	}
+	known := map[contract.AlertKind]bool{}
+	for _, k := range contract.AlertKinds {
+		known[k] = true
+	}
+	for _, part := range strings.Split(v, ",") {
+		k := contract.AlertKind(strings.TrimSpace(part))
+		if k == "" {
+			continue
+		}
+		if !known[k] {
+			r.invalid = append(r.invalid, fmt.Sprintf("%s: unknown kind %q (all, none, or a list of %s)", name, k, kindList()))
+			continue
+		}
+		on[k] = true
+	}
+	return on
+}
+
+func kindList() string {
+	names := make([]string, len(contract.AlertKinds))
+	for i, k := range contract.AlertKinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// IsSupportStaff reports whether a Telegram user is listed in SUPPORT_STAFF_IDS.
+func (c Config) IsSupportStaff(userID int64) bool {
+	for _, id := range c.SupportStaffIDs {
+		if id == userID {
+			return true
+		}
+	}
+	return false
 }
 
 func validWebhookSecret(s string) bool {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"github.com/starsesim/esimstore/contract"
 )
 
 func env(m map[string]string) func(string) string {
@@ -104,6 +105,18 @@ func TestFromEnvInvalidValues(t *testing.T) {
 		{"negative sales floor", "STOP_SALES_BELOW_USD", "-1", "STOP_SALES_BELOW_USD"},
 		{"non-numeric sales floor", "STOP_SALES_BELOW_USD", "ten", "STOP_SALES_BELOW_USD"},
 		{"bad reminder delay", "INSTALL_REMINDER_AFTER", "tomorrow", "INSTALL_REMINDER_AFTER"},
+		{"positive support chat", "SUPPORT_CHAT_ID", "1001234567890", "SUPPORT_CHAT_ID"},
+		{"non-numeric support chat", "SUPPORT_CHAT_ID", "@support", "SUPPORT_CHAT_ID"},
+		{"support chat without staff", "SUPPORT_CHAT_ID", "-1001234567890", "SUPPORT_STAFF_IDS"},
+		{"zero support chat", "SUPPORT_CHAT_ID", "0", "SUPPORT_CHAT_ID"},
+		{"staff without support chat", "SUPPORT_STAFF_IDS", "5079065042", "SUPPORT_CHAT_ID"},
+		{"username as staff id", "SUPPORT_STAFF_IDS", "5079065042,@zoe", "SUPPORT_STAFF_IDS"},
+		{"unknown alert kind", "ALERTS", "refund_failing,everything", "ALERTS"},
+		{"zero alerts per hour", "ALERTS_PER_HOUR", "0", "ALERTS_PER_HOUR"},
+		{"zero refund attempts", "ALERT_REFUND_ATTEMPTS", "0", "ALERT_REFUND_ATTEMPTS"},
+		{"negative balance threshold", "ESIMGO_BALANCE_LOW_USD", "-1", "ESIMGO_BALANCE_LOW_USD"},
+		{"relative temporal ui url", "TEMPORAL_UI_URL", "localhost:8233", "TEMPORAL_UI_URL"},
+		{"long support contact", "SUPPORT_CONTACT", strings.Repeat("x", 201), "SUPPORT_CONTACT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,4 +289,36 @@ func selfSignedPEM(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+func TestSupportSettings(t *testing.T) {
+	c, err := FromEnv(env(nil), false)
+	if cerr, ok := errors.AsType[*Error](err); !ok || len(cerr.Invalid) != 0 {
+		t.Fatalf("only the secrets should be missing: %v", err)
+	}
+	if c.SupportChatID != 0 || len(c.SupportStaffIDs) != 0 || c.TemporalUIURL != "" || c.AlertsPerHour != 10 ||
+		c.AlertRefundAttempts != 5 || c.ESIMGoBalanceLowUSD.String() != "50" || len(c.Alerts) != len(contract.AlertKinds) {
+		t.Fatalf("defaults: %+v", c)
+	}
+	c, err = FromEnv(env(map[string]string{"SUPPORT_CHAT_ID": "-1001987654321", "SUPPORT_STAFF_IDS": " 5079065042, 1002 ,",
+		"ALERTS": "refund_failing, esimgo_balance", "TEMPORAL_UI_URL": "http://localhost:8233/", "SUPPORT_CONTACT": "@esim_help"}), false)
+	var cerr *Error
+	if !errors.As(err, &cerr) || len(cerr.Invalid) != 0 {
+		t.Fatalf("only secrets should be missing: %v", err)
+	}
+	if c.SupportChatID != -1001987654321 || len(c.SupportStaffIDs) != 2 || !c.IsSupportStaff(5079065042) || !c.IsSupportStaff(1002) ||
+		c.IsSupportStaff(7301245889) || c.TemporalUIURL != "http://localhost:8233" || c.SupportContact != "@esim_help" {
+		t.Fatalf("support settings: %+v", c)
+	}
+	if len(c.Alerts) != 2 || !c.Alerts[contract.AlertRefundFailing] || !c.Alerts[contract.AlertESIMGoBalance] {
+		t.Fatalf("alerts = %v", c.Alerts)
+	}
+	c, _ = FromEnv(env(map[string]string{"ALERTS": "none"}), true)
+	if len(c.Alerts) != 0 {
+		t.Fatalf("ALERTS=none: %v", c.Alerts)
+	}
+	// The sandbox has a support chat unless told otherwise.
+	c, err = FromEnv(env(nil), true)
+	if err != nil || c.SupportChatID != -1002233445566 || !c.IsSupportStaff(6200000001) {
+		t.Fatalf("sandbox support chat: %d %v %v", c.SupportChatID, c.SupportStaffIDs, err)
+	}
 }

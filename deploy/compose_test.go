@@ -29,6 +29,7 @@ var contractEnv = []string{
 	"ESIMGO_API_KEY", "ESIMGO_API_URL",
 	"STARS_USD_RATE", "PRICE_MARKUP_PERCENT", "INVOICE_TTL", "ADMIN_TOKENS", "INITDATA_MAX_AGE",
 	"PAYLOAD_KEYS", "CODEC_CORS_ORIGINS",
+	"SUPPORT_CHAT_ID", "SUPPORT_STAFF_IDS",
 }
 
 // secrets must come from the operator, and compose must refuse to start

@@ -25,7 +25,7 @@ var english = map[Key]string{
 	OrdersEmpty:         "You have no orders yet.",
 	OrdersHeader:        "Your orders:",
 	PaySupport: "Payments and refunds: if your eSIM could not be issued, the Stars are refunded automatically. " +
-		"For anything else, write to us here with your order number and we will answer within 24 hours. " +
+		"For anything else, contact the store's support with your order number (see /orders); messages in this chat are not read by a person. " +
 		"Refunds are made in Telegram Stars to the account that paid.",
 	Terms: "Terms: eSIM plans are digital goods delivered as a QR code. A plan starts when the eSIM connects to a network in a covered country. " +
 		"An unused plan can be refunded through /paysupport. Prices are in Telegram Stars.",
@@ -55,6 +55,19 @@ var english = map[Key]string{
 
 	TooManyOpenOrders: "You have too many unpaid orders open. Pay for one of them, or wait until they expire (unpaid orders expire on their own), then try again.",
 	RateLimited:       "That was a lot of requests in a short time. Please wait a moment and try again.",
+	HelpWithOrder:     "Help with this order",
+	PaySupportRelay: "Payments and refunds: if your eSIM could not be issued, the Stars are refunded automatically.\n\n" +
+		"For anything else, just write here: text or screenshots, with your order number if you have it (or tap “Help with this order” under the QR code or in My eSIMs). " +
+		"Your message goes to our support team, and a person answers right here in this chat, usually within a few hours and always within 24 hours.\n\n" +
+		"Refunds are made in Telegram Stars to the account that paid.",
+	PaySupportContact: "Payments and refunds: if your eSIM could not be issued, the Stars are refunded automatically.\n\n" +
+		"For anything else, write to %s with your order number (see /orders); we answer within 24 hours. Messages in this chat are not read by a person.\n\n" +
+		"Refunds are made in Telegram Stars to the account that paid.",
+	SupportReceived:   "Thanks, your message is with our support team. A person will answer here in this chat, usually within a few hours and always within 24 hours. You can add more details or screenshots meanwhile.",
+	HelpStarted:       "Write your question about order <code>%s</code> here: text or screenshots. It goes to our support team with the order attached, and they answer in this chat.",
+	HelpOrderUnknown:  "I could not find that order among yours. Write your question here anyway, with the order number if you have it, and our support team will look it up.",
+	NotRelayed:        "I can only answer commands and cannot pass messages on to a person. For payments and refunds see /paysupport; /help lists everything I can do.",
+	NotRelayedContact: "I can only answer commands and cannot pass messages on to a person. For help, write to %s with your order number (see /orders). /help lists everything I can do.",
 
 	"status_awaiting_payment": "awaiting payment",
 	"status_paid":             "paid",

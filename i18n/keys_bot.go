@@ -26,6 +26,16 @@ const (
 	CancelLine                      Key = "cancel_line"   // one line of that list: subscription id, plan
 	CancelFailed                    Key = "cancel_failed"
 
+	// Support chat (support package).
+	HelpWithOrder     Key = "help_with_order"     // button under the delivered QR and in the Mini App
+	PaySupportRelay   Key = "paysupport_relay"    // /paysupport with a support chat
+	PaySupportContact Key = "paysupport_contact"  // /paysupport without one: where to write (SUPPORT_CONTACT)
+	SupportReceived   Key = "support_received"    // first message of a conversation reached the team
+	HelpStarted       Key = "help_started"        // /start help_<order id>: order id
+	HelpOrderUnknown  Key = "help_order_unknown"  // /start help_ with an order that is not the buyer's
+	NotRelayed        Key = "not_relayed"         // a plain message without a support chat (no contact)
+	NotRelayedContact Key = "not_relayed_contact" // the same, naming SUPPORT_CONTACT
+
 	// Per-buyer limits (checkout/limits.go), instead of an invoice.
 	TooManyOpenOrders Key = "too_many_open_orders"
 	RateLimited       Key = "rate_limited"

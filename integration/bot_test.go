@@ -102,11 +102,12 @@ func TestCommandsInBothLanguages(t *testing.T) {
 	}{
 		{"/start", i18n.Start},
 		{"/help", i18n.Help},
-		{"/paysupport", i18n.PaySupport},
+		{"/paysupport", i18n.PaySupportRelay},
 		{"/terms", i18n.Terms},
 		{"/orders", i18n.OrdersEmpty},
 		{"/cancel", i18n.CancelNone},
-		{"hello", i18n.UnknownInput},
+		{"hello", i18n.SupportReceived},
+		{"/nonsense", i18n.UnknownInput},
 	}
 	for _, u := range []telegram.User{alice, boris} {
 		lang := i18n.Lang(u.LanguageCode)

@@ -15,6 +15,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/metrics"
 	"github.com/starsesim/esimstore/store"
@@ -48,7 +49,9 @@ type Activities struct {
 	Orders  PaymentSink
 	BotID   int64
 	Metrics *metrics.Metrics // nil counts nothing
-	Logger  *slog.Logger
+	// Alerts posts new findings to the support chat; nil only logs.
+	Alerts *alerts.Alerter
+	Logger *slog.Logger
 	// UnresolvedAfter: 0 means DefaultUnresolvedAfter.
 	UnresolvedAfter time.Duration
 	Now             func() time.Time
@@ -155,7 +158,7 @@ func (a *Activities) incoming(ctx context.Context, tx telegram.StarTransaction, 
 	a.log().Warn("reconciliation recovered an unrecorded payment", "charge_id", tx.ID, "order_id", p.InvoicePayload,
 		"stars", tx.Amount, "user_id", p.UserID)
 	return a.found(ctx, store.Finding{Kind: store.FindingPaymentNotRecorded, ChargeID: tx.ID, OrderID: p.InvoicePayload,
-		Stars: tx.Amount, Detail: detail(map[string]any{"date": tx.Date, "action": "recorded and handed to the order workflow"})}, true)
+		Stars: tx.Amount, Detail: detail(map[string]any{"date": tx.Date, "action": actionRecovered})}, true, actionRecovered)
 }
 
 // refunded records a refund Telegram made that the ledger does not show as
@@ -170,7 +173,7 @@ func (a *Activities) refunded(ctx context.Context, tx telegram.StarTransaction, 
 		// Cannot happen in chronological order (the payment came first and
 		// was recovered above); kept open for a human if it ever does.
 		return a.found(ctx, store.Finding{Kind: store.FindingRefundNotRecorded, ChargeID: tx.ID, Stars: tx.Amount,
-			Detail: detail(map[string]any{"date": tx.Date, "action": "none: the refunded payment is unknown"})}, false)
+			Detail: detail(map[string]any{"date": tx.Date, "action": actionUnknownRefund})}, false, actionUnknownRefund)
 	}
 	if err != nil {
 		return err
@@ -181,7 +184,7 @@ func (a *Activities) refunded(ctx context.Context, tx telegram.StarTransaction, 
 	res.RefundsRecorded++
 	a.log().Warn("reconciliation recorded a refund", "charge_id", tx.ID, "order_id", p.OrderID, "stars", tx.Amount)
 	return a.found(ctx, store.Finding{Kind: store.FindingRefundNotRecorded, ChargeID: tx.ID, OrderID: p.OrderID,
-		Stars: tx.Amount, Detail: detail(map[string]any{"date": tx.Date, "action": "recorded as refunded"})}, true)
+		Stars: tx.Amount, Detail: detail(map[string]any{"date": tx.Date, "action": actionRefundRecorded})}, true, actionRefundRecorded)
 }
 
 // unresolved alerts on charges neither fulfilled nor refunded for too long
@@ -209,6 +212,7 @@ func (a *Activities) unresolved(ctx context.Context, res *Result) error {
 			a.count(f.Kind)
 			a.log().Error("ALERT payment neither fulfilled nor refunded", "charge_id", p.ChargeID, "order_id", p.OrderID,
 				"stars", p.TotalAmount, "received_at", p.ReceivedAt)
+			a.Alerts.Raise(ctx, alerts.PaymentUnresolved(p.OrderID, p.ChargeID, p.TotalAmount, p.ReceivedAt))
 		}
 		err = a.Orders.Payment(ctx, contract.Payment{ChargeID: p.ChargeID, ProviderChargeID: p.ProviderChargeID,
 			UserID: p.UserID, Currency: p.Currency, TotalAmount: p.TotalAmount, InvoicePayload: p.InvoicePayload,
@@ -222,10 +226,18 @@ func (a *Activities) unresolved(ctx context.Context, res *Result) error {
 	return err
 }
 
-func (a *Activities) found(ctx context.Context, f store.Finding, resolved bool) error {
+// What reconciliation did about a finding, as shown to operators.
+const (
+	actionRecovered      = "recorded and handed to the order workflow"
+	actionUnknownRefund  = "none: the refunded payment is unknown"
+	actionRefundRecorded = "recorded as refunded"
+)
+
+func (a *Activities) found(ctx context.Context, f store.Finding, resolved bool, action string) error {
 	isNew, err := a.Store.AddFinding(ctx, f, resolved)
 	if err == nil && isNew {
 		a.count(f.Kind)
+		a.Alerts.Raise(ctx, alerts.Reconciliation(f.Kind, f.OrderID, f.ChargeID, f.Stars, action))
 	}
 	return err
 }

@@ -4,6 +4,7 @@
 # Telegram and eSIM Go, real Temporal dev server and PostgreSQL).
 #
 #   scripts/browser-test.sh            # what `make test` runs
+#   scripts/browser-test.sh web/e2e/support.test.mjs   # only the files named
 #   E2E_KEEP_DB=1 scripts/browser-test.sh   # keep the test database for a look
 #   E2E_BASE_URL=http://127.0.0.1:8080 scripts/browser-test.sh
 #                                      # against an already running sandbox (make run)
@@ -34,9 +35,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+# Test files named on the command line, or every one.
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=("$E2E/")
+
 run_tests() {
   # One test file at a time: the fault switches are global to the sandbox.
-  E2E_BASE_URL="$1" E2E_SHORT_TTL_URL="$2" node --test --test-concurrency=1 "$E2E/"
+  E2E_BASE_URL="$1" E2E_SHORT_TTL_URL="$2" node --test --test-concurrency=1 "${files[@]}"
 }
 
 if [ -n "${E2E_BASE_URL:-}" ]; then

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mymmrac/telego"
@@ -29,6 +30,9 @@ type Config struct {
 type Bot struct {
 	api *telego.Bot
 	id  int64
+
+	mu       sync.Mutex
+	username string // from getMe, once known
 }
 
 // NewBot builds a Bot without calling Telegram, so services and tests can

@@ -21,19 +21,45 @@ type User struct {
 type Chat struct {
 	ID       int64  `json:"id"`
 	Type     string `json:"type"`
+	Title    string `json:"title,omitempty"` // groups
 	Username string `json:"username,omitempty"`
 }
 
 // Message is an incoming message or service message.
 type Message struct {
-	MessageID         int64              `json:"message_id"`
-	From              *User              `json:"from,omitempty"`
-	Chat              Chat               `json:"chat"`
-	Date              int64              `json:"date"`
-	Text              string             `json:"text,omitempty"`
-	Entities          []MessageEntity    `json:"entities,omitempty"`
+	MessageID int64           `json:"message_id"`
+	From      *User           `json:"from,omitempty"`
+	Chat      Chat            `json:"chat"`
+	Date      int64           `json:"date"`
+	Text      string          `json:"text,omitempty"`
+	Entities  []MessageEntity `json:"entities,omitempty"`
+	Caption   string          `json:"caption,omitempty"`
+	Photo     []PhotoSize     `json:"photo,omitempty"`
+	// ReplyToMessage is the message this one answers (in the same chat);
+	// Telegram does not nest it further.
+	ReplyToMessage    *Message           `json:"reply_to_message,omitempty"`
 	SuccessfulPayment *SuccessfulPayment `json:"successful_payment,omitempty"`
 	RefundedPayment   *RefundedPayment   `json:"refunded_payment,omitempty"`
+}
+
+// PhotoSize is one size of a photo; a photo message carries several.
+type PhotoSize struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	FileSize     int64  `json:"file_size,omitempty"`
+}
+
+// CallbackQuery is a press on an inline button with callback data. Message
+// is the bot's message that carries the button (its date is 0 when the
+// message is too old for the bot to see).
+type CallbackQuery struct {
+	ID           string   `json:"id"`
+	From         User     `json:"from"`
+	Message      *Message `json:"message,omitempty"`
+	ChatInstance string   `json:"chat_instance"`
+	Data         string   `json:"data,omitempty"`
 }
 
 // MessageEntity marks a span of Text; only bot_command entities matter here.
@@ -94,6 +120,7 @@ type Update struct {
 	UpdateID         int64               `json:"update_id"`
 	Message          *Message            `json:"message,omitempty"`
 	PreCheckoutQuery *PreCheckoutQuery   `json:"pre_checkout_query,omitempty"`
+	CallbackQuery    *CallbackQuery      `json:"callback_query,omitempty"`
 	Subscription     *SubscriptionUpdate `json:"subscription,omitempty"`
 }
 

@@ -55,5 +55,6 @@ func runSandbox(ctx context.Context, args []string) error {
 // mountSimulator adds the Telegram simulator around the Mini App; only the
 // sandbox has it.
 func mountSimulator(e *echo.Echo, s *sandbox.Sandbox) {
-	sim.Register(e, sim.Deps{Telegram: s.Telegram, ESIM: s.ESIM, BotToken: s.Cfg.TelegramBotToken, TemporalUIURL: s.UIURL})
+	sim.Register(e, sim.Deps{Telegram: s.Telegram, ESIM: s.ESIM, BotToken: s.Cfg.TelegramBotToken, TemporalUIURL: s.UIURL,
+		SupportChatID: s.Cfg.SupportChatID, Staff: s.Cfg.SupportStaffIDs})
 }

@@ -265,19 +265,7 @@ func (f *Fake) reserveMessageID() int64 {
 // SendText plays the user typing text to the bot; a leading /command gets a
 // bot_command entity like in Telegram.
 func (f *Fake) SendText(ctx context.Context, from telegram.User, text string) error {
-	msg := telegram.Message{
-		From: &from, Chat: telegram.Chat{ID: from.ID, Type: "private", Username: from.Username},
-		Date: time.Now().Unix(), Text: text,
-	}
-	if strings.HasPrefix(text, "/") {
-		end := strings.IndexAny(text, " \n\t")
-		if end < 0 {
-			end = len(text)
-		}
-		msg.Entities = []telegram.MessageEntity{{Type: "bot_command", Offset: 0, Length: len([]rune(text[:end]))}}
-	}
-	msg.MessageID = f.addUserChat(from.ID, ChatItem{Kind: KindText, Text: text})
-	_, err := f.deliver(ctx, f.newUpdate("message", msg))
+	_, err := f.Send(ctx, UserMessage{From: from, Text: text})
 	return err
 }
 

@@ -68,6 +68,8 @@ type Fake struct {
 	ledger        []telegram.StarTransaction
 	balances      map[int64]int64
 	chats         map[int64][]ChatItem
+	groups        map[int64]string // group chat id → title
+	callbacks     map[string]*callback
 	blocked       map[int64]bool
 	commands      map[string][]telegram.Command
 	menuButton    json.RawMessage
@@ -118,6 +120,8 @@ func New(opts Options) *Fake {
 		charges:       map[string]*charge{},
 		balances:      map[int64]int64{},
 		chats:         map[int64][]ChatItem{},
+		groups:        map[int64]string{},
+		callbacks:     map[string]*callback{},
 		blocked:       map[int64]bool{},
 		commands:      map[string][]telegram.Command{},
 		onCall:        opts.OnCall,

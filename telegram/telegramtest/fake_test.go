@@ -387,6 +387,10 @@ func TestIDsUpTo52Bits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := bot.SendMessage(t.Context(), -1_002_233_445_566, "to a supergroup"); err == nil || !strings.Contains(err.Error(), "chat not found") {
+		t.Fatalf("a group the bot is not in: %v, want chat not found", err)
+	}
+	f.AddGroup(-1_002_233_445_566, "Support")
 	if err := bot.SendMessage(t.Context(), -1_002_233_445_566, "to a supergroup"); err != nil {
 		t.Fatalf("supergroup chat: %v", err)
 	}

@@ -32,7 +32,12 @@ func (f *Fake) sendMessage(_ *http.Request, c *Call) (any, *apiError) {
 	if aerr := f.checkReachable(chatID); aerr != nil {
 		return nil, aerr
 	}
-	return f.addChat(chatID, ChatItem{Kind: KindText, Text: text, Plain: plain, ParseMode: c.Param("parse_mode"), Buttons: buttons}), nil
+	replyTo, aerr := f.replyParam(c, chatID)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return f.addChat(chatID, ChatItem{Kind: KindText, Text: text, Plain: plain, ParseMode: c.Param("parse_mode"),
+		Buttons: buttons, ReplyTo: replyTo}), nil
 }
 
 // Telegram's limits, counted on the text after entity parsing (markup and
@@ -73,6 +78,9 @@ func (f *Fake) sendPhoto(_ *http.Request, c *Call) (any, *apiError) {
 	}
 	item.Buttons = buttons
 	if aerr := f.checkReachable(chatID); aerr != nil {
+		return nil, aerr
+	}
+	if item.ReplyTo, aerr = f.replyParam(c, chatID); aerr != nil {
 		return nil, aerr
 	}
 	return f.addChat(chatID, item), nil
@@ -119,7 +127,10 @@ func inlineButtons(c *Call) ([]telegram.Button, *apiError) {
 			if b.Text == "" {
 				return nil, badRequest("BUTTON_TEXT_INVALID")
 			}
-			btn := telegram.Button{Text: b.Text, URL: b.URL}
+			if len(b.CallbackData) > telegram.MaxCallbackData {
+				return nil, badRequest("BUTTON_DATA_INVALID")
+			}
+			btn := telegram.Button{Text: b.Text, URL: b.URL, CallbackData: b.CallbackData}
 			if b.WebApp != nil {
 				if !webAppURLAllowed(b.WebApp.URL) {
 					return nil, badRequest("BUTTON_URL_INVALID")
@@ -133,6 +144,32 @@ func inlineButtons(c *Call) ([]telegram.Button, *apiError) {
 		}
 	}
 	return out, nil
+}
+
+// replyParam reads reply_parameters: the message of chatID to reply to. A
+// missing message fails unless allow_sending_without_reply is set, in which
+// case the message is sent without a reply.
+func (f *Fake) replyParam(c *Call, chatID int64) (int64, *apiError) {
+	if !c.Has("reply_parameters") {
+		return 0, nil
+	}
+	var rp struct {
+		MessageID                int64 `json:"message_id"`
+		AllowSendingWithoutReply bool  `json:"allow_sending_without_reply"`
+	}
+	if err := c.JSON("reply_parameters", &rp); err != nil {
+		return 0, badRequest("can't parse reply parameters JSON object")
+	}
+	f.mu.Lock()
+	_, ok := f.itemLocked(chatID, rp.MessageID)
+	f.mu.Unlock()
+	switch {
+	case ok:
+		return rp.MessageID, nil
+	case rp.AllowSendingWithoutReply:
+		return 0, nil
+	}
+	return 0, badRequest("message to be replied not found")
 }
 
 // webAppURLAllowed applies Telegram's HTTPS rule for Mini App URLs, except

@@ -27,6 +27,10 @@ func lookupMethod(name string) (handler, string) {
 		return (*Fake).sendMessage, "sendMessage"
 	case "sendphoto":
 		return (*Fake).sendPhoto, "sendPhoto"
+	case "copymessage":
+		return (*Fake).copyMessage, "copyMessage"
+	case "answercallbackquery":
+		return (*Fake).answerCallbackQuery, "answerCallbackQuery"
 	case "createinvoicelink":
 		return (*Fake).createInvoiceLink, "createInvoiceLink"
 	case "sendinvoice":

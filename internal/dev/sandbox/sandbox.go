@@ -136,6 +136,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 
 	s.Telegram = telegramtest.New(telegramtest.Options{Token: cfg.TelegramBotToken})
+	if cfg.SupportChatID != 0 {
+		// The bot is a member (an admin, so it sees every message) of the
+		// staff group.
+		s.Telegram.AddGroup(cfg.SupportChatID, SupportChatTitle)
+	}
 	tgURL, err := s.serve(s.Telegram)
 	if err != nil {
 		return nil, err
@@ -150,6 +155,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 	cfg.TelegramAPIURL, cfg.ESIMGoAPIURL = tgURL, esimURL+"/v2.5"
 	cfg.PublicURL = s.URL
+	if cfg.TemporalUIURL == "" {
+		cfg.TemporalUIURL = s.UIURL // support-chat links point at the dev server's UI
+	}
 	s.Cfg = cfg
 
 	// The fakes answer instantly and have no rate limit; the real limit is
@@ -172,6 +180,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 	return s, nil
 }
+
+// SupportChatTitle names the sandbox's support group in the fake Telegram.
+const SupportChatTitle = "eSIM Store support"
 
 // A generous prepaid balance so a long sandbox session never runs dry by
 // accident; the fault switches exercise the empty-balance path on purpose.

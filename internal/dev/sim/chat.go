@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,9 +13,15 @@ import (
 )
 
 type chatButton struct {
-	Text      string `json:"text"`
-	URL       string `json:"url,omitempty"`
-	WebAppURL string `json:"web_app_url,omitempty"`
+	Text         string `json:"text"`
+	URL          string `json:"url,omitempty"`
+	WebAppURL    string `json:"web_app_url,omitempty"`
+	CallbackData string `json:"callback_data,omitempty"`
+}
+
+type chatPerson struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 }
 
 type chatInvoice struct {
@@ -26,6 +33,9 @@ type chatItem struct {
 	ID          int64        `json:"id"`
 	At          time.Time    `json:"at"`
 	FromBot     bool         `json:"from_bot"`
+	From        *chatPerson  `json:"from,omitempty"`
+	ReplyTo     int64        `json:"reply_to,omitempty"`
+	Copied      bool         `json:"copied,omitempty"` // a copy (copyMessage) of another chat's message
 	Kind        string       `json:"kind"`
 	Text        string       `json:"text"`
 	ParseMode   string       `json:"parse_mode,omitempty"`
@@ -41,23 +51,30 @@ type chatItem struct {
 }
 
 func (s *server) chat(c echo.Context) error {
-	userID, err := strconv.ParseInt(c.QueryParam("user_id"), 10, 64)
-	if err != nil {
-		return apiError(c, http.StatusBadRequest, "bad_request", "user_id must be a number")
+	param := c.QueryParam("chat_id")
+	if param == "" {
+		param = c.QueryParam("user_id") // a private chat's id is the user's
 	}
-	raw := s.d.Telegram.Chat(userID)
+	chatID, err := strconv.ParseInt(param, 10, 64)
+	if err != nil {
+		return apiError(c, http.StatusBadRequest, "bad_request", "user_id or chat_id must be a number")
+	}
+	raw := s.d.Telegram.Chat(chatID)
 	orderByCharge := map[string]string{}
 	items := make([]chatItem, 0, len(raw))
 	for _, it := range raw {
 		item := chatItem{
 			ID: it.MessageID, At: it.At, FromBot: it.FromBot, Kind: it.Kind, Text: it.Text, ParseMode: it.ParseMode,
-			InvoiceLink: it.InvoiceLink, ChargeID: it.ChargeID, Amount: it.Amount,
+			InvoiceLink: it.InvoiceLink, ChargeID: it.ChargeID, Amount: it.Amount, ReplyTo: it.ReplyTo, Copied: it.CopyOf != nil,
+		}
+		if it.From != nil {
+			item.From = &chatPerson{ID: it.From.ID, Name: strings.TrimSpace(it.From.FirstName + " " + it.From.LastName)}
 		}
 		for _, b := range it.Buttons {
-			item.Buttons = append(item.Buttons, chatButton{Text: b.Text, URL: b.URL, WebAppURL: b.WebAppURL})
+			item.Buttons = append(item.Buttons, chatButton{Text: b.Text, URL: b.URL, WebAppURL: b.WebAppURL, CallbackData: b.CallbackData})
 		}
 		if len(it.Photo) > 0 {
-			item.PhotoURL = fmt.Sprintf("/sim/api/chat/photo/%d/%d", userID, it.MessageID)
+			item.PhotoURL = fmt.Sprintf("/sim/api/chat/photo/%d/%d", chatID, it.MessageID)
 		}
 		if it.Invoice != nil {
 			item.Invoice = &chatInvoice{Title: it.Invoice.Title, Amount: it.Invoice.Amount}

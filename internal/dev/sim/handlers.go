@@ -21,7 +21,10 @@ import (
 const payTimeout = 45 * time.Second
 
 func (s *server) config(c echo.Context) error {
-	out := map[string]string{"temporal_ui_url": strings.TrimRight(s.d.TemporalUIURL, "/")}
+	out := map[string]any{"temporal_ui_url": strings.TrimRight(s.d.TemporalUIURL, "/"), "support_chat_id": s.d.SupportChatID}
+	if s.d.Telegram != nil {
+		out["bot_username"] = s.d.Telegram.BotUsername()
+	}
 	return c.JSON(http.StatusOK, out)
 }
 

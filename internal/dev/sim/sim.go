@@ -6,15 +6,22 @@
 //
 // JSON endpoints (errors are {"error": code, "message": text}):
 //
-//	GET  /sim/api/config               → {"temporal_ui_url": "http://127.0.0.1:8233", "bot_username": "…"}
+//	GET  /sim/api/config               → {"temporal_ui_url": "http://127.0.0.1:8233", "bot_username": "…", "support_chat_id": -100…}
 //	GET  /sim/api/users                → [{"id":5079065042,"first_name":"Alice","username":"alice","language_code":"en","label":"Alice (en)"}, …]
 //	POST /sim/api/initdata             {"user_id":5079065042[,"forged":true]} → {"init_data":"query_id=…&user=…&hash=…","user":{…}}
 //	GET  /sim/api/invoice?link=…       → {"link","title","description","amount","currency","order_id"}
 //	POST /sim/api/pay                  {"invoice_link":"…","user_id":5079065042}
 //	                                   → {"approved":true,"error_message":"","charge_id":"…","delivered":true,"order_id":"…"}
-//	GET  /sim/api/chat?user_id=5079065042 → {"items":[{"id","at","from_bot","kind","text","parse_mode","buttons":[{"text","url","web_app_url"}],
+//	GET  /sim/api/chat?user_id=5079065042 (or chat_id=-100… for the support group)
+//	                                   → {"items":[{"id","at","from_bot","from":{"id","name"},"kind","text","parse_mode",
+//	                                      "buttons":[{"text","url","web_app_url","callback_data"}],"reply_to","copied",
 //	                                      "photo_url","invoice_link","invoice":{"title","amount"},"charge_id","amount","order_id"}]}
-//	GET  /sim/api/chat/photo/{user_id}/{message_id} → the photo's bytes (image/png)
+//	GET  /sim/api/chat/photo/{chat_id}/{message_id} → the photo's bytes (image/png)
+//	GET  /sim/api/staff                → [{"id":6200000001,"first_name":"Zoë",…,"label","is_staff":true}, …] members of the support group
+//	POST /sim/api/send                 {"user_id":…,"chat_id":0|-100…,"text":"…","photo":false,"reply_to":0} → {"message_id"}
+//	                                      a person writes: a buyer to the bot (chat_id 0), a member in the support group
+//	POST /sim/api/press                {"chat_id":…,"message_id":…,"user_id":…,"text":"<button text>"}
+//	                                   → {"query_id","answered","answer":{"text","show_alert"}}
 //	GET  /sim/api/faults               → {"faults":[{"name":"esim_down","on":false,"description":"…"}, …]}
 //	POST /sim/api/faults               {"name":"esim_down","on":true} → same as GET
 //	GET  /sim/api/subscriptions?user_id=5079065042
@@ -52,6 +59,10 @@ type Deps struct {
 	ESIM          *esimgotest.Fake
 	BotToken      string
 	TemporalUIURL string // e.g. http://127.0.0.1:8233
+	// SupportChatID is the support group shown as the staff pane (0: none);
+	// Staff are the SUPPORT_STAFF_IDS.
+	SupportChatID int64
+	Staff         []int64
 }
 
 // TestUser is a simulated Telegram account.
@@ -126,6 +137,9 @@ func Register(e *echo.Echo, d Deps) {
 	g.POST("/faults", s.setFault)
 	g.GET("/subscriptions", s.subscriptions)
 	g.POST("/renew", s.renew)
+	g.GET("/staff", s.staff)
+	g.POST("/send", s.send)
+	g.POST("/press", s.press)
 }
 
 func apiError(c echo.Context, status int, code, msg string) error {

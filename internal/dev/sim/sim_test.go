@@ -55,7 +55,9 @@ func newEnv(t *testing.T) *env {
 	tgSrv, token = srv, tg.Token()
 	es := esimgotest.New(esimgotest.Options{})
 	e := echo.New()
-	sim.Register(e, sim.Deps{Telegram: tg, ESIM: es, BotToken: tg.Token(), TemporalUIURL: "http://127.0.0.1:8233/"})
+	tg.AddGroup(supportChat, "eSIM Store support")
+	sim.Register(e, sim.Deps{Telegram: tg, ESIM: es, BotToken: tg.Token(), TemporalUIURL: "http://127.0.0.1:8233/",
+		SupportChatID: supportChat, Staff: []int64{6_200_000_001}})
 	return &env{e: e, tg: tg, tgURL: srv.URL, esim: es}
 }
 
@@ -377,5 +379,87 @@ func TestPagesAndConfig(t *testing.T) {
 	}
 	if rec := v.do(t, http.MethodGet, "/sim/app/js/main.js", nil, nil); rec.Code != http.StatusOK {
 		t.Errorf("GET /sim/app/js/main.js = %d", rec.Code)
+	}
+}
+
+const supportChat int64 = -1_002_233_445_566
+
+// The staff pane: members (who is staff), people writing to the bot and
+// in the group (with replies and photos), and pressing a callback button.
+func TestSupportPane(t *testing.T) {
+	v := newEnv(t)
+	var cfg struct {
+		SupportChatID int64  `json:"support_chat_id"`
+		BotUsername   string `json:"bot_username"`
+	}
+	v.do(t, http.MethodGet, "/sim/api/config", nil, &cfg)
+	if cfg.SupportChatID != supportChat || cfg.BotUsername != "esim_store_test_bot" {
+		t.Fatalf("config = %+v", cfg)
+	}
+	var members []struct {
+		ID      int64 `json:"id"`
+		IsStaff bool  `json:"is_staff"`
+	}
+	v.do(t, http.MethodGet, "/sim/api/staff", nil, &members)
+	if len(members) != 2 || !members[0].IsStaff || members[1].IsStaff {
+		t.Fatalf("members = %+v", members)
+	}
+
+	var sent struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/send", map[string]any{"user_id": 5079065042, "text": "help", "photo": true}, &sent); rec.Code != 200 {
+		t.Fatalf("buyer send: %d %s", rec.Code, rec.Body)
+	}
+	// The bot copies it into the group with a confirm button, as the store would.
+	copied := v.bot(t, "copyMessage", map[string]any{"chat_id": supportChat, "from_chat_id": 5079065042, "message_id": sent.MessageID})
+	var cp struct {
+		MessageID int64 `json:"message_id"`
+	}
+	_ = json.Unmarshal(copied, &cp)
+	v.bot(t, "sendMessage", map[string]any{"chat_id": supportChat, "text": "Refund?",
+		"reply_markup": map[string]any{"inline_keyboard": [][]map[string]any{{{"text": "Confirm", "callback_data": "refund:1"}}}}})
+	if rec := v.do(t, http.MethodPost, "/sim/api/send", map[string]any{"user_id": 6200000001, "chat_id": supportChat,
+		"text": "Hi!", "reply_to": cp.MessageID}, &sent); rec.Code != 200 {
+		t.Fatalf("staff send: %d %s", rec.Code, rec.Body)
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/send", map[string]any{"user_id": 6200000001, "chat_id": -1, "text": "x"}, nil); rec.Code != 422 {
+		t.Fatalf("send to another group: %d", rec.Code)
+	}
+	var chat struct {
+		Items []struct {
+			ID       int64  `json:"id"`
+			FromBot  bool   `json:"from_bot"`
+			Kind     string `json:"kind"`
+			ReplyTo  int64  `json:"reply_to"`
+			Copied   bool   `json:"copied"`
+			PhotoURL string `json:"photo_url"`
+			From     *struct {
+				Name string `json:"name"`
+			} `json:"from"`
+			Buttons []struct {
+				CallbackData string `json:"callback_data"`
+			} `json:"buttons"`
+		} `json:"items"`
+	}
+	v.do(t, http.MethodGet, "/sim/api/chat?chat_id=-1002233445566", nil, &chat)
+	if len(chat.Items) != 3 || !chat.Items[0].Copied || chat.Items[0].Kind != "photo" || chat.Items[1].Buttons[0].CallbackData != "refund:1" ||
+		chat.Items[2].ReplyTo != cp.MessageID || chat.Items[2].From == nil || chat.Items[2].From.Name != "Zoë Support" {
+		t.Fatalf("support chat = %+v", chat.Items)
+	}
+	if rec := v.do(t, http.MethodGet, chat.Items[0].PhotoURL, nil, nil); rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
+		t.Fatalf("photo of the group: %d %s", rec.Code, rec.Header())
+	}
+	var pressed struct {
+		QueryID  string `json:"query_id"`
+		Answered bool   `json:"answered"`
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/press", map[string]any{"chat_id": supportChat, "message_id": chat.Items[1].ID,
+		"user_id": 6200000001, "text": "Confirm"}, &pressed); rec.Code != 200 || pressed.QueryID == "" || pressed.Answered {
+		t.Fatalf("press: %d %+v", rec.Code, pressed)
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/press", map[string]any{"chat_id": supportChat, "message_id": chat.Items[1].ID,
+		"user_id": 6200000001, "text": "Nope"}, nil); rec.Code != 404 {
+		t.Fatalf("press of a missing button: %d", rec.Code)
 	}
 }

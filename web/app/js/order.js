@@ -6,7 +6,7 @@ import { api, errorText } from './api.js';
 import { h } from './dom.js';
 import { data, days, shortId, stars } from './format.js';
 import { t } from './i18n.js';
-import { canOpenInvoice, haptic, mainButton, openInvoice } from './tg.js';
+import { canOpenInvoice, haptic, mainButton, openInvoice, openTelegramLink } from './tg.js';
 import * as nav from './nav.js';
 import { deliveredSection } from './delivered.js';
 
@@ -49,12 +49,21 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
   const note = h('p', { class: 'note', hidden: true });
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const extra = h('div', {});
+  // "Help with this order": the bot chat, with the order attached to what
+  // the buyer writes there (the server sends help_link only when a support
+  // chat is set up).
+  const help = h('p', { class: 'help', hidden: true },
+    h('button', { type: 'button', class: 'secondary', id: 'help-order', onclick: () => {
+      if (!order?.help_link) return;
+      haptic.impact('light');
+      openTelegramLink(order.help_link);
+    } }, t('helpWithOrder')));
   const summary = h('p', { class: 'muted' }, plan ? `${data(plan)} · ${days(plan.duration_days)}` : '');
   const el = h('section', { class: 'order', dataset: subscription ? { orderId, subscription: 'true' } : { orderId } },
     h('h1', { text: t(subscription ? 'subscription' : 'order', { id: shortId(orderId) }) }),
     summary,
     subscription && h('p', { class: 'hint subscription-note', text: t('subscriptionNote') }),
-    steps, statusLine, note, error, extra);
+    steps, statusLine, note, error, extra, help);
 
   function openPay() {
     if (invoiceOpen || !invoiceLink) return;
@@ -146,6 +155,8 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
     } else if ((status === 'refunded' || status === 'refunding') && order.refund?.reason) {
       extra.replaceChildren(h('p', { class: 'refund-reason', text: t('refundReason', { reason: refundReasonText(order.refund) }) }));
     }
+
+    help.hidden = !order.help_link || status === 'awaiting_payment' || status === 'expired';
 
     if (status === 'awaiting_payment' && invoiceLink) setMain(invoiceOpen ? 'paying' : 'pay', amount);
     else if (status === 'expired' && plan) setMain('again');

@@ -121,6 +121,14 @@ export function openLink(url) {
   else window.open(url, '_blank', 'noopener');
 }
 
+// openTelegramLink opens a t.me link inside Telegram (Bot API 6.1): the bot
+// chat with a start parameter, for "Help with this order". Telegram shows
+// the chat; the buyer's Start sends /start <parameter> to the bot.
+export function openTelegramLink(url) {
+  if (atLeast('6.1') && typeof WA.openTelegramLink === 'function') WA.openTelegramLink(url);
+  else window.open(url, '_blank', 'noopener');
+}
+
 // MainButton: one handler at a time; views call set() on show and hide() on leave.
 let mainHandler = null;
 const fallback = () => document.getElementById('fallback-main');

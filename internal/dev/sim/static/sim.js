@@ -17,6 +17,10 @@ const state = {
   invoice: null, // {url, fromApp}
   chatKey: '',
   lastOrder: '',
+  botUsername: '',
+  // The support group (staff view): its id, members, who writes, and the
+  // message a reply answers.
+  support: { chatId: 0, members: [], member: '', replyTo: null, key: '' },
 };
 
 async function getJSON(path, opts = {}) {
@@ -115,6 +119,9 @@ window.addEventListener('message', (ev) => {
       break;
     case 'web_app_open_link':
       logEvent(`openLink ${eventData.url}`);
+      break;
+    case 'web_app_open_tg_link':
+      openTelegramLink(eventData.path_full);
       break;
     case 'web_app_ready':
     case 'web_app_expand':
@@ -289,6 +296,41 @@ $('pay-sheet').addEventListener('cancel', (ev) => {
   $('pay-cancel').click();
 });
 
+// openTelegramLink plays Telegram opening a t.me link: the bot's own link
+// with ?start=<parameter> opens the bot chat, and the buyer's Start sends
+// "/start <parameter>" (deep linking). Other links are only logged.
+function openTelegramLink(pathFull) {
+  const url = new URL(pathFull, 'https://t.me');
+  const start = url.searchParams.get('start');
+  logEvent(`openTelegramLink ${url.pathname}${url.search}`);
+  if (url.pathname.replace(/^\//, '') === state.botUsername && start) {
+    sendAsBuyer(`/start ${start}`);
+  }
+}
+
+// A t.me link to this bot (an inline URL button under the QR, for one).
+function isBotLink(href) {
+  try {
+    const url = new URL(href);
+    return url.hostname === 't.me' && url.pathname.replace(/^\//, '') === state.botUsername;
+  } catch {
+    return false;
+  }
+}
+
+async function sendAsBuyer(text, photo = false) {
+  const user = currentUser();
+  if (!user) return;
+  try {
+    await getJSON('/sim/api/send', { method: 'POST', body: { user_id: user.id, chat_id: 0, text, photo } });
+    logEvent(`${user.first_name} → bot: ${photo ? '📷 ' : ''}${text}`);
+  } catch (err) {
+    logEvent(`send: ${err.message}`);
+  }
+  pollChat();
+  setTimeout(pollSupport, 600);
+}
+
 // The bot chat, polled.
 async function pollChat() {
   const user = currentUser();
@@ -384,6 +426,10 @@ function chatItem(it) {
     if (b.web_app_url) {
       btn.href = '#';
       btn.addEventListener('click', (ev) => { ev.preventDefault(); launch(); });
+    } else if (isBotLink(b.url)) {
+      // In Telegram this opens the same chat and sends /start <parameter>.
+      btn.href = b.url;
+      btn.addEventListener('click', (ev) => { ev.preventDefault(); openTelegramLink(new URL(b.url).pathname + new URL(b.url).search); });
     } else {
       btn.href = b.url;
       btn.target = '_blank';
@@ -397,6 +443,150 @@ function chatItem(it) {
   if (it.order_id) meta.append(' · ', temporalLink(it.order_id));
   li.append(body, meta);
   return li;
+}
+
+// The support chat: the staff group as its members see it.
+function currentMember() {
+  return state.support.members.find((m) => String(m.id) === state.support.member);
+}
+
+async function pollSupport() {
+  if (!state.support.chatId) return;
+  try {
+    const { items } = await getJSON(`/sim/api/chat?chat_id=${state.support.chatId}`);
+    const key = `${items.length}:${items.at(-1)?.id ?? 0}:${state.support.replyTo?.id ?? 0}`;
+    if (key === state.support.key) return;
+    state.support.key = key;
+    const byId = new Map(items.map((it) => [it.id, it]));
+    $('support-log').replaceChildren(...items.map((it) => supportItem(it, byId)));
+    $('support-log').lastElementChild?.scrollIntoView({ block: 'end' });
+  } catch (err) {
+    logEvent(`support chat: ${err.message}`);
+  }
+}
+
+function supportItem(it, byId) {
+  const member = state.support.members.find((m) => m.id === it.from?.id);
+  const li = document.createElement('li');
+  li.className = `msg ${it.from_bot ? 'bot' : member?.is_staff ? 'staff' : 'member'} kind-${it.kind}`;
+  li.dataset.id = String(it.id);
+  if (state.support.replyTo?.id === it.id) li.classList.add('selected');
+  const body = document.createElement('div');
+  body.className = 'bubble';
+  const sender = document.createElement('span');
+  sender.className = 'sender';
+  sender.textContent = it.from_bot ? 'eSIM Store (bot)' : `${it.from?.name ?? '?'}${member && !member.is_staff ? ' · not staff' : ''}`;
+  body.append(sender);
+  const parent = it.reply_to ? byId.get(it.reply_to) : null;
+  if (parent) {
+    const q = document.createElement('div');
+    q.className = 'quote';
+    q.textContent = parent.kind === 'photo' ? `📷 ${parent.text ?? ''}` : new DOMParser().parseFromString(parent.text ?? '', 'text/html').body.textContent;
+    body.append(q);
+  }
+  if (it.kind === 'photo') {
+    const img = document.createElement('img');
+    img.src = it.photo_url;
+    img.alt = 'Photo';
+    img.className = 'chat-photo';
+    body.append(img);
+  }
+  if (it.text) {
+    const p = document.createElement('p');
+    p.className = 'caption';
+    p.append(renderCaption(it.text, it.parse_mode));
+    body.append(p);
+  }
+  for (const b of it.buttons ?? []) {
+    if (!b.callback_data) continue;
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'inline-button';
+    btn.textContent = b.text;
+    btn.addEventListener('click', () => press(it.id, b.text));
+    body.append(btn);
+  }
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  meta.textContent = `#${it.id} · ${new Date(it.at).toLocaleTimeString()}${it.copied ? ' · copied from the buyer' : ''}`;
+  const reply = document.createElement('button');
+  reply.type = 'button';
+  reply.className = 'reply';
+  reply.textContent = 'Reply';
+  reply.addEventListener('click', () => setReply(it));
+  meta.append(reply);
+  li.append(body, meta);
+  return li;
+}
+
+function setReply(it) {
+  state.support.replyTo = it;
+  const text = it.kind === 'photo' ? '📷 photo' : new DOMParser().parseFromString(it.text ?? '', 'text/html').body.textContent;
+  $('support-reply-text').textContent = `Replying to #${it.id}: ${text.slice(0, 60)}`;
+  $('support-reply').hidden = false;
+  $('support-input').focus();
+  pollSupport();
+}
+
+function clearReply() {
+  state.support.replyTo = null;
+  $('support-reply').hidden = true;
+  pollSupport();
+}
+
+async function sendToSupport(text, photo = false) {
+  const m = currentMember();
+  if (!m) return;
+  try {
+    await getJSON('/sim/api/send', { method: 'POST', body: {
+      user_id: m.id, chat_id: state.support.chatId, text, photo, reply_to: state.support.replyTo?.id ?? 0 } });
+    logEvent(`${m.first_name} → support chat: ${photo ? '📷 ' : ''}${text}`);
+  } catch (err) {
+    logEvent(`send: ${err.message}`);
+  }
+  clearReply();
+  setTimeout(pollChat, 600);
+}
+
+async function press(messageId, text) {
+  const m = currentMember();
+  if (!m) return;
+  try {
+    const res = await getJSON('/sim/api/press', { method: 'POST', body: {
+      chat_id: state.support.chatId, message_id: messageId, user_id: m.id, text } });
+    logEvent(`${m.first_name} pressed “${text}”: ${res.answered ? res.answer.text || '(answered)' : 'no answer'}`);
+  } catch (err) {
+    logEvent(`press: ${err.message}`);
+  }
+  pollSupport();
+}
+
+async function setUpSupport(config) {
+  state.botUsername = config.bot_username ?? '';
+  state.support.chatId = config.support_chat_id ?? 0;
+  if (!state.support.chatId) return;
+  state.support.members = await getJSON('/sim/api/staff');
+  const select = $('staff-user');
+  for (const m of state.support.members) select.append(new Option(m.label, String(m.id)));
+  state.support.member = String(state.support.members[0]?.id ?? '');
+  select.value = state.support.member;
+  select.addEventListener('change', () => { state.support.member = select.value; });
+  $('support-title').textContent = `chat ${state.support.chatId}`;
+  $('support').hidden = false;
+  $('support-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = $('support-input').value.trim();
+    if (!text) return;
+    $('support-input').value = '';
+    sendToSupport(text);
+  });
+  $('support-photo').addEventListener('click', () => {
+    sendToSupport($('support-input').value.trim(), true);
+    $('support-input').value = '';
+  });
+  $('support-reply-cancel').addEventListener('click', clearReply);
+  pollSupport();
+  setInterval(pollSupport, 1500);
 }
 
 // Fault switches.
@@ -467,6 +657,18 @@ async function main() {
     });
   }
   $('main-button').addEventListener('click', () => toApp('main_button_pressed'));
+  $('chat-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = $('chat-input').value.trim();
+    if (!text) return;
+    $('chat-input').value = '';
+    sendAsBuyer(text);
+  });
+  $('chat-photo').addEventListener('click', () => {
+    sendAsBuyer($('chat-input').value.trim(), true);
+    $('chat-input').value = '';
+  });
+  await setUpSupport(config);
   $('back-button').addEventListener('click', () => toApp('back_button_pressed'));
 
   await launch();

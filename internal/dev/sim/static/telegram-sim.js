@@ -154,7 +154,12 @@
     enableClosingConfirmation() { WebApp.isClosingConfirmationEnabled = true; },
     disableClosingConfirmation() { WebApp.isClosingConfirmationEnabled = false; },
     openLink(url) { post('web_app_open_link', { url }); },
-    openTelegramLink(url) { post('web_app_open_tg_link', { path_full: url }); },
+    // Telegram accepts only https://t.me links and hands the client the path.
+    openTelegramLink(url) {
+      const a = new URL(url, location.href);
+      if ((a.protocol !== 'https:' && a.protocol !== 'http:') || a.hostname !== 't.me') throw new Error('WebAppTgUrlInvalid');
+      post('web_app_open_tg_link', { path_full: a.pathname + a.search });
+    },
     openInvoice(url, callback) {
       // Telegram refuses a second sheet while one is open.
       if (openInvoice) throw new Error('WebAppInvoiceOpened');
