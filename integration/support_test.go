@@ -330,6 +330,8 @@ func TestHelpWithThisOrder(t *testing.T) {
 	s.mustPay(c, alice)
 	s.waitStatus(alice, c.OrderID, "fulfilled", 30*time.Second)
 	link := "https://t.me/esim_store_test_bot?start=help_" + c.OrderID
+	// The QR follows the fulfilled status.
+	waitFor(t, 20*time.Second, "the QR photo", func() bool { return len(photos(s.Telegram, alice.ID)) == 1 })
 	qr := photos(s.Telegram, alice.ID)
 	if len(qr) != 1 || len(qr[0].Buttons) != 1 || qr[0].Buttons[0].URL != link {
 		t.Fatalf("QR message buttons = %+v", qr)
@@ -363,6 +365,7 @@ func TestHelpWithThisOrder(t *testing.T) {
 	c2 := n.buy(alice, planGB)
 	n.mustPay(c2, alice)
 	n.waitStatus(alice, c2.OrderID, "fulfilled", 30*time.Second)
+	waitFor(t, 20*time.Second, "the QR photo", func() bool { return len(photos(n.Telegram, alice.ID)) == 1 })
 	if qr := photos(n.Telegram, alice.ID); len(qr) != 1 || len(qr[0].Buttons) != 0 {
 		t.Fatalf("QR without a support chat = %+v", qr)
 	}
