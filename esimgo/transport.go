@@ -146,7 +146,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) (*response, 
 			return nil, fail(KindOutcomeUnknown, err)
 		}
 	}
-	defer res.Body.Close()
+	defer res.Body.Close() //nolint:errcheck // read below; closing only frees the connection
 	data, readErr := io.ReadAll(io.LimitReader(res.Body, maxBody))
 	r := &response{status: res.StatusCode, header: res.Header, body: data}
 	retryAfter := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
