@@ -32,8 +32,8 @@ export TEMPORAL_CLI TEMPORAL_SERVER TEMPORAL_SQL_TOOL TEMPORAL_UI_SERVER TEMPORA
 run: tools postgres build
 	./bin/esimstore sandbox
 
-## test: every test — unit, integration (real dev server and PostgreSQL), browser
-test: tools postgres vet
+## test: lint, then every test — unit, integration (real dev server and PostgreSQL), browser
+test: tools postgres vet lint
 	go test $(DEV_TAGS) $(GO_TEST_FLAGS) $$(go list ./... | grep -v /faultsuite)
 	$(MAKE) fault-test-short
 	$(MAKE) browser-test
