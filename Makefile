@@ -12,6 +12,12 @@ TEMPORAL_UI_VERSION := v2.42.1
 TEMPORAL_SERVER := $(TOOLS)/temporal-server-$(TEMPORAL_SERVER_VERSION)/server
 TEMPORAL_SQL_TOOL := $(TOOLS)/temporal-server-$(TEMPORAL_SERVER_VERSION)/sql
 TEMPORAL_UI_SERVER := $(TOOLS)/temporal-ui-server-$(TEMPORAL_UI_VERSION)/server
+# The linters (make lint). workflowcheck is versioned apart from the SDK: v0.6.0
+# is the release that went with go.temporal.io/sdk v1.50.0.
+GOLANGCI_LINT_VERSION := v2.15.0
+WORKFLOWCHECK_VERSION := v0.6.0
+GOLANGCI_LINT := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
+WORKFLOWCHECK := $(TOOLS)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
 GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 # The development tools (sandbox, bench) are compiled in only with this tag;
 # the production binary (Dockerfile, plain go build) leaves them out.
@@ -19,15 +25,15 @@ DEV_TAGS := -tags dev
 
 export TEMPORAL_CLI TEMPORAL_SERVER TEMPORAL_SQL_TOOL TEMPORAL_UI_SERVER TEMPORAL_SERVER_VERSION
 
-.PHONY: run test unit-test tools postgres build build-prod vet browser-test fault-test fault-test-short bench histories clean \
+.PHONY: run test unit-test tools lint lint-tools postgres build build-prod vet browser-test fault-test fault-test-short bench histories clean \
 	cluster cluster-test cluster-tools
 
 ## run: the whole store in sandbox mode (Temporal dev server + UI, PostgreSQL, app, fakes, simulator)
 run: tools postgres build
 	./bin/esimstore sandbox
 
-## test: every test — unit, integration (real dev server and PostgreSQL), browser
-test: tools postgres vet
+## test: lint, then every test — unit, integration (real dev server and PostgreSQL), browser
+test: tools postgres vet lint
 	go test $(DEV_TAGS) $(GO_TEST_FLAGS) $$(go list ./... | grep -v /faultsuite)
 	$(MAKE) fault-test-short
 	$(MAKE) browser-test
@@ -47,6 +53,14 @@ vet:
 	go vet ./...
 	go vet $(DEV_TAGS) ./...
 
+## lint: golangci-lint (.golangci.yml) on the development build, a superset of the production one,
+## then on the packages with production-only files (//go:build !dev), then Temporal's
+## workflowcheck on every workflow. Zero findings is the rule; docs/architecture.md#checks.
+lint: lint-tools
+	$(GOLANGCI_LINT) run --build-tags dev ./...
+	$(GOLANGCI_LINT) run $$(grep -rl --include='*.go' '^//go:build !dev' . | xargs -n1 dirname | sort -u)
+	$(WORKFLOWCHECK) -test=false ./...
+
 build:
 	go build $(DEV_TAGS) -o bin/esimstore ./cmd/esimstore
 
@@ -62,6 +76,21 @@ $(TEMPORAL_CLI):
 	mkdir -p $(@D)
 	GOBIN=$(@D) GOFLAGS=-buildvcs=false go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 	mkdir -p $(TOOLS)/bin && ln -sf $@ $(TOOLS)/bin/temporal
+
+## lint-tools: golangci-lint and workflowcheck, built from the Go module proxy into .tools/
+## (about 3 minutes the first time on 2 cores)
+lint-tools: $(GOLANGCI_LINT) $(WORKFLOWCHECK)
+
+$(GOLANGCI_LINT):
+	@echo "building golangci-lint $(GOLANGCI_LINT_VERSION) (first time only, takes a few minutes)"
+	mkdir -p $(@D)
+	GOBIN=$(@D) GOFLAGS=-buildvcs=false go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mkdir -p $(TOOLS)/bin && ln -sf $@ $(TOOLS)/bin/golangci-lint
+
+$(WORKFLOWCHECK):
+	mkdir -p $(@D)
+	GOBIN=$(@D) GOFLAGS=-buildvcs=false go install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+	mkdir -p $(TOOLS)/bin && ln -sf $@ $(TOOLS)/bin/workflowcheck
 
 ## cluster-tools: the Temporal server, its sql tool and the Web UI server, built from the Go
 ## module proxy (about 4 minutes the first time on 2 cores; the server's schema files come

@@ -202,11 +202,16 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		s.log().Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	}
+	var werr error
 	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(status)
-		return
+		werr = c.NoContent(status)
+	} else {
+		werr = fail(c, status, code, msg)
 	}
-	_ = fail(c, status, code, msg)
+	if werr != nil {
+		// Only the connection can fail here: the client has gone.
+		s.log().Debug("error answer not written", "status", status, "err", werr)
+	}
 }
 
 // accessLog logs one line per request: never headers, bodies or query

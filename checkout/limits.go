@@ -25,7 +25,7 @@ var (
 	ErrRateLimited       = errors.New("too many requests")
 )
 
-// OpenOrdersError: the buyer already has Max unpaid orders open.
+// OpenOrdersError says the buyer already has Max unpaid orders open.
 type OpenOrdersError struct{ Max int }
 
 func (e *OpenOrdersError) Error() string {
@@ -34,8 +34,8 @@ func (e *OpenOrdersError) Error() string {
 
 func (e *OpenOrdersError) Unwrap() error { return ErrTooManyOpenOrders }
 
-// RateLimitedError: the buyer is going faster than the rate; RetryAfter is
-// when the next request will be allowed.
+// RateLimitedError says the buyer is going faster than the rate; RetryAfter
+// is when the next request will be allowed.
 type RateLimitedError struct{ RetryAfter time.Duration }
 
 func (e *RateLimitedError) Error() string {

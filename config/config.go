@@ -522,9 +522,14 @@ func validWebhookSecret(s string) bool {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if !secretChar(c) {
 			return false
 		}
 	}
 	return true
+}
+
+// secretChar reports whether Telegram allows c in a webhook secret.
+func secretChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }

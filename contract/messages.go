@@ -5,6 +5,7 @@ import "time"
 // Source says how an order began.
 type Source string
 
+// The ways an order begins.
 const (
 	SourceMiniApp Source = "miniapp"
 	SourceChat    Source = "chat"    // /start plan_<id>: invoice sent in the chat
@@ -116,6 +117,7 @@ type Invoice struct {
 // webhook turns it into the buyer's language.
 type Refusal string
 
+// The reasons a pre-checkout query is refused.
 const (
 	RefuseNotOwner      Refusal = "not_owner"
 	RefuseNotAwaiting   Refusal = "not_awaiting"
@@ -137,6 +139,7 @@ const (
 // are only ever added.
 type RefundReason string
 
+// The refund reasons; stored values, so only ever added.
 const (
 	RefundESIMFailed          RefundReason = "refund_reason_esim"
 	RefundDuplicate           RefundReason = "refund_reason_duplicate"

@@ -13,6 +13,7 @@ import (
 // Status of an order as buyers, support and operators see it.
 type Status string
 
+// The statuses of an order (docs/architecture.md#order-state-machine).
 const (
 	StatusAwaitingPayment Status = "awaiting_payment"
 	StatusPaid            Status = "paid"

@@ -36,6 +36,7 @@ func SubscriptionWorkflowID(subscriptionID string) string { return "subscription
 // SubscriptionStatus is the state of a subscription as buyers and support see it.
 type SubscriptionStatus string
 
+// The statuses of a subscription (docs/architecture.md#subscription-state-machine).
 const (
 	SubAwaitingPayment SubscriptionStatus = "awaiting_payment"
 	SubActive          SubscriptionStatus = "active"

@@ -15,29 +15,29 @@ type ErrorKind int
 const (
 	// KindUnknown is returned by KindOf for nil and for errors not produced by this package.
 	KindUnknown ErrorKind = iota
-	// KindUnauthorized: the API key is missing, wrong, or not allowed (401/403). Do not retry.
+	// KindUnauthorized means the API key is missing, wrong, or not allowed (401/403). Do not retry.
 	KindUnauthorized
-	// KindNotFound: the bundle, order or eSIM does not exist (404/410, or a 400 on a read
+	// KindNotFound means the bundle, order or eSIM does not exist (404/410, or a 400 on a read
 	// whose message says so). Do not retry.
 	KindNotFound
-	// KindInvalid: the request was rejected as malformed or the bundle is not orderable. Do not retry.
+	// KindInvalid means the request was rejected as malformed or the bundle is not orderable. Do not retry.
 	KindInvalid
-	// KindInsufficientBalance: the prepaid balance cannot cover the order. Nothing was charged;
+	// KindInsufficientBalance means the prepaid balance cannot cover the order. Nothing was charged;
 	// retry later, after an operator has topped up.
 	KindInsufficientBalance
-	// KindRateLimited: eSIM Go answered 429; nothing was done. Retry after Error.RetryAfter.
+	// KindRateLimited means eSIM Go answered 429; nothing was done. Retry after Error.RetryAfter.
 	KindRateLimited
-	// KindServer: eSIM Go failed in a way that is safe to retry (5xx on a read or on a
+	// KindServer means eSIM Go failed in a way that is safe to retry (5xx on a read or on a
 	// request that cannot charge).
 	KindServer
-	// KindOutcomeUnknown: the request may have reached eSIM Go and may have taken effect
+	// KindOutcomeUnknown means the request may have reached eSIM Go and may have taken effect
 	// (timeout or reset after the request was written, or a 5xx on an order transaction).
 	// Never re-send blindly: look the result up first (FindOrderSince).
 	KindOutcomeUnknown
-	// KindNotSent: the request certainly never reached eSIM Go (dial failure, refused
+	// KindNotSent means the request certainly never reached eSIM Go (dial failure, refused
 	// connection, context over before writing). Safe to retry.
 	KindNotSent
-	// KindNetwork: a transport failure after an idempotent request (GET/PUT) was written.
+	// KindNetwork is a transport failure after an idempotent request (GET/PUT) was written.
 	// Repeating it cannot cause a second effect, so it is retryable.
 	KindNetwork
 )

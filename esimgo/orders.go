@@ -321,7 +321,7 @@ func decodeOrders(body []byte) (ordersPage, error) {
 		case obj.Orders != nil:
 			list = *obj.Orders
 			pageCount = int(obj.PageCount)
-		case obj.OrderReference != "" || len(obj.wireOrder.Order) > 0:
+		case obj.OrderReference != "" || len(obj.Order) > 0:
 			list = []wireOrder{obj.wireOrder}
 		}
 	}

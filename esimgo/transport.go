@@ -68,7 +68,7 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 			return nil, err
 		}
 		var e *Error
-		if !errors.As(err, &e) || !(e.Kind == KindRateLimited || e.Kind == KindServer && e.Status == http.StatusServiceUnavailable) {
+		if !errors.As(err, &e) || !e.asksToWait() {
 			return nil, err
 		}
 		wait := e.RetryAfter
@@ -85,6 +85,12 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 			return nil, err
 		}
 	}
+}
+
+// asksToWait reports whether eSIM Go answered "not now" (429, or 503), which
+// a read may simply repeat after a pause.
+func (e *Error) asksToWait() bool {
+	return e.Kind == KindRateLimited || e.Kind == KindServer && e.Status == http.StatusServiceUnavailable
 }
 
 // once sends one request and classifies the result.
@@ -146,7 +152,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) (*response, 
 			return nil, fail(KindOutcomeUnknown, err)
 		}
 	}
-	defer res.Body.Close()
+	defer res.Body.Close() //nolint:errcheck // read below; closing only frees the connection
 	data, readErr := io.ReadAll(io.LimitReader(res.Body, maxBody))
 	r := &response{status: res.StatusCode, header: res.Header, body: data}
 	retryAfter := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())

@@ -13,6 +13,7 @@ import (
 // Key names one message.
 type Key string
 
+// The message keys; every catalogue has a text for each.
 const (
 	InvoiceTitle        Key = "invoice_title"
 	InvoiceDescription  Key = "invoice_description"

@@ -11,7 +11,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Telegram caps a single Stars invoice item; a price above it cannot be sold.
+// MaxStars is Telegram's cap on a single Stars invoice item; a price above it
+// cannot be sold.
 const MaxStars = 10000
 
 var hundred = decimal.NewFromInt(100)

@@ -249,7 +249,10 @@ func (a *Activities) count(kind string) {
 }
 
 func detail(m map[string]any) json.RawMessage {
-	raw, _ := json.Marshal(m)
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil // the callers' maps hold strings and numbers only
+	}
 	return raw
 }
 

@@ -78,7 +78,7 @@ func (s *Store) ReplacePlans(ctx context.Context, plans []Plan) error {
 	if err != nil {
 		return fmt.Errorf("sync plans: %w", err)
 	}
-	defer tx.Rollback(ctx)
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; a rollback that fails closes the connection, which ends the transaction
 	ids := make([]string, 0, len(plans))
 	for _, p := range plans {
 		ids = append(ids, p.ID)

@@ -75,7 +75,7 @@ func Migrate(ctx context.Context, databaseURL string) ([]string, error) {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	db := stdlib.OpenDB(*cfg)
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // the migrations have committed or failed by now; closing only frees the connection
 	return migrateDB(ctx, db)
 }
 
@@ -135,7 +135,7 @@ func onServer(ctx context.Context, databaseURL string, f func(conn *pgx.Conn, na
 	if err != nil {
 		return fmt.Errorf("connect to maintenance database: %w", err)
 	}
-	defer conn.Close(ctx)
+	defer conn.Close(ctx) //nolint:errcheck // f has finished; closing only frees the connection
 	if err := f(conn, name); err != nil {
 		return fmt.Errorf("database %s: %w", name, err)
 	}

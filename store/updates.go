@@ -59,7 +59,7 @@ func (s *Store) RecordTelegramRefund(ctx context.Context, chargeID string) error
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; a rollback that fails closes the connection, which ends the transaction
 	_, err = tx.Exec(ctx, `INSERT INTO refunds (telegram_payment_charge_id, order_id, user_id, stars, reason,
 			requested_by, status, external, completed_at)
 		VALUES ($1, $2, $3, $4, 'refunded outside the store', 'telegram', 'done', true, now())

@@ -48,7 +48,7 @@ func (c httpCaller) Call(ctx context.Context, rawURL string, data *ta.RequestDat
 	if err != nil {
 		return nil, c.redact(err)
 	}
-	defer func() { _ = resp.Body.Close() }()
+	defer resp.Body.Close() //nolint:errcheck // read below; closing only frees the connection
 
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {

@@ -43,7 +43,7 @@ func initDataFields(user User, authDate time.Time, extra url.Values) url.Values 
 			fields.Set(k, v[0])
 		}
 	}
-	userJSON, _ := json.Marshal(user) // a struct of strings and numbers cannot fail
+	userJSON, _ := json.Marshal(user) //nolint:errcheck // a struct of strings and numbers cannot fail
 	fields.Set("user", string(userJSON))
 	fields.Set("auth_date", strconv.FormatInt(authDate.Unix(), 10))
 	return fields

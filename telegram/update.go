@@ -49,9 +49,15 @@ func (m *Message) Command() (name, args string, ok bool) {
 		return "", "", false
 	}
 	for _, r := range head {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+		if !commandChar(r) {
 			return "", "", false
 		}
 	}
 	return strings.ToLower(head), strings.TrimSpace(rest), true
+}
+
+// commandChar: a command word is letters, digits and _ (any case; Command
+// lower-cases it).
+func commandChar(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_'
 }

@@ -28,9 +28,13 @@ func ValidateSecretToken(secret string) error {
 		return errors.New("secret token must be 1-256 characters")
 	}
 	for _, r := range secret {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+		if !secretTokenChar(r) {
 			return fmt.Errorf("secret token may only contain A-Z, a-z, 0-9, _ and -")
 		}
 	}
 	return nil
+}
+
+func secretTokenChar(r rune) bool {
+	return r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '-'
 }

@@ -34,7 +34,7 @@ func OrderWorkflow(ctx workflow.Context, in contract.Input) (contract.View, erro
 		w.load(ctx)
 		// A resumed run may have been started by support's refund: let that
 		// request land before deciding to buy anything.
-		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	} else {
 		w.open(ctx)
 	}
@@ -126,7 +126,7 @@ func (w *orderRun) open(ctx workflow.Context) {
 	// The start request carried the listed price; correct it only if the
 	// quote differs, which saves the server a visibility write per order.
 	if listed, ok := workflow.GetTypedSearchAttributes(ctx).GetInt64(contract.AttrStarsAmount); !ok || listed != q.Stars {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStarsAmount.ValueSet(q.Stars))
+		upsertSearch(ctx, contract.AttrStarsAmount.ValueSet(q.Stars))
 	}
 
 	var link string
@@ -183,7 +183,7 @@ func (w *orderRun) load(ctx workflow.Context) {
 		w.payments.seen[l.PaidCharge.ChargeID] = true
 		w.view.ChargeID = l.PaidCharge.ChargeID
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStatus.ValueSet(string(w.view.Status)),
+	upsertSearch(ctx, contract.AttrStatus.ValueSet(string(w.view.Status)),
 		contract.AttrUserID.ValueSet(w.in.UserID), contract.AttrPlanID.ValueSet(w.in.PlanID),
 		contract.AttrStarsAmount.ValueSet(w.view.Stars))
 	switch {
@@ -242,8 +242,7 @@ func (w *orderRun) noteApproval(ctx workflow.Context) {
 func (w *orderRun) awaitWithTimeout(ctx workflow.Context, d time.Duration, cond func() bool) {
 	tctx, cancel := workflow.WithCancel(ctx)
 	timer := workflow.NewTimer(tctx, d)
-	// Await only fails when ctx is cancelled, which the callers check next.
-	_ = workflow.Await(ctx, func() bool { return cond() || timer.IsReady() })
+	await(ctx, func() bool { return cond() || timer.IsReady() })
 	cancel()
 }
 
@@ -257,7 +256,7 @@ func (w *orderRun) takePayments(ctx workflow.Context) {
 		}
 		if !w.exists {
 			w.view.UserID = p.UserID
-			_ = workflow.UpsertTypedSearchAttributes(durable(ctx), contract.AttrUserID.ValueSet(p.UserID))
+			upsertSearch(durable(ctx), contract.AttrUserID.ValueSet(p.UserID))
 		}
 		if reason := paymentRefusal(w.sale(), w.paid != nil, p); reason != "" {
 			w.note(ctx, "payment_refused:"+p.ChargeID, "payment_refused", "system",
@@ -294,7 +293,7 @@ func (w *orderRun) fulfil(ctx workflow.Context) {
 		// whatever was bought, buy nothing new.
 		dctx := durable(ctx)
 		var bought *contract.ESIM
-		_ = workflow.ExecuteLocalActivity(withLedger(dctx), a.LookupESIM, w.paid.ChargeID).Get(dctx, &bought)
+		ledger(dctx, &bought, a.LookupESIM, w.paid.ChargeID)
 		if w.supportRefund != nil {
 			w.view.ESIM = bought // refundForSupport revokes it
 			return
@@ -426,7 +425,7 @@ func (w *orderRun) settle(ctx workflow.Context) {
 			w.awaitWithTimeout(ctx, left, w.hasWork)
 			continue
 		}
-		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		if !w.hasWork() {
 			return
 		}
@@ -488,8 +487,7 @@ func (w *orderRun) revokeBundle(ctx workflow.Context) {
 // fetched from eSIM Go when the purchase's answer lacked it.
 func (w *orderRun) boughtESIM(ctx workflow.Context) *contract.ESIM {
 	var bought *contract.ESIM
-	// Unlimited retries: this returns once the ledger answered.
-	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.LookupESIM, w.paid.ChargeID).Get(ctx, &bought)
+	ledger(ctx, &bought, a.LookupESIM, w.paid.ChargeID)
 	if bought == nil || bought.ICCID != "" || bought.Reference == "" {
 		return bought
 	}
@@ -559,7 +557,7 @@ func (w *orderRun) catchUpStatus(ctx workflow.Context) func() {
 // current value (the start request's, or the run's last upsert) differs.
 func publishSearchStatus(ctx workflow.Context, status string) {
 	if cur, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(contract.AttrStatus); cur != status {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, contract.AttrStatus.ValueSet(status))
+		upsertSearch(ctx, contract.AttrStatus.ValueSet(status))
 	}
 }
 
@@ -571,10 +569,10 @@ func (w *orderRun) note(ctx workflow.Context, eventKey, event, actor string, det
 // write is the one ledger writer behind recordStatus and note. The local
 // activity retries without limit, so it returns once the row is written.
 func (w *orderRun) write(ctx workflow.Context, st contract.Status, eventKey, event, actor string, detail map[string]any) {
-	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordState, activities.StateInput{
+	ledger(ctx, nil, a.RecordState, activities.StateInput{
 		OrderID: w.in.OrderID, Status: st, EventKey: eventKey, Event: event, Actor: actor, Detail: detail,
 		LastError: w.view.LastError,
-	}).Get(ctx, nil)
+	})
 }
 
 // showDetails is what the Temporal UI shows on the workflow page.

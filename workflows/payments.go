@@ -159,8 +159,7 @@ func (in *intake) next(ctx workflow.Context) (contract.Payment, bool) {
 		}
 		in.seen[p.ChargeID] = true
 		dctx := durable(ctx)
-		// Unlimited retries: this returns only once the row is written.
-		_ = workflow.ExecuteLocalActivity(withLedger(dctx), a.RecordPayment, in.owner, p).Get(dctx, nil)
+		ledger(dctx, nil, a.RecordPayment, in.owner, p)
 		return p, true
 	}
 }

@@ -210,8 +210,7 @@ func (w *subRun) awaitFirstPayment(ctx workflow.Context) {
 			w.noteOrder(ctx, contract.StatusExpired, "expired", nil)
 			return
 		}
-		// Await only fails when ctx is cancelled, which the loop checks next.
-		_, _ = workflow.AwaitWithTimeout(ctx, left, w.payments.waiting)
+		awaitFor(ctx, left, w.payments.waiting)
 	}
 }
 
@@ -419,7 +418,7 @@ func (w *subRun) serve(ctx workflow.Context) (contract.SubscriptionView, error) 
 		if done || w.charges >= chargesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			// Drain: no handler may be mid-flight and no signal unread when
 			// the run closes, or it would be lost.
-			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 			if w.hasWork() {
 				continue
 			}
@@ -444,9 +443,9 @@ func (w *subRun) serve(ctx workflow.Context) (contract.SubscriptionView, error) 
 			wait = end.Sub(workflow.Now(ctx))
 		}
 		if wait > 0 {
-			_, _ = workflow.AwaitWithTimeout(ctx, wait, w.hasWork)
+			awaitFor(ctx, wait, w.hasWork)
 		} else {
-			_ = workflow.Await(ctx, w.hasWork)
+			await(ctx, w.hasWork)
 		}
 	}
 }
@@ -640,8 +639,7 @@ func (w *subRun) saveState(ctx workflow.Context, canceledBy string) {
 	if w.st.ESIM != nil {
 		u.ICCID = w.st.ESIM.ICCID
 	}
-	// Unlimited retries: this returns once the row is written.
-	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordSubscription, u).Get(ctx, nil)
+	ledger(ctx, nil, a.RecordSubscription, u)
 	publishSearchStatus(ctx, string(w.st.Status))
 }
 
@@ -659,11 +657,10 @@ func (w *subRun) noteOrder(ctx workflow.Context, st contract.Status, eventKey st
 			event = eventKey[:i]
 		}
 	}
-	// Unlimited retries: this returns once the row is written.
-	_ = workflow.ExecuteLocalActivity(withLedger(ctx), a.RecordState, activities.StateInput{
+	ledger(ctx, nil, a.RecordState, activities.StateInput{
 		OrderID: w.in.SubscriptionID, Status: st, EventKey: eventKey, Event: event, Actor: "system", Detail: detail,
 		LastError: w.lastError,
-	}).Get(ctx, nil)
+	})
 }
 
 // showDetails is what the Temporal UI shows on the workflow page.

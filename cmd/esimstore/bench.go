@@ -148,7 +148,7 @@ func serveBenchApp(ctx context.Context) error {
 				logger.Error("pprof server", "err", err)
 			}
 		}()
-		defer srv.Close()
+		defer srv.Close() //nolint:errcheck // the profiling server only has to stop with the bench
 	}
 	a, err := app.Connect(ctx, cfg, logger, rps)
 	if err != nil {

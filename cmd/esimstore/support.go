@@ -16,7 +16,6 @@ import (
 	"github.com/starsesim/esimstore/config"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/store"
-	"github.com/starsesim/esimstore/telegram"
 )
 
 // supportEnv connects what the support commands need: the ledger and
@@ -43,8 +42,9 @@ func supportEnv(ctx context.Context) (*store.Store, *checkout.Service, func(), e
 		st.Close()
 		return nil, nil, nil, err
 	}
-	botID, _ := telegram.BotIDFromToken(cfg.TelegramBotToken)
-	svc := &checkout.Service{BotID: botID, Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
+	// Support acts on existing orders only, so the service derives no order
+	// ids and needs no BotID (and no bot token).
+	svc := &checkout.Service{Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger}
 	return st, svc, func() { tc.Close(); st.Close() }, nil
 }
@@ -118,9 +118,14 @@ func runOrders(ctx context.Context, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORDER\tSTATUS\tUSER\tPLAN\tSTARS\tCREATED")
+	if _, err := fmt.Fprintln(tw, "ORDER\tSTATUS\tUSER\tPLAN\tSTARS\tCREATED"); err != nil {
+		return err
+	}
 	for _, o := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", o.ID, o.Status, o.UserID, o.PlanID, o.PriceStars, o.CreatedAt.Format("2006-01-02 15:04:05"))
+		if _, err := fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\n", o.ID, o.Status, o.UserID, o.PlanID, o.PriceStars,
+			o.CreatedAt.Format("2006-01-02 15:04:05")); err != nil {
+			return err
+		}
 	}
 	return tw.Flush()
 }
@@ -164,7 +169,10 @@ func runOrder(ctx context.Context, args []string) error {
 	fmt.Println("\ntimeline")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
 	for _, e := range events {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.CreatedAt.Format("2006-01-02 15:04:05.000"), e.Kind, e.Actor, string(e.Detail))
+		if _, err := fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.CreatedAt.Format("2006-01-02 15:04:05.000"), e.Kind, e.Actor,
+			string(e.Detail)); err != nil {
+			return err
+		}
 	}
 	return tw.Flush()
 }

@@ -86,12 +86,14 @@ func validCommand(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+		if !commandChar(r) {
 			return false
 		}
 	}
 	return true
 }
+
+func commandChar(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' }
 
 func (f *Fake) setMyCommands(_ *http.Request, c *Call) (any, *apiError) {
 	if !c.Has("commands") {

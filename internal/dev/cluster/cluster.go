@@ -80,17 +80,30 @@ type Options struct {
 // front door 18080).
 type Ports struct{ Base int }
 
-func (p Ports) Frontend() int  { return p.Base + 233 }
-func (p Ports) UI() int        { return p.Base + 1233 }
+// Frontend is the Temporal frontend's gRPC port.
+func (p Ports) Frontend() int { return p.Base + 233 }
+
+// UI is the Temporal Web UI's port.
+func (p Ports) UI() int { return p.Base + 1233 }
+
+// FrontDoor is the load balancer in front of the api processes.
 func (p Ports) FrontDoor() int { return p.Base + 1080 }
-func (p Ports) API(i int) int  { return p.Base + 1081 + i }
+
+// API is the port of api process i (from 0).
+func (p Ports) API(i int) int { return p.Base + 1081 + i }
 
 // Worker ports count up: a replacement worker never reuses a port, so a
 // dying process can't be mistaken for its successor.
 func (p Ports) Worker(n int) int { return p.Base + 1110 + n }
-func (p Ports) Telegram() int    { return p.Base + 1101 }
-func (p Ports) ESIM() int        { return p.Base + 1102 }
-func (p Ports) Metrics() int     { return p.Base + 1000 }
+
+// Telegram is the fake Bot API's port.
+func (p Ports) Telegram() int { return p.Base + 1101 }
+
+// ESIM is the fake eSIM Go API's port.
+func (p Ports) ESIM() int { return p.Base + 1102 }
+
+// Metrics is the Temporal server's Prometheus port.
+func (p Ports) Metrics() int { return p.Base + 1000 }
 
 // Cluster is a running production-shaped store.
 type Cluster struct {

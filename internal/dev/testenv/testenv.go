@@ -171,7 +171,14 @@ func TaskQueue(t testing.TB) string {
 // NopLogger silences the SDK in tests; failures surface through assertions.
 type NopLogger struct{}
 
+// Debug drops the message.
 func (NopLogger) Debug(string, ...any) {}
-func (NopLogger) Info(string, ...any)  {}
-func (NopLogger) Warn(string, ...any)  {}
+
+// Info drops the message.
+func (NopLogger) Info(string, ...any) {}
+
+// Warn drops the message.
+func (NopLogger) Warn(string, ...any) {}
+
+// Error drops the message.
 func (NopLogger) Error(string, ...any) {}
