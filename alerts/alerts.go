@@ -61,6 +61,7 @@ type Alert struct {
 // Outcome says what became of a raised alert.
 type Outcome string
 
+// The outcomes of Raise.
 const (
 	Posted      Outcome = "posted"
 	Duplicate   Outcome = "duplicate"
@@ -211,7 +212,7 @@ func (l Links) OrderHTML(orderID string) string {
 // The builders below are the alerts the store raises; other code (eSIM Go
 // callbacks, for one) raises the same kinds through them.
 
-// FulfilmentRefunded: a paid order's charge was refunded because its eSIM
+// FulfilmentRefunded is the alert for: a paid order's charge was refunded because its eSIM
 // could not be issued (or a renewal's top-up failed).
 func FulfilmentRefunded(orderID, chargeID string, stars int64, reason string) Alert {
 	return Alert{Kind: contract.AlertFulfilmentRefunded, Key: "fulfilment_refunded:" + chargeID, OrderID: orderID,
@@ -219,7 +220,7 @@ func FulfilmentRefunded(orderID, chargeID string, stars int64, reason string) Al
 		Lines: []string{fmt.Sprintf("%d ⭐ returned to the buyer. Reason: %s", stars, reason), "Charge " + chargeID}}
 }
 
-// RefundFailing: a refund has failed attempts times and keeps retrying.
+// RefundFailing is the alert for: a refund has failed attempts times and keeps retrying.
 func RefundFailing(orderID, chargeID string, stars int64, attempts int32, lastError string) Alert {
 	return Alert{Kind: contract.AlertRefundFailing, Key: "refund_failing:" + chargeID, OrderID: orderID,
 		Title: fmt.Sprintf("A refund keeps failing (%d attempts)", attempts),
@@ -227,7 +228,7 @@ func RefundFailing(orderID, chargeID string, stars int64, attempts int32, lastEr
 			"Last error: " + lastError}}
 }
 
-// ESIMGoInsufficient: eSIM Go refused an order for lack of balance. One
+// ESIMGoInsufficient is the alert for: eSIM Go refused an order for lack of balance. One
 // alert per hour: every paid order fails the same way until a top-up.
 func ESIMGoInsufficient(orderID, bundle string, at time.Time) Alert {
 	return Alert{Kind: contract.AlertESIMGoBalance, Key: "esimgo_balance:insufficient:" + at.UTC().Format("2006-01-02T15"),
@@ -235,7 +236,7 @@ func ESIMGoInsufficient(orderID, bundle string, at time.Time) Alert {
 		Lines: []string{"Bundle " + bundle + " was refused for lack of balance. Top up eSIM Go now; paid orders retry until their fulfilment deadline, then they are refunded."}}
 }
 
-// ESIMGoLow: the balance fell below ESIMGO_BALANCE_LOW_USD (orderID may be
+// ESIMGoLow is the alert for: the balance fell below ESIMGO_BALANCE_LOW_USD (orderID may be
 // empty when the balance check found it). One alert per day.
 func ESIMGoLow(orderID, balance, threshold, currency string, at time.Time) Alert {
 	return Alert{Kind: contract.AlertESIMGoBalance, Key: "esimgo_balance:low:" + at.UTC().Format("2006-01-02"),
@@ -244,14 +245,14 @@ func ESIMGoLow(orderID, balance, threshold, currency string, at time.Time) Alert
 			balance, currency, threshold)}}
 }
 
-// Reconciliation: reconciliation found Stars the ledger had missed.
+// Reconciliation is the alert for: reconciliation found Stars the ledger had missed.
 func Reconciliation(kind, orderID, chargeID string, stars int64, action string) Alert {
 	return Alert{Kind: contract.AlertReconciliation, Key: "reconciliation:" + kind + ":" + chargeID, OrderID: orderID,
 		Title: "Reconciliation: " + strings.ReplaceAll(kind, "_", " "),
 		Lines: []string{fmt.Sprintf("%d ⭐, charge %s. Done: %s.", stars, chargeID, action)}}
 }
 
-// PaymentUnresolved: a charge neither fulfilled nor refunded long after it arrived.
+// PaymentUnresolved is the alert for: a charge neither fulfilled nor refunded long after it arrived.
 func PaymentUnresolved(orderID, chargeID string, stars int64, receivedAt time.Time) Alert {
 	return Alert{Kind: contract.AlertPaymentUnresolved, Key: "payment_unresolved:" + chargeID, OrderID: orderID,
 		Title: "A payment is neither fulfilled nor refunded",
@@ -259,7 +260,7 @@ func PaymentUnresolved(orderID, chargeID string, stars int64, receivedAt time.Ti
 			stars, chargeID, receivedAt.UTC().Format(time.RFC3339))}}
 }
 
-// SupportRefundDone: Telegram confirmed a support refund. replyTo is the
+// SupportRefundDone is the alert for: Telegram confirmed a support refund. replyTo is the
 // staff member's confirm message when the refund was asked for in the chat.
 func SupportRefundDone(orderID, chargeID string, stars int64, by string, replyTo int64) Alert {
 	return Alert{Kind: contract.AlertSupportRefund, Key: "support_refund:" + chargeID, OrderID: orderID,

@@ -12,7 +12,7 @@ import (
 	"github.com/starsesim/esimstore/store"
 )
 
-// ErrSalesPaused: the eSIM Go balance is below STOP_SALES_BELOW_USD, so the
+// ErrSalesPaused means the eSIM Go balance is below STOP_SALES_BELOW_USD, so the
 // store takes no Stars it could not turn into eSIMs. Nothing was charged.
 var ErrSalesPaused = errors.New("sales are paused: the eSIM Go balance is below the floor")
 

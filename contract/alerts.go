@@ -6,22 +6,22 @@ package contract
 type AlertKind string
 
 const (
-	// AlertFulfilmentRefunded: a paid order (or renewal) was refunded
+	// AlertFulfilmentRefunded means a paid order (or renewal) was refunded
 	// because its eSIM could not be issued.
 	AlertFulfilmentRefunded AlertKind = "fulfilment_refunded"
-	// AlertRefundFailing: a refund still fails after ALERT_REFUND_ATTEMPTS
+	// AlertRefundFailing means a refund still fails after ALERT_REFUND_ATTEMPTS
 	// attempts (it keeps retrying; someone should look).
 	AlertRefundFailing AlertKind = "refund_failing"
-	// AlertESIMGoBalance: eSIM Go refused an order for lack of balance, or
+	// AlertESIMGoBalance means eSIM Go refused an order for lack of balance, or
 	// the balance fell below ESIMGO_BALANCE_LOW_USD.
 	AlertESIMGoBalance AlertKind = "esimgo_balance"
-	// AlertReconciliation: reconciliation found a payment or a refund the
+	// AlertReconciliation means reconciliation found a payment or a refund the
 	// ledger had missed.
 	AlertReconciliation AlertKind = "reconciliation"
-	// AlertPaymentUnresolved: a charge neither fulfilled nor refunded long
+	// AlertPaymentUnresolved means a charge neither fulfilled nor refunded long
 	// after it arrived.
 	AlertPaymentUnresolved AlertKind = "payment_unresolved"
-	// AlertSupportRefund: Telegram confirmed a support refund (the answer
+	// AlertSupportRefund means Telegram confirmed a support refund (the answer
 	// to a staff member's /refund, and to refunds made elsewhere).
 	AlertSupportRefund AlertKind = "support_refund"
 )

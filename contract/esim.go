@@ -28,7 +28,7 @@ type ESIMInput struct {
 	// RemindAt, when set, is when the install reminder is due (carried
 	// across continue-as-new).
 	RemindAt time.Time
-	// Reminded: the reminder was handled by an earlier run.
+	// Reminded means the reminder was handled by an earlier run.
 	Reminded bool
 }
 
@@ -37,7 +37,7 @@ type CallbackSignal struct {
 	Hash string `json:"hash"`
 }
 
-// DeliveredSignal: the QR of a new eSIM was sent for OrderID; if the eSIM
+// DeliveredSignal means the QR of a new eSIM was sent for OrderID; if the eSIM
 // is not installed by RemindAt, the buyer gets one reminder.
 type DeliveredSignal struct {
 	OrderID  string    `json:"order_id"`

@@ -43,17 +43,18 @@ func VerifySignature(apiKey string, body []byte, header string) bool {
 	}
 	want := mac(apiKey, body)
 	var got []byte
+	var err error
 	switch {
 	case len(header) == hex.EncodedLen(sha256.Size):
-		got, _ = hex.DecodeString(header)
+		got, err = hex.DecodeString(header)
 	case strings.HasSuffix(header, "="):
-		got, _ = base64.StdEncoding.DecodeString(header)
+		got, err = base64.StdEncoding.DecodeString(header)
 	default:
-		got, _ = base64.RawStdEncoding.DecodeString(header)
+		got, err = base64.RawStdEncoding.DecodeString(header)
 	}
-	// hmac.Equal is constant time for equal lengths; a wrong length is
-	// simply not the signature.
-	return len(got) == sha256.Size && hmac.Equal(got, want)
+	// A header that does not decode is simply not the signature; hmac.Equal
+	// is constant time for equal lengths.
+	return err == nil && len(got) == sha256.Size && hmac.Equal(got, want)
 }
 
 // Callback alert types (V3) the store acts on. Others are kept and ignored.
@@ -132,7 +133,7 @@ type wireCallback struct {
 	} `json:"balanceInfo"`
 }
 
-// ErrNotCallback: the body is not a JSON object eSIM Go could have sent.
+// ErrNotCallback means the body is not a JSON object eSIM Go could have sent.
 var ErrNotCallback = errors.New("esimgo: not a callback body")
 
 // ParseCallback decodes a callback body. Verify its signature first. An

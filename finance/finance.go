@@ -335,7 +335,11 @@ func (u USD) String() string {
 
 // Format prints String() for every verb; without it fmt would use the
 // embedded decimal's own Format, which drops the trailing zeros.
-func (u USD) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, u.String()) }
+func (u USD) Format(f fmt.State, _ rune) {
+	// fmt.Formatter has no way to report a write error; fmt's own printer
+	// records it on the underlying writer.
+	_, _ = io.WriteString(f, u.String()) //nolint:errcheck // see above
+}
 
 // MarshalJSON writes the amount as a JSON string.
 func (u USD) MarshalJSON() ([]byte, error) { return []byte(`"` + u.String() + `"`), nil }

@@ -11,6 +11,7 @@ import (
 // AlertDecision says what to do with an alert just raised.
 type AlertDecision string
 
+// The decisions of RaiseAlert.
 const (
 	AlertSend        AlertDecision = "send"         // new (or an earlier send failed): post it
 	AlertDuplicate   AlertDecision = "duplicate"    // already posted (or being posted): count it only

@@ -228,7 +228,7 @@ func (s *Store) SaveESIMRefresh(ctx context.Context, iccid string, p *ProfileInf
 	if err != nil {
 		return fmt.Errorf("save refresh of esim %s: %w", iccid, err)
 	}
-	defer tx.Rollback(ctx)
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; a rollback that fails closes the connection, which ends the transaction
 	if _, err := tx.Exec(ctx, `INSERT INTO esims (iccid) VALUES ($1) ON CONFLICT DO NOTHING`, iccid); err != nil {
 		return fmt.Errorf("save refresh of esim %s: %w", iccid, err)
 	}
@@ -270,7 +270,7 @@ func (s *Store) ApplyUsage(ctx context.Context, iccid string, b ESIMBundle) (ESI
 	if err != nil {
 		return ESIMBundle{}, fmt.Errorf("apply usage of esim %s: %w", iccid, err)
 	}
-	defer tx.Rollback(ctx)
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; a rollback that fails closes the connection, which ends the transaction
 	if _, err := tx.Exec(ctx, `INSERT INTO esims (iccid) VALUES ($1) ON CONFLICT DO NOTHING`, iccid); err != nil {
 		return ESIMBundle{}, fmt.Errorf("apply usage of esim %s: %w", iccid, err)
 	}
@@ -383,7 +383,7 @@ func (s *Store) ApplyProfileStatus(ctx context.Context, iccid, state, profileSta
 	if err != nil {
 		return StatusChange{}, fmt.Errorf("apply status of esim %s: %w", iccid, err)
 	}
-	defer tx.Rollback(ctx)
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; a rollback that fails closes the connection, which ends the transaction
 	if _, err := tx.Exec(ctx, `INSERT INTO esims (iccid) VALUES ($1) ON CONFLICT DO NOTHING`, iccid); err != nil {
 		return StatusChange{}, fmt.Errorf("apply status of esim %s: %w", iccid, err)
 	}

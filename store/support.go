@@ -384,7 +384,7 @@ func (s *Store) tx(ctx context.Context, f func(pgx.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	defer func() { _ = tx.Rollback(ctx) }()
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; a rollback that fails closes the connection, which ends the transaction
 	if err := f(tx); err != nil {
 		return err
 	}

@@ -69,10 +69,10 @@ func (d *Desk) orderText(det store.Detail, events []store.Event, buyer string) s
 	var b strings.Builder
 	b.WriteString("📦 " + d.Links.OrderHTML(o.ID))
 	b.WriteString("\nBuyer: " + esc(buyer) + " <code>" + strconv.FormatInt(o.UserID, 10) + "</code>")
-	b.WriteString(fmt.Sprintf("\nPlan: %s (<code>%s</code>) · %d ⭐ / %s USD", esc(o.PlanName), esc(o.PlanID), o.PriceStars,
-		o.PriceUSD.StringFixed(2)))
-	b.WriteString(fmt.Sprintf("\nStatus: <b>%s</b> · from %s · created %s", esc(string(o.Status)), esc(string(o.Source)),
-		o.CreatedAt.UTC().Format(time.RFC3339)))
+	fmt.Fprintf(&b, "\nPlan: %s (<code>%s</code>) · %d ⭐ / %s USD", esc(o.PlanName), esc(o.PlanID), o.PriceStars,
+		o.PriceUSD.StringFixed(2))
+	fmt.Fprintf(&b, "\nStatus: <b>%s</b> · from %s · created %s", esc(string(o.Status)), esc(string(o.Source)),
+		o.CreatedAt.UTC().Format(time.RFC3339))
 	if o.LastError != "" {
 		b.WriteString("\nLast error: " + esc(clip(o.LastError, 300)))
 	}
@@ -81,32 +81,32 @@ func (d *Desk) orderText(det store.Detail, events []store.Event, buyer string) s
 		b.WriteString(" none")
 	}
 	for _, p := range det.Payments {
-		b.WriteString(fmt.Sprintf("\n• <code>%s</code> %d ⭐ %s (%s)", esc(p.ChargeID), p.TotalAmount,
-			p.ReceivedAt.UTC().Format("2006-01-02 15:04:05"), esc(p.Source)))
+		fmt.Fprintf(&b, "\n• <code>%s</code> %d ⭐ %s (%s)", esc(p.ChargeID), p.TotalAmount,
+			p.ReceivedAt.UTC().Format("2006-01-02 15:04:05"), esc(p.Source))
 	}
 	b.WriteString("\neSIMs:")
 	if len(det.ESIMs) == 0 {
 		b.WriteString(" none")
 	}
 	for _, e := range det.ESIMs {
-		b.WriteString(fmt.Sprintf("\n• ICCID <code>%s</code> · %s · eSIM Go <code>%s</code>", esc(e.ICCID), esc(e.Bundle), esc(e.Reference)))
+		fmt.Fprintf(&b, "\n• ICCID <code>%s</code> · %s · eSIM Go <code>%s</code>", esc(e.ICCID), esc(e.Bundle), esc(e.Reference))
 	}
 	b.WriteString("\nRefunds:")
 	if len(det.Refunds) == 0 {
 		b.WriteString(" none")
 	}
 	for _, r := range det.Refunds {
-		b.WriteString(fmt.Sprintf("\n• <code>%s</code> %d ⭐ <b>%s</b> — %s (by %s)", esc(r.ChargeID), r.Stars, esc(r.Status),
-			esc(clip(r.Reason, 200)), esc(r.RequestedBy)))
+		fmt.Fprintf(&b, "\n• <code>%s</code> %d ⭐ <b>%s</b> — %s (by %s)", esc(r.ChargeID), r.Stars, esc(r.Status),
+			esc(clip(r.Reason, 200)), esc(r.RequestedBy))
 	}
 	if len(events) > maxEvents {
-		b.WriteString(fmt.Sprintf("\nTimeline (last %d of %d):", maxEvents, len(events)))
+		fmt.Fprintf(&b, "\nTimeline (last %d of %d):", maxEvents, len(events))
 		events = events[len(events)-maxEvents:]
 	} else {
 		b.WriteString("\nTimeline:")
 	}
 	for _, e := range events {
-		b.WriteString(fmt.Sprintf("\n• %s %s (%s)", e.CreatedAt.UTC().Format("01-02 15:04:05"), esc(e.Kind), esc(clip(e.Actor, 60))))
+		fmt.Fprintf(&b, "\n• %s %s (%s)", e.CreatedAt.UTC().Format("01-02 15:04:05"), esc(e.Kind), esc(clip(e.Actor, 60)))
 	}
 	return b.String()
 }

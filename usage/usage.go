@@ -150,7 +150,7 @@ func (s *Service) InstallState(ctx context.Context, iccid string) (string, error
 	return state, err
 }
 
-// ErrUnknown: eSIM Go could not say whether the bundle fits (it failed).
+// ErrUnknown means eSIM Go could not say whether the bundle fits (it failed).
 var ErrUnknown = errors.New("compatibility unknown")
 
 // Compatible reports whether bundle can be added to the eSIM, from the

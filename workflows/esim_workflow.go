@@ -104,7 +104,7 @@ func (w *esimRun) remind(ctx workflow.Context) {
 func (w *esimRun) waitUntil(ctx workflow.Context, t time.Time) {
 	tctx, cancel := workflow.WithCancel(ctx)
 	timer := workflow.NewTimer(tctx, t.Sub(workflow.Now(ctx)))
-	_ = workflow.Await(ctx, func() bool { return w.pending() || timer.IsReady() })
+	await(ctx, func() bool { return w.pending() || timer.IsReady() })
 	cancel()
 }
 

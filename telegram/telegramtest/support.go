@@ -150,7 +150,7 @@ type CallbackAnswer struct {
 	ShowAlert bool
 }
 
-// ErrNoSuchButton: the message has no callback button with that text.
+// ErrNoSuchButton means the message has no callback button with that text.
 var ErrNoSuchButton = errors.New("telegramtest: no such callback button")
 
 // PressButton plays from pressing the inline button labelled text under the
