@@ -20,7 +20,8 @@ func (a *App) connectSupport() {
 		PerHour: a.Cfg.AlertsPerHour, Links: links, Logger: log}
 	a.Desk = &support.Desk{Store: a.Store, Bot: a.Bot, Refunds: a.Orders,
 		Relay:  &support.Relay{Temporal: a.Temporal, TaskQueue: a.Cfg.TemporalTaskQueue, BotID: a.Bot.ID()},
-		ChatID: a.Cfg.SupportChatID, Staff: a.Cfg.SupportStaffIDs, Contact: a.Cfg.SupportContact, Links: links, Logger: log}
+		ChatID: a.Cfg.SupportChatID, Staff: a.Cfg.SupportStaffIDs, Contact: a.Cfg.SupportContact, Links: links,
+		Finance: a.Finance(), Logger: log}
 }
 
 // helpLink is the Mini App's "Help with this order" link, when there is a

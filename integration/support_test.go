@@ -378,3 +378,29 @@ func TestHelpWithThisOrder(t *testing.T) {
 		t.Fatalf("/paysupport without a support chat = %q", got)
 	}
 }
+
+// TestStaffFinanceCommand: /finance in the support chat answers with the
+// same report as GET /admin/finance; a bad date is explained.
+func TestStaffFinanceCommand(t *testing.T) {
+	s := startStore(t, nil)
+	c := s.buy(carla, planGB)
+	s.mustPay(c, carla)
+	s.waitStatus(carla, c.OrderID, "fulfilled", 30*time.Second)
+	s.send(telegramtest.UserMessage{From: zoe, ChatID: s.Cfg.SupportChatID, Text: "/finance"})
+	got := lastGroupMessage(t, s).Plain
+	want := fmt.Sprintf("Stars received  %d (1 payment)", c.PriceStars)
+	if !strings.Contains(got, want) || !strings.Contains(got, "Star balance") {
+		t.Fatalf("/finance = %q, want it to say %q", got, want)
+	}
+	s.send(telegramtest.UserMessage{From: zoe, ChatID: s.Cfg.SupportChatID, Text: "/finance yesterday"})
+	if got := lastGroupMessage(t, s).Plain; !strings.Contains(got, "must be a date like") {
+		t.Fatalf("/finance with a bad date = %q", got)
+	}
+	// Not for anyone else in the group.
+	n := len(s.group())
+	s.send(telegramtest.UserMessage{From: carla, ChatID: s.Cfg.SupportChatID, Text: "/finance"})
+	time.Sleep(time.Second)
+	if len(s.group()) != n+1 {
+		t.Fatalf("a non-staff /finance got an answer: %d messages after %d", len(s.group()), n)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/starsesim/esimstore/alerts"
+	"github.com/starsesim/esimstore/finance"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -61,8 +62,15 @@ type Desk struct {
 	// support chat.
 	Contact string
 	Links   alerts.Links
+	// Finance answers the staff's /finance; nil answers that it is off.
+	Finance FinanceReporter
 	Logger  *slog.Logger
 	Now     func() time.Time
+}
+
+// FinanceReporter is the Stars finance report (finance.Reporter).
+type FinanceReporter interface {
+	Report(ctx context.Context, p finance.Period) (finance.Report, error)
 }
 
 // Enabled reports whether there is a support chat.

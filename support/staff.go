@@ -10,6 +10,7 @@ import (
 
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/contract"
+	"github.com/starsesim/esimstore/finance"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -46,12 +47,33 @@ func (d *Desk) command(ctx context.Context, m *telegram.Message, name, args stri
 		return d.findCommand(ctx, m, args)
 	case "refund":
 		return d.refundCommand(ctx, m, args)
+	case "finance":
+		return d.financeCommand(ctx, m, args)
 	case "help", "start":
 		return d.answer(ctx, m, staffHelp, 0, "")
-		// Hook for issue 19 §4: "/finance" (Stars finance) belongs here,
-		// answered with d.answer like the commands above; it is built apart.
 	}
 	return nil // other bots' commands, or typos: the group is for people too
+}
+
+// financeCommand answers /finance [from [to]] (YYYY-MM-DD, UTC days; by
+// default the last 30 days) with the same report as GET /admin/finance.
+func (d *Desk) financeCommand(ctx context.Context, m *telegram.Message, args string) error {
+	if d.Finance == nil {
+		return d.answer(ctx, m, "The finance report is not available in this process.", 0, "")
+	}
+	from, to, _ := strings.Cut(strings.TrimSpace(args), " ")
+	p, err := finance.ParsePeriod(from, strings.TrimSpace(to), d.now())
+	if perr, ok := finance.ErrPeriod(err); ok {
+		return d.answer(ctx, m, esc(perr.Message)+"\nUse <code>/finance [from [to]]</code>, dates like 2026-05-01.", 0, "")
+	}
+	if err != nil {
+		return d.orLog(ctx, m, "", err)
+	}
+	report, err := d.Finance.Report(ctx, p)
+	if err != nil {
+		return d.orLog(ctx, m, "", err)
+	}
+	return d.answer(ctx, m, finance.TelegramHTML(report), 0, "")
 }
 
 // answer replies to a staff message; about (a buyer) makes the answer a

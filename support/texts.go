@@ -125,4 +125,5 @@ const staffHelp = "<b>Support chat</b>\n" +
 	"<code>/order &lt;order id or prefix&gt;</code> — status, payments, eSIMs, refunds, timeline\n" +
 	"<code>/find &lt;user id | @username | order prefix&gt;</code> — a buyer's orders\n" +
 	"<code>/refund &lt;order id&gt; &lt;reason&gt;</code> — refund after a confirm button; the buyer sees the reason\n" +
+	"<code>/finance [from [to]]</code> — Stars received, refunded and net, wholesale cost, margin and balances (dates YYYY-MM-DD, UTC; the last 30 days by default)\n" +
 	"Only members listed in SUPPORT_STAFF_IDS can answer buyers and use these commands."
