@@ -36,20 +36,22 @@ export const CAROL = '7301245889'; // no Stars
 // "forged") and waits until the Mini App inside has rendered its catalogue.
 // version is the client's Bot API version (8.0, 7.0 or 6.1); startapp
 // opens the app as a t.me/<bot>?startapp= link would, and ready then names
-// what the app shows once it got there.
+// what the app shows once it got there. before(context) runs before the
+// page loads (to stub routes the app calls at start).
 export async function openSim(browser, {
-  user = ALICE, theme = 'light', platform = 'web', version = '8.0', startapp = '', ready = '.catalogue .rows', base = BASE,
+  user = ALICE, theme = 'light', platform = 'web', version = '8.0', startapp = '', ready = '.catalogue .rows', before, base = BASE,
 } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  await before?.(context);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const where = msg.location()?.url ?? '';
-    // Until the store serves GET /api/esims, it answers 404 and My eSIMs
-    // shows what it did before; Chromium logs the 404 as an error.
-    if (/Failed to load resource.* 404/.test(msg.text()) && /\/api\/esims$/.test(where)) return;
+    // Until the store serves GET /api/esims (and /api/esims/{iccid}/plans),
+    // it answers 404 and the Mini App does without; Chromium logs the 404.
+    if (/Failed to load resource.* 404/.test(msg.text()) && /\/api\/esims(\/\d+\/plans)?$/.test(where)) return;
     problems.push(`console: ${msg.text()}${where ? ` (${where})` : ''}`);
   });
   // Nothing may leave the sandbox: the simulator must never load telegram.org.

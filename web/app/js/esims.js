@@ -91,7 +91,7 @@ export function bundleLine(b) {
     case 'revoked': return t('revokedText');
     case 'depleted': return t('dataUsedUp', { total });
     case 'processing':
-    case 'queued': return b.unlimited ? t('unlimited') : t('dataNotStarted', { total });
+    case 'queued': return `${b.unlimited ? t('unlimited') : t('allLeft', { total })} · ${t('notStarted')}`;
     default:
       if (b.unlimited) return withUntil(t('unlimited'));
       return withUntil(t('dataLeft', { left: bytes(b.remaining_bytes), total }));

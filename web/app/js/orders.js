@@ -10,7 +10,7 @@ import { countryName, date, shortId, stars, tail } from './format.js';
 import { t } from './i18n.js';
 import { haptic, onReturn } from './tg.js';
 import * as nav from './nav.js';
-import { errorBox, loadPlans } from './catalogue.js';
+import { errorBox, loadPlans, regionLabel } from './catalogue.js';
 import { orderView } from './order.js';
 import { planLabel, shown, subscriptionCard } from './subscriptions.js';
 import { esimCard } from './esims.js';
@@ -169,7 +169,8 @@ function openTopUp(esim, byId) {
   haptic.select();
   const plan = byId.get(esim.plan_id) ?? (esim.bundles ?? []).map((b) => byId.get(b.name)).find(Boolean);
   const countries = plan?.countries ?? [];
-  nav.push(() => topUpView(esim, { title: countries.length === 1 ? countryName(countries[0]) : '' }));
+  const title = countries.length === 1 ? countryName(countries[0]) : plan ? regionLabel(plan) : '';
+  nav.push(() => topUpView(esim, { title }));
 }
 
 function orderRow(o, plan, subscription) {
