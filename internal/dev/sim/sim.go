@@ -33,6 +33,10 @@
 //	                                      30-day renewal, now (409 subscription_stopped once the bot cancelled it)
 //	POST /sim/api/cloudstorage         {"user_id":5079065042,"method":"saveStorageValue","params":{"key","value"}}
 //	                                   → {"result":…} or {"error":"…"}; the user's CloudStorage (cloudstorage.go)
+//	POST /sim/api/phone                {"iccid":"8944…","action":"install"|"remove"|"use"|"expire"[,"percent":80]}
+//	                                   → {"iccid","usage":[{"bundle","state","initial_bytes","remaining_bytes","unlimited"}]};
+//	                                      the buyer's phone on the fake eSIM Go, which sends its callbacks (phone.go)
+//	POST /sim/api/balance-low          → {"balance","threshold"}; eSIM Go's LowBalance callback
 //
 // Pages: /sim/ (simulator), /sim/telegram-sim.js (the fake client), and
 // /sim/app/ (the Mini App's own files, loading the fake client instead of
@@ -147,6 +151,8 @@ func Register(e *echo.Echo, d Deps) {
 	g.POST("/send", s.send)
 	g.POST("/press", s.press)
 	g.POST("/cloudstorage", s.cloud)
+	g.POST("/phone", s.phone)
+	g.POST("/balance-low", s.balanceLow)
 }
 
 func apiError(c echo.Context, status int, code, msg string) error {

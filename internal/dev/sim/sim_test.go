@@ -562,3 +562,88 @@ func TestCloudStorage(t *testing.T) {
 		t.Errorf("unknown user = %d", rec.Code)
 	}
 }
+
+// buyESIM orders a bundle from the fake eSIM Go as the store does and
+// returns the new eSIM's ICCID.
+func (v *env) buyESIM(t *testing.T, bundle string) string {
+	t.Helper()
+	srv := httptest.NewServer(v.esim)
+	defer srv.Close()
+	body := `{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"` + bundle + `","quantity":1}]}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v2.5/orders", strings.NewReader(body))
+	req.Header.Set("X-API-Key", "test-api-key")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Order []struct {
+			ESIMs []struct {
+				ICCID string `json:"iccid"`
+			} `json:"esims"`
+		} `json:"order"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Order) == 0 || len(out.Order[0].ESIMs) == 0 {
+		t.Fatalf("order: %d %v %+v", res.StatusCode, err, out)
+	}
+	return out.Order[0].ESIMs[0].ICCID
+}
+
+// The phone's buttons act on the fake eSIM Go: install, use data until the
+// plan is used up, remove, let the plans run out.
+func TestPhonePlaysTheBuyersESIM(t *testing.T) {
+	v := newEnv(t)
+	iccid := v.buyESIM(t, "esim_1GB_7D_GB_V2")
+	type usage struct {
+		Usage []struct {
+			Bundle    string `json:"bundle"`
+			State     string `json:"state"`
+			Initial   int64  `json:"initial_bytes"`
+			Remaining int64  `json:"remaining_bytes"`
+		} `json:"usage"`
+	}
+	act := func(action string, percent int) (int, usage) {
+		var u usage
+		rec := v.do(t, http.MethodPost, "/sim/api/phone", map[string]any{"iccid": iccid, "action": action, "percent": percent}, &u)
+		return rec.Code, u
+	}
+	if code, _ := act("install", 0); code != http.StatusOK {
+		t.Fatalf("install = %d", code)
+	}
+	code, u := act("use", 80)
+	if code != http.StatusOK || len(u.Usage) != 1 || u.Usage[0].State != "active" || u.Usage[0].Remaining != u.Usage[0].Initial/5 {
+		t.Fatalf("use 80 %% = %d %+v", code, u)
+	}
+	if _, u = act("use", 100); u.Usage[0].State != "depleted" || u.Usage[0].Remaining != 0 {
+		t.Fatalf("use 100 %% = %+v", u)
+	}
+	if code, _ := act("use", 10); code != http.StatusConflict {
+		t.Errorf("using a used-up eSIM = %d, want 409", code)
+	}
+	if _, u = act("expire", 0); u.Usage[0].State != "expired" {
+		t.Errorf("expire = %+v", u)
+	}
+	if code, _ := act("remove", 0); code != http.StatusOK {
+		t.Errorf("remove = %d", code)
+	}
+	for _, bad := range []map[string]any{
+		{"iccid": iccid, "action": "use", "percent": 0},
+		{"iccid": iccid, "action": "explode"},
+		{"action": "install"},
+	} {
+		if rec := v.do(t, http.MethodPost, "/sim/api/phone", bad, nil); rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%v = %d, want 422", bad, rec.Code)
+		}
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/phone", map[string]any{"iccid": "8944500000000000000", "action": "install"}, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown eSIM = %d, want 404", rec.Code)
+	}
+	var bal struct {
+		Balance string `json:"balance"`
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/balance-low", nil, &bal); rec.Code != http.StatusOK || bal.Balance == "" {
+		t.Errorf("balance-low = %d %s", rec.Code, rec.Body)
+	}
+}

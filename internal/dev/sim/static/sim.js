@@ -15,6 +15,7 @@ const state = {
   theme: 'light',
   platform: 'web',
   version: '8.0',
+  initData: '', // of the current launch, to list the buyer's eSIMs
   temporalUI: '',
   launch: 0,
   invoice: null, // {url, fromApp}
@@ -84,6 +85,8 @@ async function launch({ startParam = $('start-param').value.trim(), query = '' }
     tgWebAppThemeParams: JSON.stringify(THEMES[state.theme]),
   });
   if (startParam) hash.set('tgWebAppStartParam', startParam);
+  state.initData = forged ? '' : initData;
+  phoneKey = '';
   const search = new URLSearchParams(query);
   search.set('launch', String(state.launch + 1));
   state.launch += 1;
@@ -94,6 +97,7 @@ async function launch({ startParam = $('start-param').value.trim(), query = '' }
   subsKey = '';
   pollChat();
   pollSubscriptions();
+  pollPhone();
   const where = [startParam && `startapp=${startParam}`, query && `query ${query}`].filter(Boolean).join(', ');
   logEvent(`launched Mini App ${state.version} as ${user.first_name}${forged ? ' (forged)' : ''}${where ? ` (${where})` : ''}`);
 }
@@ -281,6 +285,73 @@ function subscriptionItem(sub) {
     pollChat();
   });
   li.append(name, info, btn);
+  return li;
+}
+
+// The buyer's phone: their eSIMs as the store lists them, with what the
+// phone and eSIM Go's clock can do to each (sim/phone.go).
+let phoneKey = '';
+async function pollPhone() {
+  if (!state.initData) {
+    $('phone-esims').replaceChildren();
+    return;
+  }
+  try {
+    const res = await fetch('/api/esims', { headers: { Authorization: `tma ${state.initData}` }, cache: 'no-store' });
+    const esims = res.ok ? await res.json() : [];
+    const key = JSON.stringify(esims);
+    if (key === phoneKey) return;
+    phoneKey = key;
+    if (!esims.length) {
+      const li = document.createElement('li');
+      li.className = 'muted';
+      li.textContent = 'No eSIM yet: buy a plan in the Mini App.';
+      $('phone-esims').replaceChildren(li);
+      return;
+    }
+    $('phone-esims').replaceChildren(...esims.map(phoneItem));
+  } catch (err) {
+    logEvent(`eSIMs: ${err.message}`);
+  }
+}
+
+const PHONE_ACTIONS = [
+  ['install', 'Install on phone'], ['remove', 'Remove from phone'], ['use', 'Use 80 %', 80], ['use', 'Use 100 %', 100], ['expire', 'Expire plans'],
+];
+
+function phoneItem(e) {
+  const li = document.createElement('li');
+  li.className = 'sub';
+  li.dataset.iccid = e.iccid;
+  const name = document.createElement('code');
+  name.textContent = `…${e.iccid.slice(-4)}`;
+  name.title = e.iccid;
+  const info = document.createElement('small');
+  const gb = (n) => `${(n / 1e9).toLocaleString('en', { maximumFractionDigits: 2 })} GB`;
+  const plans = (e.bundles ?? []).map((b) => `${b.name.replace(/^esim_|_V\d+$/g, '')} ${b.state}${b.unlimited ? '' : ` ${gb(b.remaining_bytes)}/${gb(b.initial_bytes)}`}`);
+  info.textContent = `${e.install_state.replace('_', ' ')} · ${plans.join(', ') || 'no plan'}`;
+  const buttons = document.createElement('div');
+  buttons.className = 'phone-actions';
+  for (const [action, label, percent] of PHONE_ACTIONS) {
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.dataset.action = percent ? `${action}-${percent}` : action;
+    btn.textContent = label;
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try {
+        await getJSON('/sim/api/phone', { method: 'POST', body: { iccid: e.iccid, action, percent } });
+        logEvent(`eSIM …${e.iccid.slice(-4)}: ${label.toLowerCase()}`);
+      } catch (err) {
+        logEvent(`eSIM …${e.iccid.slice(-4)}: ${err.message}`);
+      }
+      btn.disabled = false;
+      setTimeout(pollPhone, 800);
+      pollChat();
+    });
+    buttons.append(btn);
+  }
+  li.append(name, info, buttons);
   return li;
 }
 
@@ -747,6 +818,14 @@ async function main() {
   }
   $('main-button').addEventListener('click', () => toApp('main_button_pressed'));
   $('secondary-button').addEventListener('click', () => toApp('secondary_button_pressed'));
+  $('balance-low').addEventListener('click', async () => {
+    try {
+      const res = await getJSON('/sim/api/balance-low', { method: 'POST' });
+      logEvent(`eSIM Go: balance ${res.balance} USD below ${res.threshold}`);
+    } catch (err) {
+      logEvent(`balance alert: ${err.message}`);
+    }
+  });
   $('settings-button').addEventListener('click', () => {
     toApp('settings_button_pressed');
     logEvent('settings pressed');
@@ -770,6 +849,7 @@ async function main() {
   setInterval(pollChat, 1500);
   setInterval(pollFaults, 3000);
   setInterval(pollSubscriptions, 3000);
+  setInterval(pollPhone, 3000);
 }
 
 main().catch((err) => logEvent(`simulator failed to start: ${err.message}`));
