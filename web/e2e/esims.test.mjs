@@ -1,15 +1,15 @@
 // My eSIMs after the sale: a card per eSIM with its install state and what
 // is left of each plan, Install while it is not installed, and Top up with
-// the purchase's invoice flow. GET /api/esims, GET /api/esims/{iccid}/plans
-// and the top-up answers of POST /api/orders are stubbed at the network
-// layer (the contract in docs/architecture.md), around a real purchase
-// whose QR the Install button must show; a store without GET /api/esims
-// must show My eSIMs as before.
+// the purchase's invoice flow. The first test is the whole story on the
+// sandbox: buy, install on the (simulated) phone, use 80 %, the bot's alert,
+// its Top up button, pay, the new total. The others stub GET /api/esims at
+// the network layer to show every state a card can be in, around a real
+// purchase whose QR the Install button must show.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ALICE, BORIS, SLOW, TEST_TIMEOUT, apiGet, appFrame, decodeQR, launchBrowser, openPlan, openSim, paySheet, qrFromImage, screenshot,
-  tapMainButton,
+  ALICE, BORIS, SLOW, TEST_TIMEOUT, apiGet, appFrame, chatItems, decodeQR, launchBrowser, openPlan, openSim, paySheet, qrFromImage,
+  screenshot, tapMainButton,
 } from './helpers.mjs';
 
 let browser;
@@ -59,22 +59,12 @@ function cards(real) {
 }
 
 const en = {
-  lang: 'en',
-  badges: ['Not installed', 'Installed', 'Installed', 'Removed'],
-  names: ['United Kingdom', 'United Kingdom', 'Europe+', 'Japan'],
   queued: '1 GB left · not started yet',
-  left: (until) => `2.1 GB of 3 GB left · until ${until}`,
-  unlimited: 'Unlimited · not started yet',
-  usedUp: 'All 5 GB used',
-  ended: (date) => `Ended ${date}`,
-  notes: ['Not installed yet. Install it before you travel.', null, 'Your data is used up. Top up to get back online.',
-    'This eSIM was removed from the phone. A removed eSIM usually cannot be installed again; for your next trip, buy a new one.'],
+  notInstalled: 'Not installed yet. Install it before you travel.',
   topUpFor: (data, stars) => `Add ${data} for ${stars} ⭐`,
   tips: /Turn on data roaming for this eSIM\.\s*Choose it for mobile data\./,
   rateLimited: /wait 7 seconds/,
   incompatible: 'This plan cannot be added to this eSIM. Please pick another one.',
-  topUpNote: `Adds the plan to your eSIM …${INSTALLED.slice(-4)}.`,
-  added: `Added to your eSIM …${INSTALLED.slice(-4)}: 3 GB.`,
 };
 const ru = {
   lang: 'ru',
@@ -145,30 +135,47 @@ async function checkCards(app, list, want) {
   assert.deepEqual(await buttons(REMOVED), []);
 }
 
-test('My eSIMs: install state, data left, Install and Top up (en, light)', { timeout: TEST_TIMEOUT }, async () => {
+// reloadOrders opens My eSIMs afresh (it also refreshes by itself every
+// 15 s), until done(app) is true.
+async function reloadOrders(app, what, done) {
+  await eventually(what, async () => {
+    await app.locator('#tab-catalogue').click();
+    await app.locator('#tab-orders').click();
+    await app.locator('section.orders h2, section.orders .rows, section.orders .muted').first().waitFor();
+    return done();
+  });
+}
+
+async function eventually(what, fn, { timeout = SLOW, every = 1000 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) assert.fail(`${what}: still not true after ${timeout} ms (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+test('after the sale: install, the 80 % alert, Top up from it, the new total (en, light)', { timeout: TEST_TIMEOUT * 2 }, async () => {
   const { page, app, problems, context } = await openSim(browser, { user: ALICE, theme: 'light', platform: 'ios' });
   try {
     const real = await buy(page, app);
+    const tail = real.iccid.slice(-4);
 
-    // The store on main has no GET /api/esims yet: My eSIMs is what it was.
+    // My eSIMs: the new eSIM, not installed yet, its plan not started.
     await app.locator('#tab-orders').click();
-    await app.locator(`button.row[data-order-id="${real.orderId}"]`).waitFor();
-    assert.equal(await app.locator('section.orders .esims').count(), 0);
-
-    const list = cards(real);
-    await stubESIMs(context, list);
-    await app.locator('#tab-catalogue').click();
-    await app.locator('#tab-orders').click();
-    await checkCards(app, list, en);
-    // The cards come first; the orders follow (after any subscriptions) under their own heading.
-    const heads = await app.locator('section.orders h2').allTextContents();
-    assert.deepEqual([heads[0], heads.at(-1)], ['eSIMs', 'Orders']);
-    assert.equal(await app.locator(`article.esim[data-iccid="${real.iccid}"] button.install`).getAttribute('aria-label'),
-      `Install eSIM …${real.iccid.slice(-4)}`);
-    await screenshot(page.locator('.phone'), 'my-esims-light');
+    const card = app.locator(`article.esim[data-iccid="${real.iccid}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    assert.equal(await card.locator('.esim-head .badge').textContent(), 'Not installed');
+    assert.equal(await card.locator('.esim-head .name').textContent(), `United KingdomeSIM …${tail}`);
+    assert.equal(await card.locator('.esim-note').textContent(), en.notInstalled);
+    assert.deepEqual(await card.locator('.bundle-line').allTextContents(), [en.queued]);
+    assert.equal(await card.locator('button.install').getAttribute('aria-label'), `Install eSIM …${tail}`);
+    assert.equal(await app.locator('section.orders h2').first().textContent(), 'eSIMs');
 
     // Install: the purchase's QR and links, and the two settings.
-    await app.locator(`article.esim[data-iccid="${real.iccid}"] button.install`).click();
+    await card.locator('button.install').click();
     await app.locator('section.order img.qr:not([hidden])').waitFor({ timeout: 30_000 });
     assert.equal(decodeQR(await qrFromImage(appFrame(page), 'section.order img.qr')), real.lpa);
     assert.match(await app.locator('.tips').textContent(), en.tips);
@@ -177,8 +184,32 @@ test('My eSIMs: install state, data left, Install and Top up (en, light)', { tim
     await page.locator('#back-button').click();
     await page.locator('#back-button').click();
 
-    // Top up: the catalogue's plans for the eSIM's country (this store has
-    // no /api/esims/{iccid}/plans yet), then the purchase's invoice flow.
+    // The phone installs it; eSIM Go tells the store, the bot tells the buyer.
+    const phone = page.locator(`#phone-esims li[data-iccid="${real.iccid}"]`);
+    await phone.locator('button[data-action="install"]').click();
+    await eventually('installed notice', async () => (await chatItems(ALICE))
+      .find((it) => it.from_bot && it.text.includes(`…${tail} is installed`)));
+    await reloadOrders(app, 'card installed', async () => (await card.getAttribute('data-install-state')) === 'installed');
+    assert.equal(await card.locator('button.install').count(), 0, 'Install is offered for an installed eSIM');
+
+    // 80 % used: the alert with its Top up button, and the card says what is left.
+    await phone.locator('button[data-action="use-80"]').click();
+    const alert = await eventually('80 % alert', async () => (await chatItems(ALICE))
+      .find((it) => it.from_bot && it.text.includes(`80 % of 1 GB used on your eSIM …${tail}`)));
+    assert.deepEqual(alert.buttons.map((b) => b.text), ['Top up']);
+    assert.equal(new URL(alert.buttons[0].web_app_url).searchParams.get('startapp'), `esim_${real.iccid}`);
+    await reloadOrders(app, 'data left', async () => /^200 MB of 1 GB left · until /.test(await card.locator('.bundle-line').first().textContent()));
+    assert.equal(await card.locator('progress.data-left').evaluate((p) => p.value / p.max), 0.2);
+    await page.locator(`#chat-log li.msg.bot`, { hasText: `80 % of 1 GB used on your eSIM …${tail}` }).waitFor();
+    await screenshot(page, 'chat-usage-alert');
+
+    // The alert's Top up button opens the Mini App at that eSIM.
+    await page.locator('#chat-log li.msg.bot', { hasText: `80 % of 1 GB used on your eSIM …${tail}` }).locator('a.inline-button', { hasText: 'Top up' }).click();
+    const focused = app.locator(`article.esim.focused[data-iccid="${real.iccid}"]`);
+    await focused.waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('#app').getAttribute('src'), new RegExp(`[?&]startapp=esim_${real.iccid}[&#]`));
+
+    // Top up: the plans the store says fit this eSIM, then the invoice.
     const posts = [];
     const answers = [
       { status: 429, headers: { 'Retry-After': '7' }, body: { error: 'rate_limited', message: 'Too many requests.' } },
@@ -188,24 +219,24 @@ test('My eSIMs: install state, data left, Install and Top up (en, light)', { tim
       const req = route.request();
       if (req.method() !== 'POST') return route.continue();
       posts.push({ body: req.postDataJSON(), key: req.headers()['idempotency-key'] });
-      const a = answers.shift();
-      if (!a) return route.continue(); // the store makes the order and its invoice
+      const a = answers.shift(); // two refusals played at the network layer, then the store
+      if (!a) return route.continue();
       return route.fulfill({ status: a.status, headers: { 'Content-Type': 'application/json', ...a.headers }, body: JSON.stringify(a.body) });
     });
-    await app.locator(`article.esim[data-iccid="${INSTALLED}"] button.top-up`).click();
-    const view = app.locator(`section.topup[data-iccid="${INSTALLED}"]`);
+    await focused.locator('button.top-up').click();
+    const view = app.locator(`section.topup[data-iccid="${real.iccid}"]`);
     const options = view.locator('[role="radio"]');
     await options.first().waitFor();
     const offered = await options.evaluateAll((bs) => bs.map((b) => b.dataset.planId));
-    assert.ok(offered.includes('esim_1GB_7D_GB_V2') && offered.includes('esim_5GB_30D_REUP_V2'), `offered ${offered}`);
+    assert.ok(offered.includes('esim_1GB_7D_GB_V2') && offered.includes('esim_3GB_30D_GB_V2'), `offered ${offered}`);
     assert.ok(!offered.includes('esim_1GB_7D_JP_V2'), 'a plan without the eSIM\'s country is offered');
-    assert.equal(await page.locator('#main-button').isVisible(), false, 'Top up before a plan is chosen');
+    await page.locator('#main-button').waitFor({ state: 'hidden' }); // nothing chosen yet
 
     const gb1 = view.locator('[data-plan-id="esim_1GB_7D_GB_V2"]');
     await gb1.click();
     assert.equal(await gb1.getAttribute('aria-checked'), 'true');
     await page.locator('#main-button:visible', { hasText: en.topUpFor('1 GB', 137) }).waitFor();
-    assert.equal(await view.locator('p.muted').first().textContent(), `United Kingdom · eSIM …${INSTALLED.slice(-4)}`);
+    assert.equal(await view.locator('p.muted').first().textContent(), `United Kingdom · eSIM …${tail}`);
     await screenshot(page.locator('.phone'), 'topup-light');
     await tapMainButton(page);
     await view.locator('.error-box', { hasText: en.rateLimited }).waitFor();
@@ -219,32 +250,37 @@ test('My eSIMs: install state, data left, Install and Top up (en, light)', { tim
     const sheet = await paySheet(page);
     assert.match(await sheet.locator('.pay-amount').textContent(), /343 ⭐/);
     assert.deepEqual(posts.map((p) => p.body), [
-      { plan_id: 'esim_1GB_7D_GB_V2', iccid: INSTALLED }, { plan_id: 'esim_1GB_7D_GB_V2', iccid: INSTALLED },
-      { plan_id: 'esim_3GB_30D_GB_V2', iccid: INSTALLED },
+      { plan_id: 'esim_1GB_7D_GB_V2', iccid: real.iccid }, { plan_id: 'esim_1GB_7D_GB_V2', iccid: real.iccid },
+      { plan_id: 'esim_3GB_30D_GB_V2', iccid: real.iccid },
     ]);
     assert.ok(posts.every((p) => /^[0-9a-f-]{36}$/.test(p.key)), 'every top-up carries an Idempotency-Key');
-    await sheet.locator('#pay-cancel').click();
+    await sheet.locator('#pay-confirm').click();
 
-    // The order page names the top-up; once paid it says what was added
-    // (stubbed: the store on main does not top up yet).
-    const order = app.locator(`section.order[data-top-up="${INSTALLED}"]`);
+    // Paid: the order page names the top-up and what it added, no QR; the
+    // bot says the same in the chat.
+    const order = app.locator(`section.order[data-top-up="${real.iccid}"]`);
     await order.waitFor();
     const orderId = await order.getAttribute('data-order-id');
     assert.equal(await order.locator('h1').textContent(), `Top-up ${orderId.slice(0, 8)}`);
-    assert.equal(await order.locator('.topup-note').textContent(), en.topUpNote);
+    assert.equal(await order.locator('.topup-note').textContent(), `Adds the plan to your eSIM …${tail}.`);
     assert.equal(await order.locator('.steps li').last().textContent(), 'Added to your eSIM');
-    await context.route(`**/api/orders/${orderId}`, async (route) => {
-      const res = await route.fetch();
-      const body = await res.json();
-      await route.fulfill({ response: res, json: { ...body, status: 'fulfilled', top_up_of: INSTALLED, invoice_link: undefined,
-        esim: { iccid: INSTALLED, lpa: 'LPA:1$rsp.example.com$X', smdp_address: 'rsp.example.com', matching_id: 'X' } } });
-    });
-    await app.locator(`section.order[data-order-id="${orderId}"][data-status="fulfilled"]`).waitFor({ timeout: 30_000 });
-    assert.equal(await order.locator('#order-status').textContent(), en.added);
-    assert.equal(await order.locator('img.qr').count(), 0, 'a top-up of this eSIM shows no QR');
+    await app.locator(`section.order[data-order-id="${orderId}"][data-status="fulfilled"]`).waitFor({ timeout: SLOW });
+    assert.equal(await order.locator('#order-status').textContent(), `Added to your eSIM …${tail}: 3 GB.`);
+    assert.equal(await order.locator('img.qr').count(), 0, 'a top-up of an installed eSIM shows no QR');
     await screenshot(page.locator('.phone'), 'topup-added-light');
+    await eventually('top-up notice', async () => (await chatItems(ALICE))
+      .find((it) => it.from_bot && it.text.replace(/<[^>]+>/g, '').includes(`3 GB added to your eSIM …${tail}`)));
+    const { body: topUp } = await apiGet(`/api/orders/${orderId}`, await appFrame(page).evaluate(() => window.Telegram.WebApp.initData));
+    assert.equal(topUp.top_up_of, real.iccid);
+
+    // My eSIMs shows the new total: what is left of the first plan, and the new one.
     await order.locator('.topped-up button').click();
-    await app.locator('section.orders article.esim').first().waitFor();
+    await reloadOrders(app, 'the top-up on the card', async () => (await card.locator('.bundle').count()) === 2);
+    const lines = await card.locator('.bundle-line').allTextContents();
+    assert.ok(lines.includes('3 GB left · not started yet'), `lines ${lines}`);
+    assert.ok(lines.some((l) => /^200 MB of 1 GB left · until \S+ \d+$/.test(l)), `lines ${lines}`);
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page.locator('.phone'), 'my-esims-light');
     assert.deepEqual(problems.filter((p) => !/ 4(09|29) /.test(p)), []);
   } finally {
     await context.close();
@@ -316,9 +352,7 @@ test('a top-up of an eSIM that is not the buyer\'s is refused with words', { tim
   }];
   const { page, app, problems, context } = await openSim(browser, { user: ALICE, before: (ctx) => stubESIMs(ctx, list) });
   try {
-    await context.route(`**/api/esims/${INSTALLED}/plans`, (route) => route.fulfill({
-      status: 404, json: { error: 'esim_not_found', message: 'eSIM not found.' },
-    }));
+    // The store answers GET /api/esims/{iccid}/plans with 404 esim_not_found.
     await app.locator('#tab-orders').click();
     await app.locator(`article.esim[data-iccid="${INSTALLED}"] .bundle-line`, { hasText: '400 MB of 1 GB left' }).waitFor();
     await app.locator(`article.esim[data-iccid="${INSTALLED}"] button.top-up`).click();

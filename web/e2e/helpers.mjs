@@ -49,9 +49,6 @@ export async function openSim(browser, {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const where = msg.location()?.url ?? '';
-    // Until the store serves GET /api/esims (and /api/esims/{iccid}/plans),
-    // it answers 404 and the Mini App does without; Chromium logs the 404.
-    if (/Failed to load resource.* 404/.test(msg.text()) && /\/api\/esims(\/\d+\/plans)?$/.test(where)) return;
     problems.push(`console: ${msg.text()}${where ? ` (${where})` : ''}`);
   });
   // Nothing may leave the sandbox: the simulator must never load telegram.org.
