@@ -2,8 +2,7 @@
 // up), their monthly subscriptions (state, next renewal, the QR again,
 // cancel), then their orders, newest first, each opening its order view
 // (status, QR again). A subscription's first period is also an order with
-// the same id; it is listed once, as the subscription. A store without
-// GET /api/esims (404) shows the subscriptions and orders as before.
+// the same id; it is listed once, as the subscription.
 import { api } from './api.js';
 import { h } from './dom.js';
 import { countryName, date, shortId, stars, tail } from './format.js';
@@ -21,15 +20,12 @@ import { topUpView } from './topup.js';
 // it sees the renewal without reopening the tab.
 const REFRESH_MS = 15_000;
 
-// esims reads GET /api/esims: the list, or null where the store has no
-// such route (404) — then My eSIMs is what it was before eSIMs had cards.
-// Any other failure keeps what was shown (previous) on a background
-// refresh and shows the rest of the page otherwise.
+// esims reads GET /api/esims. Without it the subscriptions and orders
+// still show: a failure keeps the cards already shown (previous), if any.
 async function esims(previous) {
   try {
     return await api('/api/esims');
-  } catch (err) {
-    if (err.kind === 'not_found') return null;
+  } catch {
     return previous;
   }
 }

@@ -1,16 +1,15 @@
 // Top-up: another plan onto an eSIM the buyer already has. The plans come
-// from GET /api/esims/{iccid}/plans (those eSIM Go says fit this eSIM); a
-// store without that route gets the catalogue's plans for the same
-// countries, and the server still refuses a misfit with 409 incompatible.
-// Paying is the purchase's flow: POST /api/orders {"plan_id","iccid"}, then
-// the order view with the Stars invoice; the bot says what was added.
+// from GET /api/esims/{iccid}/plans (those eSIM Go says fit this eSIM; the
+// server still refuses a misfit with 409 incompatible when the order is
+// made). Paying is the purchase's flow: POST /api/orders {"plan_id","iccid"},
+// then the order view with the Stars invoice; the bot says what was added.
 import { api, errorText, newIdempotencyKey } from './api.js';
 import { h } from './dom.js';
 import { data, days, stars, tail, usd } from './format.js';
 import { t } from './i18n.js';
 import { haptic, initData, mainButton } from './tg.js';
 import * as nav from './nav.js';
-import { errorBox, loadPlans, regionLabel } from './catalogue.js';
+import { errorBox, regionLabel } from './catalogue.js';
 import { orderView } from './order.js';
 import { hideBanner } from './banner.js';
 
@@ -29,27 +28,6 @@ export function topUpView(esim, { title = '' } = {}) {
   let busy = false;
   const refused = new Set(); // plans the server called incompatible
 
-  async function compatiblePlans() {
-    try {
-      return await api(`/api/esims/${encodeURIComponent(iccid)}/plans`);
-    } catch (err) {
-      // A store without the route answers Echo's plain 404; "esim_not_found"
-      // is the store saying the eSIM is not this buyer's.
-      if (err.kind !== 'not_found' || err.code === 'esim_not_found') throw err;
-      return sameCountries(await loadPlans());
-    }
-  }
-
-  // sameCountries: the catalogue's plans covering every country of a plan
-  // already on the eSIM, cheapest first.
-  function sameCountries(plans) {
-    const byId = new Map(plans.map((p) => [p.id, p]));
-    const current = byId.get(esim.plan_id) ?? (esim.bundles ?? []).map((b) => byId.get(b.name)).find(Boolean);
-    if (!current) return [];
-    const need = current.countries ?? [];
-    return plans.filter((p) => need.every((iso) => (p.countries ?? []).includes(iso)))
-      .sort((a, b) => a.price_stars - b.price_stars);
-  }
 
   function render(plans) {
     const offered = plans.filter((p) => !refused.has(p.id));
@@ -127,7 +105,7 @@ export function topUpView(esim, { title = '' } = {}) {
   return {
     el,
     enter() {
-      compatiblePlans().then((plans) => {
+      api(`/api/esims/${encodeURIComponent(iccid)}/plans`).then((plans) => {
         if (alive) render(plans);
       }, (err) => {
         if (alive) list.replaceChildren(errorBox(err, () => nav.refresh()));
