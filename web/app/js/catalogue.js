@@ -188,7 +188,7 @@ function regionView(r) {
   return { el };
 }
 
-export function planCards(plans, showArea = false) {
+function planCards(plans, showArea = false) {
   const sorted = [...plans].sort((a, b) => a.price_stars - b.price_stars);
   return h('ul', { class: 'plan-cards' }, sorted.map((p) => h('li', {},
     h('button', { type: 'button', class: 'plan-card', dataset: { planId: p.id }, onclick: () => open(() => planView(p)) },

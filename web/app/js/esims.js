@@ -81,7 +81,7 @@ function bundleItem(b, plan) {
 }
 
 // bundleLine is the plan's data and time in words.
-export function bundleLine(b) {
+function bundleLine(b) {
   const until = shortDate(b.ends_at);
   const total = bytes(b.initial_bytes);
   const withUntil = (s) => (until ? `${s} · ${t('until', { date: until })}` : s);

@@ -31,11 +31,6 @@ export function replace(factory) {
   show();
 }
 
-// depth is how many views are stacked (1 at a tab's root).
-export function depth() {
-  return stack.length;
-}
-
 // top is the factory of the view on screen, so a caller can tell whether
 // it is already showing.
 export function top() {
