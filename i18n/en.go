@@ -6,7 +6,8 @@ var english = map[Key]string{
 	DeliveryCaption: "<b>Your eSIM is ready: %s</b>\n\n" +
 		"Scan this QR code in Settings → Mobile data → Add eSIM.\n\n" +
 		"Manual installation:\nSM-DP+ address: <code>%s</code>\nActivation code: <code>%s</code>\n\n" +
-		"<a href=\"%s\">Install on iPhone with one tap</a>\n<a href=\"%s\">Install on Android with one tap</a>",
+		"<a href=\"%s\">Install on iPhone with one tap</a>\n<a href=\"%s\">Install on Android with one tap</a>\n\n" +
+		"<b>When you arrive:</b> turn on data roaming for this eSIM and choose it for mobile data.",
 	RefundNotice:        "We refunded %d ⭐ for order %s. Reason: %s",
 	RefundReasonESIM:    "the eSIM could not be issued",
 	RefundReasonDup:     "this order was already paid",

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
@@ -99,5 +100,37 @@ func TestHTMLEscapesNamedStringTypes(t *testing.T) {
 	got := HTML("en", CancelDone, planID("a<b"))
 	if !strings.Contains(got, "a&lt;b") {
 		t.Fatalf("HTML = %q", got)
+	}
+}
+
+// TestDeliveryCaptionSaysRoamingAndFits: the QR's caption carries the two
+// settings behind most "no internet" tickets (data roaming on for the eSIM,
+// the eSIM chosen for mobile data), and still fits Telegram's 1024-character
+// caption limit, counted on the parsed text in UTF-16 units as Telegram
+// counts, for long names and codes.
+func TestDeliveryCaptionSaysRoamingAndFits(t *testing.T) {
+	plan := "Bosnia and Herzegovina, Montenegro & North Macedonia <Balkans+> · Unlimited Lite · 30 days"
+	smdp := "smdp-plus.rsp.prod.example-operator.international.net"
+	code := "K2-2BGN4Y-1AXRHG9-ABCDEFGH-1234567-XYZ0"
+	lpa := "LPA:1$" + smdp + "$" + code
+	ios := "https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=" + lpa
+	want := map[string][]string{
+		"en": {"data roaming", "mobile data"},
+		"ru": {"роуминг данных", "мобильного интернета"},
+	}
+	for lang, words := range want {
+		got, err := telegramtest.ParseHTML(HTML(lang, DeliveryCaption, plan, smdp, code, ios, ios))
+		if err != nil {
+			t.Fatalf("%s: Telegram refuses the caption: %v", lang, err)
+		}
+		for _, w := range words {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: the caption lacks %q:\n%s", lang, w, got)
+			}
+		}
+		// Leave room for names longer still than these.
+		if n := len(utf16.Encode([]rune(got))); n > 800 {
+			t.Errorf("%s: the caption is %d characters; Telegram's limit is 1024 and names vary", lang, n)
+		}
 	}
 }

@@ -34,12 +34,23 @@ export const CAROL = '7301245889'; // no Stars
 
 // openSim opens the simulator for a test user (ALICE, BORIS, CAROL or
 // "forged") and waits until the Mini App inside has rendered its catalogue.
-export async function openSim(browser, { user = ALICE, theme = 'light', platform = 'web', base = BASE } = {}) {
+// version is the client's Bot API version (8.0, 7.0 or 6.1); startapp
+// opens the app as a t.me/<bot>?startapp= link would, and ready then names
+// what the app shows once it got there. before(context) runs before the
+// page loads (to stub routes the app calls at start).
+export async function openSim(browser, {
+  user = ALICE, theme = 'light', platform = 'web', version = '8.0', startapp = '', ready = '.catalogue .rows', before, base = BASE,
+} = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+  await before?.(context);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const where = msg.location()?.url ?? '';
+    problems.push(`console: ${msg.text()}${where ? ` (${where})` : ''}`);
+  });
   // Nothing may leave the sandbox: the simulator must never load telegram.org.
   page.on('request', (req) => {
     const u = new URL(req.url());
@@ -47,9 +58,11 @@ export async function openSim(browser, { user = ALICE, theme = 'light', platform
       problems.push(`external request: ${req.url()}`);
     }
   });
-  await page.goto(`${base}/sim/?user=${user}&theme=${theme}&platform=${platform}`);
+  const query = new URLSearchParams({ user, theme, platform, version });
+  if (startapp) query.set('startapp', startapp);
+  await page.goto(`${base}/sim/?${query}`);
   const app = page.frameLocator('#app');
-  await app.locator('.catalogue .rows').first().waitFor({ timeout: 30_000 });
+  await app.locator(ready).first().waitFor({ timeout: 30_000 });
   return { context, page, app, problems };
 }
 

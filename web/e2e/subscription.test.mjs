@@ -1,5 +1,6 @@
-// A monthly subscription end to end: plan → "Subscribe monthly" → Stars
-// sheet (a subscription link) → the eSIM's QR; a renewal played by the
+// A monthly subscription end to end: plan → "Subscribe monthly" (Telegram's
+// SecondaryButton beside Buy) → Stars sheet (a subscription link) → the
+// eSIM's QR; a renewal played by the
 // simulator tops up the same eSIM; "My eSIMs" shows the subscription with
 // its QR, and cancelling it (after a "keep it" answer first) shows it
 // cancelled and stops Telegram's renewals.
@@ -40,9 +41,10 @@ test('Alice subscribes monthly, a renewal tops up the same eSIM, and she cancels
     const subsBefore = (await apiGet('/api/subscriptions', initData)).body;
 
     await openPlan(app, 'GB');
-    const subscribe = app.locator('#subscribe');
+    const subscribe = page.locator('#secondary-button');
     await subscribe.waitFor();
     assert.match(await subscribe.textContent(), /Subscribe monthly · \d+ ⭐/);
+    assert.equal(await app.locator('#subscribe').count(), 0, 'the offer is in Telegram\'s bottom bar, not twice');
     await screenshot(page.locator('.phone'), 'plan-subscribe');
 
     // Progress while the subscription is being created: hold the request a
@@ -59,7 +61,7 @@ test('Alice subscribes monthly, a renewal tops up the same eSIM, and she cancels
     });
     // A double tap creates one subscription and opens one sheet.
     await subscribe.dblclick();
-    await app.locator('#subscribe[aria-busy="true"]:disabled').waitFor();
+    await page.locator('#secondary-button[aria-busy="true"]:disabled').waitFor();
     assert.equal(await page.locator('#main-button').isDisabled(), true, 'Buy stays tappable while subscribing');
     release();
     const sheet = await paySheet(page);
@@ -170,12 +172,23 @@ test('Alice subscribes monthly, a renewal tops up the same eSIM, and she cancels
   }
 });
 
-test('the subscription offer is translated (ru)', { timeout: TEST_TIMEOUT }, async () => {
+test('the subscription offer is translated (ru), and in the page where Telegram has no SecondaryButton', { timeout: TEST_TIMEOUT }, async () => {
+  for (const version of ['8.0', '7.0']) {
+    const { page, app, problems, context } = await openSim(browser, { user: BORIS, version });
+    try {
+      await openPlan(app, 'DE');
+      const offer = version === '8.0' ? page.locator('#secondary-button') : app.locator('#subscribe');
+      await offer.waitFor();
+      assert.match(await offer.textContent(), /^Подписка · \d+ ⭐ за 30 дней$/);
+      assert.equal(await page.locator('#secondary-button').isVisible(), version === '8.0');
+      assert.match(await app.locator('#subscribe-hint').textContent(), /той же eSIM/);
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  }
   const { app, problems, context } = await openSim(browser, { user: BORIS });
   try {
-    await openPlan(app, 'DE');
-    assert.match(await app.locator('#subscribe').textContent(), /^Подписка · \d+ ⭐ за 30 дней$/);
-    assert.match(await app.locator('#subscribe-hint').textContent(), /той же eSIM/);
     await app.locator('#tab-orders').click();
     await app.locator('section.orders h1', { hasText: 'Мои eSIM' }).waitFor();
     assert.deepEqual(problems, []);

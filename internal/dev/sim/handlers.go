@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,12 +34,17 @@ func (s *server) users(c echo.Context) error {
 }
 
 type initDataRequest struct {
-	UserID int64 `json:"user_id"`
-	Forged bool  `json:"forged"`
+	UserID     int64  `json:"user_id"`
+	Forged     bool   `json:"forged"`
+	StartParam string `json:"start_param"`
 }
 
+// startParam is what Telegram lets through a startapp link: up to 512 of
+// A-Z, a-z, 0-9, _ and -.
+var startParam = regexp.MustCompile(`^[A-Za-z0-9_-]{0,512}$`)
+
 // initData signs launch data the way Telegram does when it opens the Mini
-// App from a keyboard button. The forged variant is what an attacker would
+// App from a keyboard button, or from a startapp link (start_param). The forged variant is what an attacker would
 // send: a genuine initData whose user was swapped for someone else, so the
 // hash no longer matches.
 func (s *server) initData(c echo.Context) error {
@@ -50,7 +56,13 @@ func (s *server) initData(c echo.Context) error {
 	if !ok {
 		return apiError(c, http.StatusNotFound, "unknown_user", "no such test user")
 	}
+	if !startParam.MatchString(req.StartParam) {
+		return apiError(c, http.StatusUnprocessableEntity, "bad_start_param", "start_param allows up to 512 of A-Z a-z 0-9 _ -")
+	}
 	extra := url.Values{"chat_type": {"sender"}, "chat_instance": {strconv.FormatInt(-u.ID*7919, 10)}}
+	if req.StartParam != "" {
+		extra.Set("start_param", req.StartParam)
+	}
 	raw := telegram.SignInitData(s.d.BotToken, u.User, time.Now(), extra)
 	if req.Forged {
 		raw = forge(raw, u.User)

@@ -8,7 +8,9 @@
 //
 //	GET  /sim/api/config               → {"temporal_ui_url": "http://127.0.0.1:8233", "bot_username": "…", "support_chat_id": -100…}
 //	GET  /sim/api/users                → [{"id":5079065042,"first_name":"Alice","username":"alice","language_code":"en","label":"Alice (en)"}, …]
-//	POST /sim/api/initdata             {"user_id":5079065042[,"forged":true]} → {"init_data":"query_id=…&user=…&hash=…","user":{…}}
+//	POST /sim/api/initdata             {"user_id":5079065042[,"forged":true][,"start_param":"GB"]}
+//	                                   → {"init_data":"query_id=…&user=…&hash=…","user":{…}}; start_param is signed
+//	                                      into initData, as Telegram does for a t.me/<bot>?startapp= link
 //	GET  /sim/api/invoice?link=…       → {"link","title","description","amount","currency","order_id"}
 //	POST /sim/api/pay                  {"invoice_link":"…","user_id":5079065042}
 //	                                   → {"approved":true,"error_message":"","charge_id":"…","delivered":true,"order_id":"…"}
@@ -29,6 +31,12 @@
 //	POST /sim/api/renew                {"subscription_id":"sub-…"} or {"charge_id":"<first charge>"}
 //	                                   → {"subscription_id","first_charge_id","charge_id","delivered"}; Telegram's
 //	                                      30-day renewal, now (409 subscription_stopped once the bot cancelled it)
+//	POST /sim/api/cloudstorage         {"user_id":5079065042,"method":"saveStorageValue","params":{"key","value"}}
+//	                                   → {"result":…} or {"error":"…"}; the user's CloudStorage (cloudstorage.go)
+//	POST /sim/api/phone                {"iccid":"8944…","action":"install"|"remove"|"use"|"expire"[,"percent":80]}
+//	                                   → {"iccid","usage":[{"bundle","state","initial_bytes","remaining_bytes","unlimited"}]};
+//	                                      the buyer's phone on the fake eSIM Go, which sends its callbacks (phone.go)
+//	POST /sim/api/balance-low          → {"balance","threshold"}; eSIM Go's LowBalance callback
 //
 // Pages: /sim/ (simulator), /sim/telegram-sim.js (the fake client), and
 // /sim/app/ (the Mini App's own files, loading the fake client instead of
@@ -101,6 +109,8 @@ type server struct {
 	// telegramtest cannot report its faults, so the switch state is derived
 	// from the failed refund calls recorded since then.
 	refundFaultAt time.Time
+
+	storage cloudStorage
 }
 
 // Register mounts the simulator page at /sim/ and its JSON endpoints under
@@ -140,6 +150,9 @@ func Register(e *echo.Echo, d Deps) {
 	g.GET("/staff", s.staff)
 	g.POST("/send", s.send)
 	g.POST("/press", s.press)
+	g.POST("/cloudstorage", s.cloud)
+	g.POST("/phone", s.phone)
+	g.POST("/balance-low", s.balanceLow)
 }
 
 func apiError(c echo.Context, status int, code, msg string) error {

@@ -9,6 +9,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -461,5 +463,187 @@ func TestSupportPane(t *testing.T) {
 	if rec := v.do(t, http.MethodPost, "/sim/api/press", map[string]any{"chat_id": supportChat, "message_id": chat.Items[1].ID,
 		"user_id": 6200000001, "text": "Nope"}, nil); rec.Code != 404 {
 		t.Fatalf("press of a missing button: %d", rec.Code)
+	}
+}
+
+// A startapp link's parameter is part of the signed initData, so the store
+// can trust it; one Telegram would not let through is refused.
+func TestInitDataCarriesStartParam(t *testing.T) {
+	v := newEnv(t)
+	var got struct {
+		InitData string `json:"init_data"`
+	}
+	for _, p := range []string{"GB", "esim_8944538532008160000", ""} {
+		v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": 5079065042, "start_param": p}, &got)
+		d, err := telegram.ValidateInitData(got.InitData, v.tg.Token(), time.Hour, time.Now())
+		if err != nil {
+			t.Fatalf("%q: %v", p, err)
+		}
+		if d.StartParam != p {
+			t.Errorf("start_param = %q, want %q", d.StartParam, p)
+		}
+	}
+	for _, p := range []string{"GB&user=x", "esim 1", strings.Repeat("a", 513)} {
+		if rec := v.do(t, http.MethodPost, "/sim/api/initdata", map[string]any{"user_id": 5079065042, "start_param": p}, nil); rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("start_param %q = %d, want 422", p, rec.Code)
+		}
+	}
+}
+
+// CloudStorage keeps each user's values between launches, with Telegram's
+// documented limits.
+func TestCloudStorage(t *testing.T) {
+	v := newEnv(t)
+	call := func(user int64, method string, params any) (result any, errText string) {
+		t.Helper()
+		var out struct {
+			Result any    `json:"result"`
+			Error  string `json:"error"`
+		}
+		rec := v.do(t, http.MethodPost, "/sim/api/cloudstorage", map[string]any{"user_id": user, "method": method, "params": params}, &out)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s = %d %s", method, rec.Code, rec.Body)
+		}
+		return out.Result, out.Error
+	}
+	const alice, boris = 5079065042, 1002
+	if res, e := call(alice, "saveStorageValue", map[string]any{"key": "recent_countries", "value": "GB,JP"}); e != "" || res != true {
+		t.Fatalf("save = %v %q", res, e)
+	}
+	res, e := call(alice, "getStorageValues", map[string]any{"keys": []string{"recent_countries", "missing"}})
+	if want := map[string]any{"recent_countries": "GB,JP"}; e != "" || !reflect.DeepEqual(res, want) {
+		t.Errorf("get = %v %q, want %v (a missing key is left out)", res, e, want)
+	}
+	if res, _ := call(boris, "getStorageValues", map[string]any{"keys": []string{"recent_countries"}}); !reflect.DeepEqual(res, map[string]any{}) {
+		t.Errorf("Boris reads Alice's storage: %v", res)
+	}
+	if res, _ := call(alice, "getStorageKeys", map[string]any{}); !reflect.DeepEqual(res, []any{"recent_countries"}) {
+		t.Errorf("keys = %v", res)
+	}
+	if _, e := call(alice, "deleteStorageValues", map[string]any{"keys": []string{"recent_countries"}}); e != "" {
+		t.Fatal(e)
+	}
+	if res, _ := call(alice, "getStorageKeys", map[string]any{}); !reflect.DeepEqual(res, []any{}) {
+		t.Errorf("keys after delete = %v", res)
+	}
+
+	refusals := []struct {
+		method string
+		params any
+		want   string
+	}{
+		{"saveStorageValue", map[string]any{"key": "", "value": "x"}, "STORAGE_KEY_INVALID"},
+		{"saveStorageValue", map[string]any{"key": "recent countries", "value": "x"}, "STORAGE_KEY_INVALID"},
+		{"saveStorageValue", map[string]any{"key": strings.Repeat("k", 129), "value": "x"}, "STORAGE_KEY_INVALID"},
+		{"saveStorageValue", map[string]any{"key": "k", "value": strings.Repeat("ж", 4097)}, "STORAGE_VALUE_TOO_LONG"},
+		{"getStorageValues", map[string]any{"keys": []string{"ok", "not ok"}}, "STORAGE_KEY_INVALID"},
+		{"getCoinPoints", map[string]any{}, "UNSUPPORTED_METHOD"},
+	}
+	for _, r := range refusals {
+		if _, e := call(alice, r.method, r.params); e != r.want {
+			t.Errorf("%s %v: error %q, want %q", r.method, r.params, e, r.want)
+		}
+	}
+	if _, e := call(alice, "saveStorageValue", map[string]any{"key": strings.Repeat("k", 128), "value": strings.Repeat("ж", 4096)}); e != "" {
+		t.Errorf("a value at the limits is refused: %q", e)
+	}
+	for i := range 1023 {
+		if _, e := call(alice, "saveStorageValue", map[string]any{"key": "k" + strconv.Itoa(i), "value": ""}); e != "" {
+			t.Fatalf("key %d: %q", i, e)
+		}
+	}
+	if _, e := call(alice, "saveStorageValue", map[string]any{"key": "one_too_many", "value": "x"}); e != "STORAGE_KEYS_TOO_MANY" {
+		t.Errorf("key 1025: %q, want STORAGE_KEYS_TOO_MANY", e)
+	}
+	if _, e := call(alice, "saveStorageValue", map[string]any{"key": "k0", "value": "overwrite"}); e != "" {
+		t.Errorf("overwriting at the limit: %q", e)
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/cloudstorage", map[string]any{"user_id": 42, "method": "getStorageKeys"}, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown user = %d", rec.Code)
+	}
+}
+
+// buyESIM orders a bundle from the fake eSIM Go as the store does and
+// returns the new eSIM's ICCID.
+func (v *env) buyESIM(t *testing.T, bundle string) string {
+	t.Helper()
+	srv := httptest.NewServer(v.esim)
+	defer srv.Close()
+	body := `{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"` + bundle + `","quantity":1}]}`
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v2.5/orders", strings.NewReader(body))
+	req.Header.Set("X-API-Key", "test-api-key")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Order []struct {
+			ESIMs []struct {
+				ICCID string `json:"iccid"`
+			} `json:"esims"`
+		} `json:"order"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || len(out.Order) == 0 || len(out.Order[0].ESIMs) == 0 {
+		t.Fatalf("order: %d %v %+v", res.StatusCode, err, out)
+	}
+	return out.Order[0].ESIMs[0].ICCID
+}
+
+// The phone's buttons act on the fake eSIM Go: install, use data until the
+// plan is used up, remove, let the plans run out.
+func TestPhonePlaysTheBuyersESIM(t *testing.T) {
+	v := newEnv(t)
+	iccid := v.buyESIM(t, "esim_1GB_7D_GB_V2")
+	type usage struct {
+		Usage []struct {
+			Bundle    string `json:"bundle"`
+			State     string `json:"state"`
+			Initial   int64  `json:"initial_bytes"`
+			Remaining int64  `json:"remaining_bytes"`
+		} `json:"usage"`
+	}
+	act := func(action string, percent int) (int, usage) {
+		var u usage
+		rec := v.do(t, http.MethodPost, "/sim/api/phone", map[string]any{"iccid": iccid, "action": action, "percent": percent}, &u)
+		return rec.Code, u
+	}
+	if code, _ := act("install", 0); code != http.StatusOK {
+		t.Fatalf("install = %d", code)
+	}
+	code, u := act("use", 80)
+	if code != http.StatusOK || len(u.Usage) != 1 || u.Usage[0].State != "active" || u.Usage[0].Remaining != u.Usage[0].Initial/5 {
+		t.Fatalf("use 80 %% = %d %+v", code, u)
+	}
+	if _, u = act("use", 100); u.Usage[0].State != "depleted" || u.Usage[0].Remaining != 0 {
+		t.Fatalf("use 100 %% = %+v", u)
+	}
+	if code, _ := act("use", 10); code != http.StatusConflict {
+		t.Errorf("using a used-up eSIM = %d, want 409", code)
+	}
+	if _, u = act("expire", 0); u.Usage[0].State != "expired" {
+		t.Errorf("expire = %+v", u)
+	}
+	if code, _ := act("remove", 0); code != http.StatusOK {
+		t.Errorf("remove = %d", code)
+	}
+	for _, bad := range []map[string]any{
+		{"iccid": iccid, "action": "use", "percent": 0},
+		{"iccid": iccid, "action": "explode"},
+		{"action": "install"},
+	} {
+		if rec := v.do(t, http.MethodPost, "/sim/api/phone", bad, nil); rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%v = %d, want 422", bad, rec.Code)
+		}
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/phone", map[string]any{"iccid": "8944500000000000000", "action": "install"}, nil); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown eSIM = %d, want 404", rec.Code)
+	}
+	var bal struct {
+		Balance string `json:"balance"`
+	}
+	if rec := v.do(t, http.MethodPost, "/sim/api/balance-low", nil, &bal); rec.Code != http.StatusOK || bal.Balance == "" {
+		t.Errorf("balance-low = %d %s", rec.Code, rec.Body)
 	}
 }

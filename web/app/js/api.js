@@ -75,15 +75,17 @@ export function errorText(err, { notFound = 'errNotFound' } = {}) {
     case 'timeout': return t('errTimeout');
     case 'unauthorized': return t('errUnauthorized');
     case 'no_telegram': return t('errNoTelegram');
-    case 'not_found': return t(notFound);
+    case 'not_found': return t(err.code === 'esim_not_found' ? 'errEsimNotFound' : notFound);
     case 'rate_limited':
       // 429 has two causes: too many unpaid orders (waiting does not help
       // until one is paid or expires) and going too fast (it does).
       if (err.code === 'too_many_open_orders') return t('errTooManyOpenOrders');
       return err.retryAfter > 0 ? t('errRateLimitedWait', { n: err.retryAfter }) : t('errRateLimited');
-    case 'server': return t('errServer');
-    case 'invalid':
-    case 'conflict': return t('errInvalid', { message: err.message || err.code });
+    case 'server': return t(err.code === 'sales_paused' ? 'errSalesPaused' : 'errServer');
+    case 'conflict':
+      if (err.code === 'incompatible') return t('errIncompatible');
+      return t('errInvalid', { message: err.message || err.code });
+    case 'invalid': return t('errInvalid', { message: err.message || err.code });
     default: return t('errUnknown', { message: err?.message ?? String(err) });
   }
 }

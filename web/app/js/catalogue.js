@@ -1,6 +1,7 @@
-// Catalogue: destinations (countries and regions) with search, then the
-// plans of one destination. Plans are fetched once per app session; the
-// server caches the eSIM Go catalogue, and prices only change on its sync.
+// Catalogue: the buyer's recent countries, then destinations (countries and
+// regions) with search, then the plans of one destination. Plans are fetched
+// once per app session; the server caches the eSIM Go catalogue, and prices
+// only change on its sync.
 import { api, errorText } from './api.js';
 import { h } from './dom.js';
 import { countryName, data, days, flag, stars, usd } from './format.js';
@@ -8,6 +9,7 @@ import { t } from './i18n.js';
 import { haptic } from './tg.js';
 import * as nav from './nav.js';
 import { planView } from './plan.js';
+import { recentCountries, remember } from './recent.js';
 
 let plansPromise = null;
 let query = '';
@@ -32,8 +34,9 @@ export function catalogueView() {
     list);
 
   let dests = null;
+  let recent = [];
   const render = () => {
-    if (dests) list.replaceChildren(...destinationList(dests, query));
+    if (dests) list.replaceChildren(...destinationList(dests, query, recent));
   };
   search.addEventListener('input', () => {
     query = search.value;
@@ -48,6 +51,12 @@ export function catalogueView() {
         render();
       }, (err) => {
         list.replaceChildren(errorBox(err, () => nav.refresh()));
+      });
+      // Recent countries arrive on their own time (Telegram's cloud); the
+      // list does not wait for them.
+      recentCountries().then((isos) => {
+        recent = isos;
+        render();
       });
     },
   };
@@ -92,7 +101,7 @@ export function destinations(plans) {
 // regionLabel names a multi-country plan. eSIM Go descriptions end in the
 // area ("eSIM, 5GB, 30 Days, Europe+, V2"), which is more precise than the
 // continent in plan.region.
-function regionLabel(p) {
+export function regionLabel(p) {
   const m = /,\s*([^,]+),\s*V\d+\s*$/.exec(p.description ?? '');
   if (m) return m[1].trim();
   if (p.region) return p.region;
@@ -110,13 +119,21 @@ function matches(q, ...names) {
   return names.some((n) => fold(n).includes(q));
 }
 
-function destinationList(d, rawQuery) {
+function destinationList(d, rawQuery, recentIsos = []) {
   const q = fold(rawQuery.trim());
   const countries = d.countries.filter((c) => !q || matches(q, c.name, c.iso, english.of(c.iso) ?? ''));
   const regions = d.regions.filter((r) => !q || matches(q, r.name, ...[...r.countries].map(countryName)));
   if (!d.countries.length && !d.regions.length) return [h('p', { class: 'muted', text: t('noPlans') })];
   if (!countries.length && !regions.length) return [h('p', { class: 'muted', text: t('nothingFound', { q: rawQuery.trim() }) })];
   const out = [];
+  const recent = q ? [] : recentIsos.map((iso) => d.countries.find((c) => c.iso === iso)).filter(Boolean);
+  if (recent.length) {
+    out.push(h('h2', { text: t('recent') }), h('ul', { class: 'rows recent' }, recent.map((c) => h('li', {},
+      h('button', { type: 'button', class: 'row', dataset: { recentIso: c.iso }, onclick: () => open(() => countryView(c)) },
+        h('span', { class: 'flag', 'aria-hidden': 'true' }, flag(c.iso)),
+        h('span', { class: 'name', text: c.name }),
+        h('span', { class: 'price', text: t('fromPrice', { stars: stars(minStars([...c.own, ...c.regional])) }) }))))));
+  }
   if (regions.length) {
     out.push(h('h2', { text: t('regions') }), h('ul', { class: 'rows' }, regions.map((r) => h('li', {},
       h('button', { type: 'button', class: 'row', dataset: { region: r.key }, onclick: () => open(() => regionView(r)) },
@@ -139,12 +156,28 @@ function open(factory) {
   nav.push(factory);
 }
 
+// openCountry shows one country's plans, as a startapp=GB link asks. An
+// unknown code leaves the buyer on the catalogue.
+export async function openCountry(iso) {
+  try {
+    const c = destinations(await loadPlans()).countries.find((x) => x.iso === iso);
+    if (c) nav.push(() => countryView(c));
+  } catch {
+    // The catalogue shows the error itself.
+  }
+}
+
 function countryView(c) {
-  const el = h('section', {},
+  const el = h('section', { class: 'country', dataset: { iso: c.iso } },
     h('h1', {}, h('span', { 'aria-hidden': 'true' }, `${flag(c.iso)} `), t('plansFor', { name: c.name })),
     planCards(c.own),
     c.regional.length > 0 && [h('h2', { text: t('regionalPlans', { name: c.name }) }), planCards(c.regional, true)]);
-  return { el };
+  return {
+    el,
+    enter() {
+      remember(c.iso);
+    },
+  };
 }
 
 function regionView(r) {

@@ -1,4 +1,5 @@
-// The delivered eSIM: QR code, one-tap install links and the manual codes.
+// The delivered eSIM: QR code, one-tap install links, the two settings
+// that fix most "no internet" questions, and the manual codes.
 // The QR comes from the API with the Authorization header, so it is fetched
 // as a blob and shown through a blob: URL (an <img src> cannot send headers).
 import { api, errorText } from './api.js';
@@ -6,6 +7,8 @@ import { h } from './dom.js';
 import { t } from './i18n.js';
 import { haptic, openLink, platform } from './tg.js';
 import { toast } from './banner.js';
+import * as nav from './nav.js';
+import { helpView } from './help.js';
 
 // showQR fetches an order's QR into img and returns its blob: URL, or ''
 // after showing the error in statusEl. The server answers 409 for a moment
@@ -66,6 +69,10 @@ export function deliveredSection(order) {
     h('div', { class: 'install-links' },
       link(t('installIos'), iosInstallURL(esim.lpa), p === 'ios'),
       link(t('installAndroid'), androidInstallURL(esim.lpa), p === 'android')),
+    h('div', { class: 'tips' },
+      h('h2', { text: t('tipsTitle') }),
+      h('ol', {}, h('li', { text: t('tipRoaming') }), h('li', { text: t('tipMobileData') })),
+      h('button', { type: 'button', class: 'link-button more-help', onclick: () => nav.push(() => helpView({ open: 'internet' })) }, t('tipMore'))),
     h('h2', { text: t('manualTitle') }),
     h('dl', { class: 'codes' },
       codeRow(t('smdp'), esim.smdp_address, 'smdp'),

@@ -53,3 +53,25 @@ export function day(s) {
 export function shortId(id) {
   return String(id).slice(0, 8);
 }
+
+// bytes formats a data amount as eSIM Go counts it (1 GB = 10^9 bytes):
+// "2.1 GB", "350 MB".
+export function bytes(n) {
+  const v = Math.max(0, Number(n) || 0);
+  if (v >= 999.5e6) return t('gb', { n: new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(v / 1e9) });
+  return t('mb', { n: new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(v / 1e6) });
+}
+
+// shortDate is "14 Jan" (with the year when it is not this year).
+export function shortDate(s) {
+  const d = new Date(s);
+  if (!s || Number.isNaN(d.getTime())) return '';
+  const opts = { day: 'numeric', month: 'short' };
+  if (d.getFullYear() !== new Date().getFullYear()) opts.year = 'numeric';
+  return new Intl.DateTimeFormat(lang, opts).format(d);
+}
+
+// tail is the end of an ICCID, as the bot names an eSIM ("…1234").
+export function tail(iccid) {
+  return String(iccid ?? '').slice(-4);
+}

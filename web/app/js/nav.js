@@ -3,7 +3,7 @@
 // A view factory returns {el, enter?, leave?}; leave stops polling and frees
 // blob URLs when the view goes away.
 import { clear, h } from './dom.js';
-import { backButton, mainButton, webApp } from './tg.js';
+import { backButton, mainButton, secondaryButton, webApp } from './tg.js';
 import { t } from './i18n.js';
 
 const stack = [];
@@ -31,6 +31,12 @@ export function replace(factory) {
   show();
 }
 
+// top is the factory of the view on screen, so a caller can tell whether
+// it is already showing.
+export function top() {
+  return stack.at(-1)?.factory;
+}
+
 export function back() {
   if (stack.length < 2) return;
   stack.pop();
@@ -45,6 +51,7 @@ export function refresh() {
 function show() {
   current?.leave?.();
   mainButton.hide();
+  secondaryButton.hide();
   const main = document.getElementById('view');
   clear(main);
   const deep = stack.length > 1;

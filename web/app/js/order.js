@@ -4,7 +4,7 @@
 // delivered, the Stars are refunded or the quote expires.
 import { api, errorText } from './api.js';
 import { h } from './dom.js';
-import { data, days, shortId, stars } from './format.js';
+import { data, days, shortId, stars, tail } from './format.js';
 import { t } from './i18n.js';
 import { canOpenInvoice, haptic, mainButton, openInvoice, openTelegramLink } from './tg.js';
 import * as nav from './nav.js';
@@ -34,7 +34,10 @@ const FAST_FOR_MS = 90_000;
 
 // subscription: the order is the first period of a monthly subscription
 // (same id); the page says so, the rest is the same as for a purchase.
-export function orderView(orderId, { invoiceLink = '', plan = null, priceStars = 0, autoOpen = true, subscription = false } = {}) {
+// topUp: the ICCID the order tops up (also read from the order itself);
+// once paid there is no QR to show, only what was added, unless eSIM Go
+// had to put the plan on a new eSIM.
+export function orderView(orderId, { invoiceLink = '', plan = null, priceStars = 0, autoOpen = true, subscription = false, topUp = '' } = {}) {
   let order = null;
   let alive = true;
   let timer = 0;
@@ -45,6 +48,8 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
   let delivered = null;
 
   const steps = h('ol', { class: 'steps' }, STEPS.map(([status, key]) => h('li', { dataset: { step: status } }, t(key))));
+  const title = h('h1', {});
+  const topUpNote = h('p', { class: 'hint topup-note', hidden: true });
   const statusLine = h('p', { class: 'status', id: 'order-status', role: 'status' }, t('loading'));
   const note = h('p', { class: 'note', hidden: true });
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
@@ -60,8 +65,9 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
     } }, t('helpWithOrder')));
   const summary = h('p', { class: 'muted' }, plan ? `${data(plan)} · ${days(plan.duration_days)}` : '');
   const el = h('section', { class: 'order', dataset: subscription ? { orderId, subscription: 'true' } : { orderId } },
-    h('h1', { text: t(subscription ? 'subscription' : 'order', { id: shortId(orderId) }) }),
+    title,
     summary,
+    topUpNote,
     subscription && h('p', { class: 'hint subscription-note', text: t('subscriptionNote') }),
     steps, statusLine, note, error, extra, help);
 
@@ -130,8 +136,24 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
     error.hidden = false;
   }
 
+  // labels names the order for what it is: a purchase, a subscription's
+  // first period or a top-up.
+  function labels() {
+    title.textContent = t(topUp ? 'topUpOrder' : subscription ? 'subscription' : 'order', { id: shortId(orderId) });
+    topUpNote.hidden = !topUp;
+    if (!topUp) return;
+    el.dataset.topUp = topUp;
+    topUpNote.textContent = t('topUpOrderNote', { tail: tail(topUp) });
+    steps.lastElementChild.textContent = t('stepAdded');
+  }
+  labels();
+
   function render() {
     if (!order) return;
+    if (!topUp && order.top_up_of) {
+      topUp = order.top_up_of;
+      labels();
+    }
     const status = order.status;
     el.dataset.status = status;
     const amount = order.price_stars || priceStars;
@@ -139,6 +161,8 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
     renderSteps(status);
     if (status === 'refunded') {
       statusLine.textContent = t('statusRefunded', { stars: stars(amount) });
+    } else if (status === 'fulfilled' && topUp) {
+      statusLine.textContent = t('statusToppedUp', { tail: tail(topUp), data: plan ? data(plan) : order.plan_name ?? '' });
     } else {
       statusLine.textContent = t(STATUS_TEXT[status] ?? 'loading');
     }
@@ -147,9 +171,14 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
     if (noteKey) note.textContent = t(noteKey);
     note.dataset.invoice = invoiceStatus;
 
-    if (status === 'fulfilled' && order.esim && !delivered) {
-      delivered = deliveredSection(order);
+    const reassigned = topUp && order.esim?.iccid && order.esim.iccid !== topUp;
+    if (status === 'fulfilled' && topUp && !reassigned && !delivered) {
+      delivered = { el: h('div', { class: 'topped-up' },
+        h('button', { type: 'button', class: 'secondary', onclick: () => document.getElementById('tab-orders').click() }, t('openMyEsims'))) };
       extra.replaceChildren(delivered.el);
+    } else if (status === 'fulfilled' && order.esim && !delivered) {
+      delivered = deliveredSection(order);
+      extra.replaceChildren(...(reassigned ? [h('p', { class: 'note reassigned', text: t('topUpReassigned', { tail: tail(topUp) }) })] : []), delivered.el);
       // The buyer watched the progress at the top; the QR is what they wait for.
       delivered.el.scrollIntoView({ block: 'start' });
     } else if ((status === 'refunded' || status === 'refunding') && order.refund?.reason) {
@@ -159,7 +188,8 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
     help.hidden = !order.help_link || status === 'awaiting_payment' || status === 'expired';
 
     if (status === 'awaiting_payment' && invoiceLink) setMain(invoiceOpen ? 'paying' : 'pay', amount);
-    else if (status === 'expired' && plan) setMain('again');
+    // A lapsed top-up is tried again from its eSIM in My eSIMs, not as a new eSIM.
+    else if (status === 'expired' && plan && !topUp) setMain('again');
     else setMain('none');
   }
 
@@ -201,7 +231,7 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
     leave() {
       alive = false;
       clearTimeout(timer);
-      delivered?.leave();
+      delivered?.leave?.();
     },
   };
 }

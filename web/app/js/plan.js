@@ -1,13 +1,15 @@
-// Plan details, the Buy button and the monthly subscription. Neither can
-// fire twice: one busy flag guards both handlers (MainButton clicks can
-// queue up while a request is in flight, and buying while a subscription is
-// being created would start two purchases), and the button that was tapped
-// shows its progress state until the order or subscription exists.
+// Plan details, the Buy button and the monthly subscription. Buy is
+// Telegram's MainButton; "Subscribe monthly" is its SecondaryButton beside
+// it, or a button in the page in clients without one. Neither can fire
+// twice: one busy flag guards both handlers (button clicks can queue up
+// while a request is in flight, and buying while a subscription is being
+// created would start two purchases), and the button that was tapped shows
+// its progress state until the order or subscription exists.
 import { api, errorText, newIdempotencyKey } from './api.js';
 import { h } from './dom.js';
 import { countryName, data, days, flag, stars, usd } from './format.js';
 import { t } from './i18n.js';
-import { haptic, initData, mainButton } from './tg.js';
+import { haptic, initData, mainButton, secondaryButton } from './tg.js';
 import * as nav from './nav.js';
 import { orderView } from './order.js';
 import { hideBanner } from './banner.js';
@@ -22,7 +24,9 @@ export function canSubscribe(plan) {
 export function planView(plan) {
   const error = h('div', { class: 'error-box', role: 'alert', hidden: true });
   const subscribeLabel = t('subscribeMonthly', { stars: stars(plan.price_stars) });
-  const subscribeButton = canSubscribe(plan)
+  const offersSubscription = canSubscribe(plan);
+  const inTelegramBar = offersSubscription && secondaryButton.available();
+  const subscribeButton = offersSubscription && !inTelegramBar
     ? h('button', { type: 'button', class: 'secondary subscribe', id: 'subscribe', onclick: () => subscribe() }, subscribeLabel)
     : null;
   const el = h('section', { class: 'plan' },
@@ -31,7 +35,7 @@ export function planView(plan) {
       h('strong', { class: 'price-stars', text: stars(plan.price_stars) }),
       ' ',
       h('span', { class: 'muted', text: t('approxUsd', { usd: usd(plan.price_usd) }) })),
-    subscribeButton && h('div', { class: 'subscribe-box' },
+    offersSubscription && h('div', { class: 'subscribe-box' },
       subscribeButton,
       h('p', { class: 'hint', id: 'subscribe-hint', text: t('subscribeHint') })),
     h('h2', { text: t('planFacts') }),
@@ -65,6 +69,10 @@ export function planView(plan) {
     if (kind === 'buy') {
       mainButton.progress(true);
       if (subscribeButton) subscribeButton.disabled = true;
+      if (inTelegramBar) secondaryButton.active(false);
+    } else if (inTelegramBar) {
+      mainButton.set({ text: buyText, onClick: buy, active: false });
+      secondaryButton.progress(true);
     } else {
       mainButton.set({ text: buyText, onClick: buy, active: false });
       subscribeButton.disabled = true;
@@ -112,6 +120,7 @@ export function planView(plan) {
     error.replaceChildren(h('p', { text }));
     error.hidden = false;
     mainButton.set({ text: buyText, onClick: buy });
+    if (inTelegramBar) secondaryButton.set({ text: subscribeLabel, onClick: subscribe });
     if (subscribeButton) {
       subscribeButton.disabled = false;
       subscribeButton.removeAttribute('aria-busy');
@@ -126,6 +135,7 @@ export function planView(plan) {
     el,
     enter() {
       mainButton.set({ text: buyText, onClick: buy });
+      if (inTelegramBar) secondaryButton.set({ text: subscribeLabel, onClick: subscribe });
     },
   };
 }

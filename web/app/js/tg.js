@@ -21,6 +21,19 @@ export function platform() {
   return WA?.platform ?? 'unknown';
 }
 
+// startParam is where the app was asked to open: start_param of a
+// t.me/<bot>?startapp=… link, or the startapp query parameter of the URL a
+// web_app button opens (the bot's alerts use those). It only steers
+// navigation, so the unsigned copy is fine; anything the server decides
+// reads the signed initData.
+export function startParam() {
+  const candidates = [WA?.initDataUnsafe?.start_param, new URLSearchParams(location.search).get('startapp')];
+  for (const p of candidates) {
+    if (typeof p === 'string' && /^[A-Za-z0-9_-]{1,512}$/.test(p)) return p;
+  }
+  return '';
+}
+
 function atLeast(v) {
   try {
     return !!WA?.isVersionAtLeast?.(v);
@@ -180,6 +193,88 @@ export const mainButton = {
       return;
     }
     fallback().hidden = true;
+  },
+};
+
+// SecondaryButton (Bot API 7.10) sits in Telegram's bottom bar with the
+// MainButton. Older clients ignore it, so a view asks available() and
+// draws its own button otherwise.
+let secondaryHandler = null;
+function onSecondaryClick() {
+  secondaryHandler?.();
+}
+
+export const secondaryButton = {
+  available() {
+    return atLeast('7.10') && !!WA?.SecondaryButton;
+  },
+  set({ text, onClick, active = true, position = 'top' }) {
+    if (!this.available()) return;
+    secondaryHandler = onClick;
+    const b = WA.SecondaryButton;
+    b.offClick(onSecondaryClick);
+    b.onClick(onSecondaryClick);
+    b.hideProgress();
+    b.setParams({ text, position, is_visible: true, is_active: active });
+  },
+  progress(on) {
+    if (!this.available()) return;
+    if (on) WA.SecondaryButton.showProgress(false);
+    else WA.SecondaryButton.hideProgress();
+  },
+  active(on) {
+    if (this.available()) WA.SecondaryButton.setParams({ is_active: on });
+  },
+  hide() {
+    secondaryHandler = null;
+    if (!this.available()) return;
+    WA.SecondaryButton.offClick(onSecondaryClick);
+    WA.SecondaryButton.hideProgress();
+    WA.SecondaryButton.hide();
+  },
+};
+
+// settingsButton shows the "Settings" item of Telegram's menu for the Mini
+// App (Bot API 6.10) and calls onClick when it is chosen. It returns false
+// where there is no such item, and the app then shows its own entry.
+export const settingsButton = {
+  init(onClick) {
+    if (!atLeast('6.10') || !WA?.SettingsButton) return false;
+    WA.SettingsButton.onClick(onClick);
+    WA.SettingsButton.show();
+    return true;
+  },
+};
+
+// cloudStorage is Telegram's per-user key-value store (Bot API 6.9), kept
+// on Telegram's servers so it follows the buyer to other devices. Both
+// calls settle: get resolves null and set false when the client is too old,
+// refuses or does not answer in time, so callers only lose a nicety.
+const CLOUD_TIMEOUT_MS = 2000;
+export const cloudStorage = {
+  available() {
+    return atLeast('6.9') && !!WA?.CloudStorage;
+  },
+  get(key) {
+    return this.call((done) => WA.CloudStorage.getItem(key, (err, value) => done(err ? null : value ?? null)), null);
+  },
+  set(key, value) {
+    return this.call((done) => WA.CloudStorage.setItem(key, value, (err, ok) => done(!err && !!ok)), false);
+  },
+  call(run, fallback) {
+    if (!this.available()) return Promise.resolve(fallback);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(fallback), CLOUD_TIMEOUT_MS);
+      const done = (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      try {
+        run(done);
+      } catch {
+        done(fallback);
+      }
+    });
   },
 };
 

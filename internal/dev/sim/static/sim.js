@@ -1,7 +1,9 @@
 // The simulator page: plays the Telegram client around the Mini App iframe
-// (MainButton, BackButton, haptics, the Stars payment sheet), shows the bot
-// chat and flips the fakes' fault switches. It talks to the framed app only
-// through postMessage, like a real Telegram web client.
+// (MainButton, SecondaryButton, BackButton, the Settings menu item, haptics,
+// popups, CloudStorage, the Stars payment sheet), shows the bot chat and
+// flips the fakes' fault switches. It talks to the framed app only through
+// postMessage, like a real Telegram web client, and behaves like a client of
+// the chosen Bot API version: an older one ignores what it does not know.
 import { THEMES } from './themes.js';
 import { renderCaption } from './caption.js';
 
@@ -12,6 +14,8 @@ const state = {
   userValue: '', // set from the URL or the first test user
   theme: 'light',
   platform: 'web',
+  version: '8.0',
+  initData: '', // of the current launch, to list the buyer's eSIMs
   temporalUI: '',
   launch: 0,
   invoice: null, // {url, fromApp}
@@ -53,31 +57,55 @@ function applyOwnTheme() {
   root.dataset.scheme = state.theme;
 }
 
+function versionAtLeast(v) {
+  const a = state.version.split('.').map(Number);
+  const b = v.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] || 0) !== (b[i] || 0)) return (a[i] || 0) > (b[i] || 0);
+  }
+  return true;
+}
+
 // launch opens the Mini App as Telegram does: signed initData and theme in
-// the URL hash. The query changes each time so the iframe really reloads.
-async function launch() {
+// the URL hash. A startapp link's parameter (startParam; by default the one
+// typed in the controls) is signed into initData and repeated as
+// tgWebAppStartParam; a web_app button opens its own URL, whose query
+// (query) the app then sees. The iframe's query changes each time so it
+// really reloads.
+async function launch({ startParam = $('start-param').value.trim(), query = '' } = {}) {
   const forged = state.userValue === FORGED;
   const user = currentUser();
-  const { init_data: initData } = await getJSON('/sim/api/initdata', { method: 'POST', body: { user_id: user.id, forged } });
+  const { init_data: initData } = await getJSON('/sim/api/initdata', {
+    method: 'POST', body: { user_id: user.id, forged, start_param: startParam },
+  });
   const hash = new URLSearchParams({
     tgWebAppData: initData,
-    tgWebAppVersion: '8.0',
+    tgWebAppVersion: state.version,
     tgWebAppPlatform: state.platform,
     tgWebAppThemeParams: JSON.stringify(THEMES[state.theme]),
   });
+  if (startParam) hash.set('tgWebAppStartParam', startParam);
+  state.initData = forged ? '' : initData;
+  phoneKey = '';
+  const search = new URLSearchParams(query);
+  search.set('launch', String(state.launch + 1));
   state.launch += 1;
   resetButtons();
-  $('app').src = `/sim/app/?launch=${state.launch}#${hash}`;
+  $('app').src = `/sim/app/?${search}#${hash}`;
   $('chat-user').textContent = `as ${user.first_name} (${user.id})${forged ? ' — forged initData' : ''}`;
   state.chatKey = '';
   subsKey = '';
   pollChat();
   pollSubscriptions();
-  logEvent(`launched Mini App as ${user.first_name}${forged ? ' (forged)' : ''}`);
+  pollPhone();
+  const where = [startParam && `startapp=${startParam}`, query && `query ${query}`].filter(Boolean).join(', ');
+  logEvent(`launched Mini App ${state.version} as ${user.first_name}${forged ? ' (forged)' : ''}${where ? ` (${where})` : ''}`);
 }
 
 function resetButtons() {
   $('main-button').hidden = true;
+  $('secondary-button').hidden = true;
+  $('settings-button').hidden = true;
   $('back-button').hidden = true;
   // A popup of the previous launch has nobody left to answer.
   if ($('popup').open) $('popup').close();
@@ -92,19 +120,21 @@ window.addEventListener('message', (ev) => {
   if (ev.origin !== location.origin || ev.source !== $('app').contentWindow || !ev.data?.simTelegram) return;
   const { eventType, eventData } = ev.data;
   switch (eventType) {
-    case 'web_app_setup_main_button': {
-      const b = $('main-button');
-      b.hidden = !eventData.is_visible;
-      b.textContent = eventData.text;
-      b.disabled = !eventData.is_active;
-      b.setAttribute('aria-busy', String(!!eventData.is_progress_visible));
-      b.classList.toggle('progress', !!eventData.is_progress_visible);
-      for (const [prop, value] of [['--mb-bg', eventData.color], ['--mb-fg', eventData.text_color]]) {
-        if (value) b.style.setProperty(prop, value);
-        else b.style.removeProperty(prop);
-      }
+    case 'web_app_setup_main_button':
+      setupBottomButton($('main-button'), eventData);
       break;
-    }
+    case 'web_app_setup_secondary_button':
+      if (!versionAtLeast('7.10')) break; // an older client does not know it
+      setupBottomButton($('secondary-button'), eventData);
+      $('bottom-bar').dataset.position = eventData.is_visible ? eventData.position ?? 'left' : '';
+      break;
+    case 'web_app_setup_settings_button':
+      if (!versionAtLeast('6.10')) break;
+      $('settings-button').hidden = !eventData.is_visible;
+      break;
+    case 'web_app_invoke_custom_method':
+      invokeCustomMethod(eventData);
+      break;
     case 'web_app_setup_back_button':
       $('back-button').hidden = !eventData.is_visible;
       break;
@@ -130,6 +160,36 @@ window.addEventListener('message', (ev) => {
     default:
   }
 });
+
+// setupBottomButton draws a MainButton or SecondaryButton as the app asked.
+// Only a visible button carries the other fields.
+function setupBottomButton(b, data) {
+  b.hidden = !data.is_visible;
+  if (!data.is_visible) return;
+  b.textContent = data.text;
+  b.disabled = !data.is_active;
+  b.setAttribute('aria-busy', String(!!data.is_progress_visible));
+  b.classList.toggle('progress', !!data.is_progress_visible);
+  for (const [prop, value] of [['--mb-bg', data.color], ['--mb-fg', data.text_color]]) {
+    if (value) b.style.setProperty(prop, value);
+    else b.style.removeProperty(prop);
+  }
+}
+
+// invokeCustomMethod answers CloudStorage's requests from the user's store
+// on the server, as Telegram keeps it in its cloud.
+async function invokeCustomMethod({ req_id: reqId, method, params }) {
+  const launchAt = state.launch;
+  let answer;
+  try {
+    answer = await getJSON('/sim/api/cloudstorage', { method: 'POST', body: { user_id: currentUser().id, method, params } });
+  } catch (err) {
+    answer = { error: err.message };
+  }
+  if (launchAt !== state.launch) return; // the app was reopened meanwhile
+  toApp('custom_method_invoked', { req_id: reqId, ...answer });
+  logEvent(`${method} ${answer.error ? `failed: ${answer.error}` : 'answered'}`);
+}
 
 function haptic(data) {
   const el = $('haptic');
@@ -228,6 +288,73 @@ function subscriptionItem(sub) {
   return li;
 }
 
+// The buyer's phone: their eSIMs as the store lists them, with what the
+// phone and eSIM Go's clock can do to each (sim/phone.go).
+let phoneKey = '';
+async function pollPhone() {
+  if (!state.initData) {
+    $('phone-esims').replaceChildren();
+    return;
+  }
+  try {
+    const res = await fetch('/api/esims', { headers: { Authorization: `tma ${state.initData}` }, cache: 'no-store' });
+    const esims = res.ok ? await res.json() : [];
+    const key = JSON.stringify(esims);
+    if (key === phoneKey) return;
+    phoneKey = key;
+    if (!esims.length) {
+      const li = document.createElement('li');
+      li.className = 'muted';
+      li.textContent = 'No eSIM yet: buy a plan in the Mini App.';
+      $('phone-esims').replaceChildren(li);
+      return;
+    }
+    $('phone-esims').replaceChildren(...esims.map(phoneItem));
+  } catch (err) {
+    logEvent(`eSIMs: ${err.message}`);
+  }
+}
+
+const PHONE_ACTIONS = [
+  ['install', 'Install on phone'], ['remove', 'Remove from phone'], ['use', 'Use 80 %', 80], ['use', 'Use 100 %', 100], ['expire', 'Expire plans'],
+];
+
+function phoneItem(e) {
+  const li = document.createElement('li');
+  li.className = 'sub';
+  li.dataset.iccid = e.iccid;
+  const name = document.createElement('code');
+  name.textContent = `…${e.iccid.slice(-4)}`;
+  name.title = e.iccid;
+  const info = document.createElement('small');
+  const gb = (n) => `${(n / 1e9).toLocaleString('en', { maximumFractionDigits: 2 })} GB`;
+  const plans = (e.bundles ?? []).map((b) => `${b.name.replace(/^esim_|_V\d+$/g, '')} ${b.state}${b.unlimited ? '' : ` ${gb(b.remaining_bytes)}/${gb(b.initial_bytes)}`}`);
+  info.textContent = `${e.install_state.replace('_', ' ')} · ${plans.join(', ') || 'no plan'}`;
+  const buttons = document.createElement('div');
+  buttons.className = 'phone-actions';
+  for (const [action, label, percent] of PHONE_ACTIONS) {
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.dataset.action = percent ? `${action}-${percent}` : action;
+    btn.textContent = label;
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try {
+        await getJSON('/sim/api/phone', { method: 'POST', body: { iccid: e.iccid, action, percent } });
+        logEvent(`eSIM …${e.iccid.slice(-4)}: ${label.toLowerCase()}`);
+      } catch (err) {
+        logEvent(`eSIM …${e.iccid.slice(-4)}: ${err.message}`);
+      }
+      btn.disabled = false;
+      setTimeout(pollPhone, 800);
+      pollChat();
+    });
+    buttons.append(btn);
+  }
+  li.append(name, info, buttons);
+  return li;
+}
+
 // The Stars payment sheet.
 async function openSheet(url, fromApp) {
   if (state.invoice) return;
@@ -303,6 +430,10 @@ function openTelegramLink(pathFull) {
   const url = new URL(pathFull, 'https://t.me');
   const start = url.searchParams.get('start');
   logEvent(`openTelegramLink ${url.pathname}${url.search}`);
+  if (url.searchParams.has('startapp')) {
+    launch({ startParam: url.searchParams.get('startapp') });
+    return;
+  }
   if (url.pathname.replace(/^\//, '') === state.botUsername && start) {
     sendAsBuyer(`/start ${start}`);
   }
@@ -423,9 +554,21 @@ function chatItem(it) {
     const btn = document.createElement('a');
     btn.className = 'inline-button';
     btn.textContent = b.text;
+    const startParam = startAppOf(b.url);
     if (b.web_app_url) {
+      // Telegram opens the button's URL as it is, query included.
       btn.href = '#';
-      btn.addEventListener('click', (ev) => { ev.preventDefault(); launch(); });
+      btn.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        launch({ startParam: '', query: new URL(b.web_app_url, location.href).search });
+      });
+    } else if (startParam !== null) {
+      // A t.me link to the bot's Mini App with ?startapp= opens the app with start_param.
+      btn.href = b.url;
+      btn.addEventListener('click', (ev) => {
+        ev.preventDefault();
+        launch({ startParam });
+      });
     } else if (isBotLink(b.url)) {
       // In Telegram this opens the same chat and sends /start <parameter>.
       btn.href = b.url;
@@ -589,6 +732,18 @@ async function setUpSupport(config) {
   setInterval(pollSupport, 1500);
 }
 
+// startAppOf returns the startapp parameter of a t.me Mini App link
+// (t.me/<bot>?startapp=… or t.me/<bot>/<app>?startapp=…), or null.
+function startAppOf(url) {
+  try {
+    const u = new URL(url);
+    if (u.hostname !== 't.me' || !u.searchParams.has('startapp')) return null;
+    return u.searchParams.get('startapp');
+  } catch {
+    return null;
+  }
+}
+
 // Fault switches.
 async function renderFaults(faults) {
   const box = $('faults');
@@ -640,14 +795,19 @@ async function main() {
   state.userValue = params.get('user') ?? String(users[0].id);
   state.theme = params.get('theme') === 'dark' ? 'dark' : 'light';
   state.platform = params.get('platform') ?? 'web';
+  state.version = params.get('version') ?? '8.0';
+  if (![...$('version').options].some((o) => o.value === state.version)) $('version').append(new Option(state.version, state.version));
+  $('start-param').value = params.get('startapp') ?? '';
   select.value = state.userValue;
   $('platform').value = state.platform;
+  $('version').value = state.version;
   document.querySelector(`input[name="theme"][value="${state.theme}"]`).checked = true;
   applyOwnTheme();
 
   select.addEventListener('change', () => { state.userValue = select.value; launch(); });
   $('platform').addEventListener('change', () => { state.platform = $('platform').value; launch(); });
-  $('relaunch').addEventListener('click', launch);
+  $('version').addEventListener('change', () => { state.version = $('version').value; launch(); });
+  $('relaunch').addEventListener('click', () => launch());
   for (const radio of document.querySelectorAll('input[name="theme"]')) {
     radio.addEventListener('change', () => {
       state.theme = radio.value;
@@ -657,6 +817,19 @@ async function main() {
     });
   }
   $('main-button').addEventListener('click', () => toApp('main_button_pressed'));
+  $('secondary-button').addEventListener('click', () => toApp('secondary_button_pressed'));
+  $('balance-low').addEventListener('click', async () => {
+    try {
+      const res = await getJSON('/sim/api/balance-low', { method: 'POST' });
+      logEvent(`eSIM Go: balance ${res.balance} USD below ${res.threshold}`);
+    } catch (err) {
+      logEvent(`balance alert: ${err.message}`);
+    }
+  });
+  $('settings-button').addEventListener('click', () => {
+    toApp('settings_button_pressed');
+    logEvent('settings pressed');
+  });
   $('chat-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const text = $('chat-input').value.trim();
@@ -676,6 +849,7 @@ async function main() {
   setInterval(pollChat, 1500);
   setInterval(pollFaults, 3000);
   setInterval(pollSubscriptions, 3000);
+  setInterval(pollPhone, 3000);
 }
 
 main().catch((err) => logEvent(`simulator failed to start: ${err.message}`));
