@@ -83,19 +83,33 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Namespace == "" {
 		opts.Namespace = "default"
 	}
-	if opts.Port == 0 {
-		p, err := FreePort()
-		if err != nil {
+	pickPort := opts.Port == 0
+	var err error
+	for attempt := 1; ; attempt++ {
+		if pickPort {
+			if opts.Port, err = FreePort(); err != nil {
+				return nil, err
+			}
+		}
+		s := &Server{opts: opts}
+		err = s.start(ctx)
+		if err == nil {
+			return s, nil
+		}
+		// The CLI picks its internal services' ports itself (history,
+		// matching, the HTTP API); with many servers starting at once on
+		// one machine another process can take one of them first, and the
+		// server dies at start-up. A fresh start picks new ones.
+		if !errors.Is(err, errExitedDuringStart) || attempt == startAttempts {
 			return nil, err
 		}
-		opts.Port = p
 	}
-	s := &Server{opts: opts}
-	if err := s.start(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
 }
+
+// startAttempts bounds the retries of a server that died during start-up.
+const startAttempts = 3
+
+var errExitedDuringStart = errors.New("temporal dev server exited during start-up")
 
 func (s *Server) start(ctx context.Context) error {
 	o := s.opts
@@ -127,7 +141,7 @@ func (s *Server) start(ctx context.Context) error {
 	// The server dies with us even when we are SIGKILLed, so a crashed test
 	// or sandbox never leaves a server holding the ports.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	s.tail = &tailBuffer{max: 4 << 10}
+	s.tail = &tailBuffer{max: 4 << 10, headMax: 2 << 10}
 	var out io.Writer = s.tail
 	if o.Log != nil {
 		out = io.MultiWriter(o.Log, s.tail)
@@ -159,7 +173,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-s.done:
-			return fmt.Errorf("temporal dev server exited during start-up (port %d): %s", s.opts.Port, s.tail.String())
+			return fmt.Errorf("%w (port %d): %s", errExitedDuringStart, s.opts.Port, s.tail.String())
 		case <-ctx.Done():
 			_ = s.Stop()
 			return fmt.Errorf("temporal dev server not ready: %w", err)

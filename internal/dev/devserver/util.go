@@ -23,19 +23,30 @@ func (quietLogger) Info(string, ...any)  {}
 func (quietLogger) Warn(string, ...any)  {}
 func (quietLogger) Error(string, ...any) {}
 
-// tailBuffer keeps the last max bytes written to it.
+// tailBuffer keeps the first headMax and the last max bytes written to it:
+// a crash prints its cause first and its stack after.
 type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
+	mu      sync.Mutex
+	max     int
+	headMax int
+	head    []byte
+	buf     []byte
+	dropped bool
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
+	rest := p
+	if room := t.headMax - len(t.head); room > 0 {
+		n := min(room, len(rest))
+		t.head = append(t.head, rest[:n]...)
+		rest = rest[n:]
+	}
+	t.buf = append(t.buf, rest...)
 	if over := len(t.buf) - t.max; over > 0 {
 		t.buf = t.buf[over:]
+		t.dropped = true
 	}
 	return len(p), nil
 }
@@ -43,5 +54,9 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.buf))
+	sep := ""
+	if t.dropped {
+		sep = "\n…\n"
+	}
+	return strings.TrimSpace(string(t.head) + sep + string(t.buf))
 }
