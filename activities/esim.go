@@ -14,6 +14,7 @@ import (
 	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
+	"github.com/starsesim/esimstore/internal/heartbeat"
 	"github.com/starsesim/esimstore/store"
 )
 
@@ -59,7 +60,7 @@ const lookupSkew = 2 * time.Minute
 // If eSIM Go answers with another ICCID anyway, the answer is recorded as
 // it is: the buyer's bundle is on that eSIM, and the workflow delivers it.
 func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contract.ESIM, error) {
-	defer keepAlive(ctx)()
+	defer heartbeat.Keep(ctx)()
 	if e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID); err == nil {
 		return *esimView(e), nil
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -345,7 +346,7 @@ type FetchInput struct {
 // 503 with Retry-After while it is still assigning; the retry policy waits
 // that long. Reading is idempotent.
 func (a *Activities) FetchInstallDetails(ctx context.Context, in FetchInput) (contract.ESIM, error) {
-	defer keepAlive(ctx)()
+	defer heartbeat.Keep(ctx)()
 	e, err := a.Store.ESIMOrderByCharge(ctx, in.ChargeID)
 	if err != nil {
 		return contract.ESIM{}, fmt.Errorf("fetch install details of %s: %w", in.OrderID, err)

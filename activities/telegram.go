@@ -8,6 +8,7 @@ import (
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/internal/heartbeat"
 	"github.com/starsesim/esimstore/qr"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
@@ -43,7 +44,7 @@ type DeliverResult struct {
 // a lost answer shows the same QR twice, which is harmless. A new eSIM's
 // install reminder is set up first (watch); a top-up says what it added.
 func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverResult, error) {
-	defer keepAlive(ctx)()
+	defer heartbeat.Keep(ctx)()
 	lpa := in.ESIM.LPA
 	if lpa == "" {
 		lpa = esimgo.LPA(in.ESIM.SMDPAddress, in.ESIM.MatchingID)
@@ -123,7 +124,7 @@ type RefundInput struct {
 // refund done. Telegram answering CHARGE_ALREADY_REFUNDED means an earlier
 // attempt succeeded (money rule 6: docs/architecture.md#rule-6-charge_already_refunded-counts-as-done), so retries can never refund twice.
 func (a *Activities) RefundPayment(ctx context.Context, in RefundInput) error {
-	defer keepAlive(ctx)()
+	defer heartbeat.Keep(ctx)()
 	if err := a.Store.RequestRefund(ctx, store.RefundRow{ChargeID: in.ChargeID, OrderID: in.OrderID, UserID: in.UserID,
 		Stars: in.Stars, Reason: in.Reason, ReasonCode: in.ReasonCode, RequestedBy: in.By}); err != nil {
 		return err

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
-
 	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/internal/heartbeat"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 )
@@ -134,11 +133,9 @@ func (a *RelayActivities) RelaySupportMessages(ctx context.Context, buyerID int6
 	if err != nil {
 		return 0, err
 	}
+	defer heartbeat.Keep(ctx)()
 	sent := 0
 	for _, m := range pending {
-		if activity.IsActivity(ctx) {
-			activity.RecordHeartbeat(ctx, m.ID)
-		}
 		var err error
 		if m.Direction == store.ToSupport {
 			err = d.sendToSupport(ctx, m)

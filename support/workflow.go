@@ -50,7 +50,9 @@ var acts *RelayActivities
 func RelayWorkflow(ctx workflow.Context, in RelayInput) error {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
-		HeartbeatTimeout:    30 * time.Second,
+		// The activity heartbeats every few seconds (heartbeat.Keep), so a worker
+		// that dies mid-batch is noticed within this, not 2 minutes.
+		HeartbeatTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
 			// No attempt limit: a message is never dropped because Telegram
