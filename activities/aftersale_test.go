@@ -359,3 +359,28 @@ func TestInstallReminderOnceAndOnlyWhenNotInstalled(t *testing.T) {
 		t.Fatalf("installed eSIM: %s", got)
 	}
 }
+
+// eSIM Go puts a top-up on a new eSIM (despite allowReassign:false) and
+// the answer is lost: the retry must find that order, not buy again.
+func TestReassignedTopUpWithALostAnswerIsClaimed(t *testing.T) {
+	r := newRig(t)
+	r.withUsage()
+	mine := r.soldESIM(t, "o-mine")
+	p := r.topUpOrder(t, "o-top", mine.ICCID)
+	since := time.Now()
+	r.esim.ReassignTopUps(mine.ICCID, true)
+	r.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{CommitThenDrop: true, Times: 1})
+	in := activities.PlaceInput{OrderID: "o-top", ChargeID: p.ChargeID, Bundle: "esim_1GB_7D_GB_V2", ICCID: mine.ICCID, Since: since}
+	got, err := r.place(t, in)
+	if err != nil {
+		// The attempt's own lookup may come before the listing shows it;
+		// Temporal's retry then finds it.
+		if got, err = r.place(t, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	orders := r.esim.Orders()
+	if len(orders) != 2 || got.Reference != orders[1].Reference || got.ICCID == mine.ICCID {
+		t.Fatalf("eSIM Go holds %d orders; the top-up got %+v", len(orders), got)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -200,9 +199,6 @@ func (a *Activities) claim(ctx context.Context, in PlaceInput) (contract.ESIM, b
 	if err != nil {
 		return contract.ESIM{}, false, esimError("look up esim orders for "+in.OrderID, err)
 	}
-	if in.topUp() {
-		candidates = slices.DeleteFunc(candidates, func(o esimgo.Order) bool { return lineICCID(o, in.Bundle) != in.ICCID })
-	}
 	refs := make([]string, 0, len(candidates))
 	var iccids []string
 	for _, c := range candidates {
@@ -223,6 +219,9 @@ func (a *Activities) claim(ctx context.Context, in PlaceInput) (contract.ESIM, b
 	}
 	// Oldest first: the order our earliest attempt placed.
 	sort.SliceStable(candidates, func(i, j int) bool { return candidates[i].CreatedDate.Before(candidates[j].CreatedDate) })
+	if in.topUp() {
+		candidates = topUpCandidates(candidates, in, topUps)
+	}
 	for _, c := range candidates {
 		if known[c.Reference] || c.Reference == "" || (!in.topUp() && topsUpKnownESIM(c, topUps)) {
 			continue
@@ -239,6 +238,27 @@ func (a *Activities) claim(ctx context.Context, in PlaceInput) (contract.ESIM, b
 		return e, true, nil
 	}
 	return contract.ESIM{}, false, nil
+}
+
+// topUpCandidates orders what a top-up's lookup may claim: the top-up of
+// its own eSIM first; then an order that put the bundle on an eSIM the
+// ledger has never seen, which is what eSIM Go reassigning the top-up
+// (despite allowReassign:false) with its answer lost looks like. Taking a
+// new eSIM that was really another charge's purchase costs nothing: that
+// charge's own attempt then finds this one's order, the same bundle on a
+// new eSIM, so every charge still has exactly one order. Top-ups of other
+// eSIMs are never candidates.
+func topUpCandidates(candidates []esimgo.Order, in PlaceInput, knownICCIDs map[string]bool) []esimgo.Order {
+	var own, fresh []esimgo.Order
+	for _, c := range candidates {
+		switch iccid := lineICCID(c, in.Bundle); {
+		case iccid == in.ICCID:
+			own = append(own, c)
+		case iccid != "" && !knownICCIDs[iccid]:
+			fresh = append(fresh, c)
+		}
+	}
+	return append(own, fresh...)
 }
 
 func topsUpKnownESIM(o esimgo.Order, known map[string]bool) bool {
