@@ -1,0 +1,163 @@
+package budget_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/starsesim/esimstore/budget"
+)
+
+// clock is a hand-moved time source.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func TestLocalBook(t *testing.T) {
+	const gap = 100 * time.Millisecond
+	esim := budget.Lane{Key: "esimgo", Gap: gap}
+	bot := budget.Lane{Key: "telegram", Gap: 10 * time.Millisecond}
+	chat := budget.Lane{Key: "telegram-chat:1", Gap: time.Second}
+	type step struct {
+		advance time.Duration
+		req     budget.Request
+		hold    time.Duration // Hold esimgo for this long instead of booking
+		booked  bool
+		wait    time.Duration
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"calls queue one gap apart", []step{
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: 0},
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: gap},
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: 2 * gap},
+		}},
+		{"a lane frees as time passes", []step{
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: 0},
+			{advance: 250 * time.Millisecond, req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: 0},
+		}},
+		{"a costly call keeps its cost in gaps free", []step{
+			{req: budget.Request{Lanes: []budget.Lane{esim}, Cost: 5}, booked: true, wait: 0},
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: 5 * gap},
+		}},
+		{"beyond its maximum wait a call books nothing", []step{
+			{req: budget.Request{Lanes: []budget.Lane{esim}, Cost: 10}, booked: true, wait: 0},
+			{req: budget.Request{Lanes: []budget.Lane{esim}, MaxWait: time.Second / 2}, booked: false, wait: time.Second},
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: time.Second},
+		}},
+		{"background takes only an idle lane", []step{
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: 0},
+			{req: budget.Request{Lanes: []budget.Lane{esim}, Priority: budget.Background}, booked: false, wait: gap},
+			{advance: gap, req: budget.Request{Lanes: []budget.Lane{esim}, Priority: budget.Background}, booked: true, wait: 0},
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: gap},
+		}},
+		{"a message waits for its bot and its chat", []step{
+			{req: budget.Request{Lanes: []budget.Lane{bot, chat}}, booked: true, wait: 0},
+			{req: budget.Request{Lanes: []budget.Lane{bot}}, booked: true, wait: 10 * time.Millisecond},
+			{req: budget.Request{Lanes: []budget.Lane{bot, chat}}, booked: true, wait: time.Second},
+			{req: budget.Request{Lanes: []budget.Lane{bot}}, booked: true, wait: time.Second + 10*time.Millisecond},
+		}},
+		{"a provider's hold closes the lane", []step{
+			{hold: 3 * time.Second},
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: 3 * time.Second},
+			{hold: time.Second}, // shorter than what is booked: no effect
+			{req: budget.Request{Lanes: []budget.Lane{esim}}, booked: true, wait: 3*time.Second + gap},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+			l := &budget.Local{Now: c.now}
+			for i, s := range tc.steps {
+				c.t = c.t.Add(s.advance)
+				if s.hold > 0 {
+					if err := l.Hold(context.Background(), esim.Key, s.hold); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				got, err := l.Book(context.Background(), s.req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Booked != s.booked || got.Wait != s.wait {
+					t.Errorf("step %d: got %+v, want booked %v wait %v", i, got, s.booked, s.wait)
+				}
+			}
+		})
+	}
+}
+
+func TestWaitRefusesRatherThanQueueTooLong(t *testing.T) {
+	l := budget.NewLocal()
+	lane := budget.Lane{Key: "esimgo", Gap: time.Minute}
+	ctx := context.Background()
+	if err := budget.Wait(ctx, l, budget.Request{Lanes: []budget.Lane{lane}}); err != nil {
+		t.Fatalf("first call on an idle lane: %v", err)
+	}
+	for _, r := range []budget.Request{
+		{Lanes: []budget.Lane{lane}, MaxWait: time.Second},
+		{Lanes: []budget.Lane{lane}, MaxWait: time.Second, Priority: budget.Background},
+	} {
+		err := budget.Wait(ctx, l, r)
+		var busy *budget.BusyError
+		if !errors.As(err, &busy) || busy.Key != "esimgo" || busy.RetryAfter <= 0 || busy.Priority != r.Priority {
+			t.Errorf("%s call: got %v, want a BusyError with a wait", r.Priority, err)
+		}
+	}
+	// A context deadline bounds the wait as MaxWait does.
+	dctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if err := budget.Wait(dctx, l, budget.Request{Lanes: []budget.Lane{lane}}); !budget.IsBusy(err) {
+		t.Errorf("call with a 1 s deadline behind a minute's queue: %v", err)
+	}
+	// Nothing was booked by the refused calls: the queue is still one gap long.
+	s, err := l.Book(ctx, budget.Request{Lanes: []budget.Lane{lane}})
+	if err != nil || !s.Booked || s.Wait > time.Minute {
+		t.Errorf("after refusals the next slot is %+v (%v), want within one gap", s, err)
+	}
+}
+
+func TestBackgroundWaitsForAnIdleLane(t *testing.T) {
+	l := budget.NewLocal()
+	lane := budget.Lane{Key: "esimgo", Gap: 30 * time.Millisecond}
+	ctx := context.Background()
+	for range 3 {
+		if s, err := l.Book(ctx, budget.Request{Lanes: []budget.Lane{lane}}); err != nil || !s.Booked {
+			t.Fatalf("book: %+v %v", s, err)
+		}
+	}
+	if err := budget.Wait(ctx, l, budget.Request{Lanes: []budget.Lane{lane}, Priority: budget.Background}); err != nil {
+		t.Fatalf("background call behind a short queue: %v", err)
+	}
+	// It booked only once the queue was gone: the next interactive call
+	// waits one gap behind it, not behind the three before.
+	s, err := l.Book(ctx, budget.Request{Lanes: []budget.Lane{lane}})
+	if err != nil || !s.Booked || s.Wait > lane.Gap {
+		t.Errorf("next slot %+v (%v), want at most one gap away", s, err)
+	}
+}
+
+func TestGap(t *testing.T) {
+	for _, tc := range []struct {
+		perSecond float64
+		want      time.Duration
+	}{{10, 105263157}, {30, 35087719}, {1, 1052631578}, {0, 0}, {-1, 0}} {
+		if got := budget.Gap(tc.perSecond); got != tc.want {
+			t.Errorf("Gap(%v) = %v, want %v", tc.perSecond, got, tc.want)
+		}
+	}
+}
+
+func TestContextCarriesPriorityAndMaxWait(t *testing.T) {
+	ctx := context.Background()
+	if budget.PriorityOf(ctx) != budget.Interactive || budget.MaxWaitOf(ctx) != 0 {
+		t.Fatal("a plain context must be interactive with no bound")
+	}
+	ctx = budget.WithMaxWait(budget.WithPriority(ctx, budget.Background), time.Second)
+	if budget.PriorityOf(ctx) != budget.Background || budget.MaxWaitOf(ctx) != time.Second {
+		t.Errorf("got %v, %v", budget.PriorityOf(ctx), budget.MaxWaitOf(ctx))
+	}
+}
