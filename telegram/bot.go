@@ -11,6 +11,8 @@ import (
 
 	"github.com/mymmrac/telego"
 	ta "github.com/mymmrac/telego/telegoapi"
+
+	"github.com/starsesim/esimstore/budget"
 )
 
 // DefaultAPIURL is used when Config.APIURL is empty.
@@ -24,6 +26,18 @@ type Config struct {
 	// HTTPClient defaults to a client with a 30 s timeout: long enough for a
 	// photo upload, short enough that a stuck call is retried by the workflow.
 	HTTPClient *http.Client
+	// MessagesPerSecond and ChatMessagesPerSecond space the bot's messages
+	// (sendMessage, sendPhoto, sendInvoice) under Telegram's flood limits,
+	// with budget.Headroom: DefaultMessagesPerSecond to all chats and
+	// DefaultChatMessagesPerSecond to one chat is what the store runs with.
+	// Zero leaves that limit out. Other calls (pre-checkout answers,
+	// refunds, invoice links) are not messages and never wait.
+	MessagesPerSecond     float64
+	ChatMessagesPerSecond float64
+	// Budget keeps the spacing; every process sending as this bot must
+	// share it (store.Store.Budget). nil with a limit set keeps it in this
+	// Bot only.
+	Budget budget.Limiter
 }
 
 // Bot calls the Bot API. It is safe for concurrent use.
@@ -33,6 +47,10 @@ type Bot struct {
 
 	mu       sync.Mutex
 	username string // from getMe, once known
+
+	budget  budget.Limiter // nil: messages are not spaced
+	botGap  time.Duration
+	chatGap time.Duration
 }
 
 // NewBot builds a Bot without calling Telegram, so services and tests can
@@ -64,7 +82,14 @@ func NewBot(cfg Config) (*Bot, error) {
 		// telego's message does not include the token; keep it that way.
 		return nil, fmt.Errorf("telegram: new bot: %w", err)
 	}
-	return &Bot{api: api, id: id}, nil
+	b := &Bot{api: api, id: id, botGap: budget.Gap(cfg.MessagesPerSecond), chatGap: budget.Gap(cfg.ChatMessagesPerSecond)}
+	if b.botGap > 0 || b.chatGap > 0 {
+		b.budget = cfg.Budget
+		if b.budget == nil {
+			b.budget = budget.NewLocal()
+		}
+	}
+	return b, nil
 }
 
 // ID is the bot's user id (the token's prefix); Ed25519 initData checks need it.
