@@ -76,4 +76,3 @@ func isBusy(err error) (*budget.BusyError, bool) {
 	var busy *budget.BusyError
 	return busy, errors.As(err, &busy)
 }
-
