@@ -11,7 +11,6 @@ import (
 	_ "net/http/pprof" // served only by `bench --serve-app` with BENCH_PPROF_ADDR
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	serveApp := fs.Bool("serve-app", false, "internal: run the app under test (the load generator starts this)")
+	role := fs.String("role", "serve", "internal, with --serve-app: serve, api or worker")
 	rate := fs.Float64("rate", 0, "open loop: orders per second offered (0: closed loop, see --concurrency)")
 	conc := fs.Int("concurrency", 10, "closed loop: buyers, each buying again once their QR arrives")
 	dur := fs.Duration("duration", 30*time.Second, "measured window")
@@ -56,7 +56,7 @@ func runBench(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	if *serveApp {
-		return serveBenchApp(ctx)
+		return serveBenchApp(ctx, *role)
 	}
 	// `bench --compare old.json new.json` compares two reports without a run.
 	if *compare != "" && fs.NArg() == 1 {
@@ -116,20 +116,21 @@ func runBench(ctx context.Context, args []string) error {
 	return nil
 }
 
-// serveBenchApp is `esimstore serve` with one difference: the eSIM Go
-// client's own rate limit (8 requests/s, for the real eSIM Go's 10/s per
-// IP) is lifted, because the fake has none and the benchmark measures the
-// store, not that limit. BENCH_ESIMGO_RPS overrides it.
-func serveBenchApp(ctx context.Context) error {
+// serveBenchApp is `esimstore serve` (or `api`, or `worker`, for runs with
+// several processes) configured, like production, only through the
+// environment: the load generator sets ESIMGO_RATE_LIMIT to what its fake
+// eSIM Go enforces, or far above what the run offers when the fake
+// enforces nothing. BENCH_PG_MAX_CONNS and BENCH_PPROF_ADDR are
+// experiment knobs.
+func serveBenchApp(ctx context.Context, role string) error {
+	roles := map[string]app.Roles{"serve": {API: true, Worker: true}, "api": {API: true}, "worker": {Worker: true}}
+	r, ok := roles[role]
+	if !ok {
+		return fmt.Errorf("--role %q: want serve, api or worker", role)
+	}
 	cfg, err := config.FromEnv(os.Getenv, false)
 	if err != nil {
 		return err
-	}
-	rps := 10000.0
-	if v := os.Getenv("BENCH_ESIMGO_RPS"); v != "" {
-		if rps, err = strconv.ParseFloat(v, 64); err != nil {
-			return fmt.Errorf("BENCH_ESIMGO_RPS: %w", err)
-		}
 	}
 	if n := os.Getenv("BENCH_PG_MAX_CONNS"); n != "" {
 		// An experiment knob: pgxpool reads pool_max_conns from the URL.
@@ -150,12 +151,12 @@ func serveBenchApp(ctx context.Context) error {
 		}()
 		defer srv.Close()
 	}
-	a, err := app.Connect(ctx, cfg, logger, rps)
+	a, err := app.Connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	running, err := a.Start(ctx, app.StartOptions{Roles: app.Roles{API: true, Worker: true}})
+	running, err := a.Start(ctx, app.StartOptions{Roles: r})
 	if err != nil {
 		return err
 	}

@@ -125,6 +125,9 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 		"TELEGRAM_WEBHOOK_SECRET="+s.secret,
 		"ESIMGO_API_KEY=bench-esimgo-key",
 		"ESIMGO_API_URL="+esimAddr+"/v2.5",
+		// The fake enforces no limit: the store's own spacing stays in the
+		// path but far above what any run offers.
+		"ESIMGO_RATE_LIMIT=10000",
 		"ADMIN_TOKENS=bench:bench-admin-token",
 		// A fresh key per run: the benchmark measures the store as it runs in
 		// production, payload encryption included.
