@@ -29,8 +29,8 @@ type rig struct {
 	esim *esimgotest.Fake
 	// esimURL and tgURL are the fakes' base URLs, for clients of other settings.
 	esimURL, tgURL string
-	st      *store.Store
-	env     *testsuite.TestActivityEnvironment
+	st             *store.Store
+	env            *testsuite.TestActivityEnvironment
 }
 
 func newRig(t *testing.T) *rig {
