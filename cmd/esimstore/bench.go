@@ -34,6 +34,9 @@ func runBench(ctx context.Context, args []string) error {
 	drain := fs.Duration("drain", 60*time.Second, "how long to wait for paid orders' QR after the load stops")
 	tgLat := fs.Duration("telegram-latency", 0, "added latency of every fake Telegram call")
 	esimLat := fs.Duration("esim-latency", 0, "added latency of every fake eSIM Go call")
+	esimLimit := fs.Int("esimgo-limit", 0, "fake eSIM Go enforces this many requests per fixed second (its default is 10); the app gets ESIMGO_RATE_LIMIT the same")
+	tgLimit := fs.Int("telegram-limit", 0, "fake Telegram enforces this many messages a second per bot (its figure is 30) and one per chat")
+	workers := fs.Int("workers", 0, "run esimstore api plus this many esimstore worker processes instead of one esimstore serve")
 	dbURL := fs.String("database-url", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server to create the run's database on")
 	keepDB := fs.Bool("keep-db", false, "keep the run's database")
@@ -74,6 +77,7 @@ func runBench(ctx context.Context, args []string) error {
 		AppCommand: []string{self, "bench", "--serve-app"}, AppEnv: appEnv,
 		Rate: *rate, Concurrency: *conc, Duration: *dur, WarmUp: *warm, Drain: *drain,
 		TelegramLatency: *tgLat, ESIMLatency: *esimLat, DatabaseURL: *dbURL, KeepDatabase: *keepDB,
+		ESIMGoLimit: *esimLimit, TelegramLimit: *tgLimit, Workers: *workers,
 		TemporalAddress: *temporalAddr, TemporalDBFile: *temporalDB, Plan: *plan, Dir: *dir, PprofAddr: *pprof,
 		TemporalPID: *temporalPID,
 	}

@@ -41,6 +41,19 @@ type Options struct {
 	TelegramLatency time.Duration
 	ESIMLatency     time.Duration
 
+	// ESIMGoLimit, when > 0, makes fake eSIM Go enforce the account limit
+	// (tokens per fixed second, the catalogue costing 5) and gives the app
+	// ESIMGO_RATE_LIMIT of the same value. 0: the fake has no limit and the
+	// app's is set far above any run.
+	ESIMGoLimit int
+	// TelegramLimit, when > 0, makes fake Telegram enforce this many
+	// messages a second per bot and one per chat. The app always runs
+	// with Telegram's limits (30 and 1).
+	TelegramLimit int
+	// Workers, when > 0, runs the app as one `esimstore api` and this many
+	// `esimstore worker` processes instead of one `esimstore serve`.
+	Workers int
+
 	// DatabaseURL names the PostgreSQL server; the run creates a fresh
 	// database on it and drops it afterwards unless KeepDatabase.
 	DatabaseURL  string
@@ -80,8 +93,8 @@ func (o *Options) defaults() error {
 	if len(o.AppCommand) == 0 {
 		return fmt.Errorf("bench: AppCommand is required")
 	}
-	if o.Rate < 0 || o.Concurrency < 0 {
-		return fmt.Errorf("bench: rate and concurrency must not be negative")
+	if o.Rate < 0 || o.Concurrency < 0 || o.Workers < 0 || o.ESIMGoLimit < 0 || o.TelegramLimit < 0 {
+		return fmt.Errorf("bench: rate, concurrency, workers and limits must not be negative")
 	}
 	if o.Rate == 0 && o.Concurrency == 0 {
 		o.Concurrency = 10
