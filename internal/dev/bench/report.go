@@ -39,7 +39,7 @@ type Report struct {
 	App      *ProcStats   `json:"app"`
 	Workers  []*ProcStats `json:"workers,omitempty"`
 	Temporal *ProcStats   `json:"temporal_dev_server"`
-	LoadGen  *ProcStats `json:"load_generator"` // the bench process: load generator and both fakes
+	LoadGen  *ProcStats   `json:"load_generator"` // the bench process: load generator and both fakes
 	// Postgres is the CPU of the backends serving the run's database
 	// (memory is shared buffers, not theirs: not reported).
 	Postgres *ProcStats `json:"postgresql"`

@@ -41,11 +41,11 @@ type stack struct {
 	servers  []*http.Server
 	// procs are the app's processes: `serve`, or `api` first and then
 	// the workers.
-	procs    []*appProc
-	appURL   string
-	token    string
-	secret   string
-	tracker  *tracker
+	procs   []*appProc
+	appURL  string
+	token   string
+	secret  string
+	tracker *tracker
 }
 
 const webhookSecret = "bench-webhook-secret"
