@@ -19,8 +19,13 @@
 //     for the queue to empty, as long as its context allows.
 //
 // The providers' windows are their own (eSIM Go counts per fixed second),
-// so the gaps keep Headroom in hand: a call that leaves a few milliseconds
-// late must not push eleven calls into one of eSIM Go's seconds.
+// so the gaps keep Headroom in hand. And a process may wake late for its
+// slot (a busy machine, a garbage collection) and leave right behind the
+// next call: just before it leaves, each call passes a gate that counts
+// the calls that really left on the lane within its window (Max calls per
+// Max gaps, about a second), and waits the few milliseconds it takes for
+// the window to move on if it is full. Slots keep the queue in order; the
+// gate keeps the provider's second from ever seeing one call too many.
 package budget
 
 import (
@@ -64,11 +69,31 @@ func Gap(perSecond float64) time.Duration {
 }
 
 // Lane is one limit: every booking on Key keeps Gap per unit of cost free
-// after it.
+// after it, and at most Max calls (tokens) leave within any Max×Gap.
+// Max 0 leaves the gate out.
 type Lane struct {
 	Key string
 	Gap time.Duration
+	Max int
 }
+
+// maxGated is the largest limit a lane's gate keeps: a gate remembers that
+// many departures. Limits above it are test and benchmark settings far
+// above any provider's.
+const maxGated = 100
+
+// LaneFor is the lane of a limit of perSecond calls a second (zero or less:
+// none), with Headroom.
+func LaneFor(key string, perSecond float64) Lane {
+	l := Lane{Key: key, Gap: Gap(perSecond)}
+	if perSecond > 0 && perSecond <= maxGated {
+		l.Max = max(int(perSecond), 1)
+	}
+	return l
+}
+
+// window is the span the lane's gate counts its Max calls over.
+func (l Lane) window() time.Duration { return time.Duration(l.Max) * l.Gap }
 
 // Request books one call.
 type Request struct {
@@ -99,6 +124,10 @@ type Limiter interface {
 	// moment is (Interactive beyond MaxWait, Background on a queued lane).
 	// It never sleeps.
 	Book(ctx context.Context, r Request) (Slot, error)
+	// Pass lets a booked call leave now if none of its lanes has had Max
+	// calls leave within its window, and notes its departure; otherwise
+	// Booked is false and Wait is how long until it may.
+	Pass(ctx context.Context, r Request) (Slot, error)
 	// Hold keeps key closed for d from now, for every process: the provider
 	// said so (a 429's Retry-After, a window's reset with nothing remaining).
 	Hold(ctx context.Context, key string, d time.Duration) error
@@ -148,7 +177,7 @@ func Wait(ctx context.Context, l Limiter, r Request) error {
 		case !s.Booked:
 			return &BusyError{Key: keyOf(r), RetryAfter: max(s.Wait-maxWait, time.Millisecond), Priority: r.Priority}
 		}
-		return sleep(ctx, s.Wait)
+		return leave(ctx, l, r, s.Wait)
 	}
 	start := time.Now()
 	for {
@@ -157,7 +186,7 @@ func Wait(ctx context.Context, l Limiter, r Request) error {
 			return err
 		}
 		if s.Booked {
-			return sleep(ctx, s.Wait)
+			return leave(ctx, l, r, s.Wait)
 		}
 		waited := time.Since(start)
 		if maxWait > 0 && waited+s.Wait > maxWait {
@@ -167,6 +196,34 @@ func Wait(ctx context.Context, l Limiter, r Request) error {
 			return err
 		}
 	}
+}
+
+// leave sleeps until the booked slot, then through the gate.
+func leave(ctx context.Context, l Limiter, r Request, wait time.Duration) error {
+	if err := sleep(ctx, wait); err != nil {
+		return err
+	}
+	if !gated(r) {
+		return nil
+	}
+	for {
+		s, err := l.Pass(ctx, r)
+		if err != nil || s.Booked {
+			return err
+		}
+		if err := sleep(ctx, s.Wait); err != nil {
+			return err
+		}
+	}
+}
+
+func gated(r Request) bool {
+	for _, ln := range r.Lanes {
+		if ln.Max > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func keyOf(r Request) string {

@@ -161,3 +161,75 @@ func TestContextCarriesPriorityAndMaxWait(t *testing.T) {
 		t.Errorf("got %v, %v", budget.PriorityOf(ctx), budget.MaxWaitOf(ctx))
 	}
 }
+
+// The gate counts the calls that really left: a call woken late for its
+// slot cannot leave right behind the next one and put one call too many
+// into the provider's second.
+func TestLocalPassKeepsMaxPerWindow(t *testing.T) {
+	const gap = 100 * time.Millisecond
+	lane := budget.Lane{Key: "esimgo", Gap: gap, Max: 3} // 3 calls within any 300 ms
+	chat := budget.Lane{Key: "chat", Gap: time.Second, Max: 1}
+	type step struct {
+		advance time.Duration
+		lanes   []budget.Lane
+		cost    int
+		passed  bool
+		wait    time.Duration
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"three pass, the fourth waits for the first to leave the window", []step{
+			{lanes: []budget.Lane{lane}, passed: true},
+			{advance: 10 * time.Millisecond, lanes: []budget.Lane{lane}, passed: true},
+			{advance: 10 * time.Millisecond, lanes: []budget.Lane{lane}, passed: true},
+			{advance: 10 * time.Millisecond, lanes: []budget.Lane{lane}, passed: false, wait: 270 * time.Millisecond},
+			{advance: 270 * time.Millisecond, lanes: []budget.Lane{lane}, passed: true},
+		}},
+		{"a call counts its cost", []step{
+			{lanes: []budget.Lane{lane}, passed: true},
+			{lanes: []budget.Lane{lane}, cost: 3, passed: false, wait: 300 * time.Millisecond},
+			{lanes: []budget.Lane{lane}, cost: 2, passed: true},
+			{advance: 300 * time.Millisecond, lanes: []budget.Lane{lane}, cost: 9, passed: true}, // more than Max counts as Max
+			{lanes: []budget.Lane{lane}, passed: false, wait: 300 * time.Millisecond},
+		}},
+		{"every lane must let the call through", []step{
+			{lanes: []budget.Lane{lane, chat}, passed: true},
+			{lanes: []budget.Lane{lane}, passed: true},
+			{lanes: []budget.Lane{lane, chat}, passed: false, wait: time.Second},
+			{lanes: []budget.Lane{lane}, passed: true}, // the refused call noted nothing
+		}},
+		{"a lane without Max has no gate", []step{
+			{lanes: []budget.Lane{{Key: "free", Gap: gap}}, passed: true},
+			{lanes: []budget.Lane{{Key: "free", Gap: gap}}, passed: true},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+			l := &budget.Local{Now: c.now}
+			for i, s := range tc.steps {
+				c.t = c.t.Add(s.advance)
+				got, err := l.Pass(context.Background(), budget.Request{Lanes: s.lanes, Cost: s.cost})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Booked != s.passed || got.Wait != s.wait {
+					t.Errorf("step %d: got %+v, want passed %v wait %v", i, got, s.passed, s.wait)
+				}
+			}
+		})
+	}
+}
+
+func TestLaneFor(t *testing.T) {
+	for _, tc := range []struct {
+		perSecond float64
+		max       int
+	}{{10, 10}, {30, 30}, {1, 1}, {0.5, 1}, {100, 100}, {1000, 0}, {0, 0}} {
+		l := budget.LaneFor("k", tc.perSecond)
+		if l.Key != "k" || l.Max != tc.max || l.Gap != budget.Gap(tc.perSecond) {
+			t.Errorf("LaneFor(%v) = %+v, want max %d", tc.perSecond, l, tc.max)
+		}
+	}
+}

@@ -14,7 +14,8 @@ type Local struct {
 	Now func() time.Time
 
 	mu   sync.Mutex
-	free map[string]time.Time // each lane's next free moment
+	free map[string]time.Time   // each lane's next free moment
+	sent map[string][]time.Time // each lane's latest departures, oldest first
 }
 
 // NewLocal returns an empty Local.
@@ -50,6 +51,40 @@ func (l *Local) Book(_ context.Context, r Request) (Slot, error) {
 		l.free[ln.Key] = slot.Add(cost * ln.Gap)
 	}
 	return Slot{Booked: true, Wait: wait}, nil
+}
+
+// Pass implements Limiter.
+func (l *Local) Pass(_ context.Context, r Request) (Slot, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.sent == nil {
+		l.sent = map[string][]time.Time{}
+	}
+	now := l.now()
+	var wait time.Duration
+	for _, ln := range r.Lanes {
+		if ln.Max <= 0 {
+			continue
+		}
+		sent := l.sent[ln.Key]
+		if need := len(sent) + min(max(r.Cost, 1), ln.Max) - ln.Max; need >= 1 {
+			wait = max(wait, sent[need-1].Add(ln.window()).Sub(now))
+		}
+	}
+	if wait > 0 {
+		return Slot{Wait: wait}, nil
+	}
+	for _, ln := range r.Lanes {
+		if ln.Max <= 0 {
+			continue
+		}
+		sent := l.sent[ln.Key]
+		for range min(max(r.Cost, 1), ln.Max) {
+			sent = append(sent, now)
+		}
+		l.sent[ln.Key] = sent[max(len(sent)-ln.Max, 0):]
+	}
+	return Slot{Booked: true}, nil
 }
 
 // Hold implements Limiter.

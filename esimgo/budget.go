@@ -77,7 +77,7 @@ func (c *Client) waitTurn(ctx context.Context, cl call, callTime time.Duration) 
 			return &Error{Op: cl.op, Kind: KindNotSent, Err: fmt.Errorf("wait for rate limit: %w", err)}
 		}
 	}
-	r := budget.Request{Lanes: []budget.Lane{{Key: LaneKey, Gap: c.gap}}, Cost: c.cost(cl.op),
+	r := budget.Request{Lanes: []budget.Lane{c.lane}, Cost: c.cost(cl.op),
 		Priority: budget.PriorityOf(ctx), MaxWait: budget.MaxWaitOf(ctx)}
 	if dl, ok := ctx.Deadline(); ok {
 		if fits := time.Until(dl) - callTime; r.MaxWait <= 0 || fits < r.MaxWait {

@@ -57,7 +57,7 @@ type Client struct {
 	apiKey     string
 	http       *http.Client
 	budget     budget.Limiter
-	gap        time.Duration // per token of cost
+	lane       budget.Lane
 	timeout    time.Duration
 	orderTO    time.Duration
 	maxRetries int
@@ -125,7 +125,7 @@ func New(cfg Config) (*Client, error) {
 	if rps <= 0 {
 		rps = DefaultRequestsPerSecond
 	}
-	c.gap = budget.Gap(rps)
+	c.lane = budget.LaneFor(LaneKey, rps)
 	if c.budget == nil {
 		c.budget = budget.NewLocal()
 	}

@@ -50,6 +50,31 @@ func (l *lanes) Book(ctx context.Context, r budget.Request) (budget.Slot, error)
 	return s, nil
 }
 
+func (l *lanes) Pass(ctx context.Context, r budget.Request) (budget.Slot, error) {
+	var keys []string
+	var maxes []int32
+	var windows []int64
+	for _, ln := range r.Lanes {
+		if ln.Max > 0 {
+			keys = append(keys, ln.Key)
+			maxes = append(maxes, int32(ln.Max))
+			windows = append(windows, (time.Duration(ln.Max) * ln.Gap).Microseconds())
+		}
+	}
+	if len(keys) == 0 {
+		return budget.Slot{Booked: true}, nil
+	}
+	var s budget.Slot
+	var waitUS int64
+	err := l.s.Pool.QueryRow(ctx, `SELECT passed, wait_us FROM pass_budget($1, $2, $3, $4)`,
+		keys, maxes, windows, int32(max(r.Cost, 1))).Scan(&s.Booked, &waitUS)
+	if err != nil {
+		return budget.Slot{}, fmt.Errorf("pass %v budget: %w", keys, err)
+	}
+	s.Wait = time.Duration(waitUS) * time.Microsecond
+	return s, nil
+}
+
 func (l *lanes) Hold(ctx context.Context, key string, d time.Duration) error {
 	_, err := l.s.Pool.Exec(ctx, `INSERT INTO budget_lanes (key, free_at)
 		VALUES ($1, clock_timestamp() + $2 * interval '1 microsecond')

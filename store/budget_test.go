@@ -117,3 +117,50 @@ func TestBudgetLanesOfOldChatsArePruned(t *testing.T) {
 		t.Errorf("after 1000 bookings: the hour-old lane is there %d times, %d lanes in all; want 0 and 7", old, recent)
 	}
 }
+
+// The gate in PostgreSQL: at most Max departures within Max gaps, whatever
+// process they left from; a refused call notes nothing.
+func TestBudgetGateCountsDepartures(t *testing.T) {
+	s, _ := testenv.Store(t)
+	l := s.Budget()
+	ctx := context.Background()
+	lane := budget.Lane{Key: "esimgo", Gap: hour, Max: 3} // 3 within any 3 hours
+	chat := budget.Lane{Key: "telegram:1:chat:5079065042", Gap: hour, Max: 1}
+	for i, tc := range []struct {
+		lanes  []budget.Lane
+		cost   int
+		passed bool
+		gaps   int
+	}{
+		{[]budget.Lane{lane}, 1, true, 0},
+		{[]budget.Lane{lane}, 1, true, 0},
+		{[]budget.Lane{lane, chat}, 1, true, 0},
+		{[]budget.Lane{lane}, 1, false, 3},
+		{[]budget.Lane{chat}, 1, false, 1},
+		{[]budget.Lane{{Key: "free", Gap: hour}}, 1, true, 0},
+	} {
+		got, err := l.Pass(ctx, budget.Request{Lanes: tc.lanes, Cost: tc.cost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Booked != tc.passed || inGaps(got.Wait) != tc.gaps {
+			t.Errorf("call %d: got %+v (%d gaps), want passed %v after %d gaps", i, got, inGaps(got.Wait), tc.passed, tc.gaps)
+		}
+	}
+	// Costs count as departures: a lane with room for one more refuses a
+	// call of cost 2 and keeps at most Max entries.
+	other := budget.Lane{Key: "costly", Gap: hour, Max: 3}
+	for i, tc := range []struct {
+		cost   int
+		passed bool
+	}{{2, true}, {2, false}, {1, true}, {5, false}} {
+		got, err := l.Pass(ctx, budget.Request{Lanes: []budget.Lane{other}, Cost: tc.cost})
+		if err != nil || got.Booked != tc.passed {
+			t.Errorf("costly call %d: %+v %v, want passed %v", i, got, err, tc.passed)
+		}
+	}
+	var kept int
+	if err := s.Pool.QueryRow(ctx, `SELECT cardinality(sent) FROM budget_lanes WHERE key = 'costly'`).Scan(&kept); err != nil || kept != 3 {
+		t.Errorf("the lane keeps %d departures (%v), want 3", kept, err)
+	}
+}

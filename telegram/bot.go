@@ -48,9 +48,9 @@ type Bot struct {
 	mu       sync.Mutex
 	username string // from getMe, once known
 
-	budget  budget.Limiter // nil: messages are not spaced
-	botGap  time.Duration
-	chatGap time.Duration
+	budget   budget.Limiter // nil: messages are not spaced
+	botLane  budget.Lane
+	chatRate float64
 }
 
 // NewBot builds a Bot without calling Telegram, so services and tests can
@@ -82,8 +82,9 @@ func NewBot(cfg Config) (*Bot, error) {
 		// telego's message does not include the token; keep it that way.
 		return nil, fmt.Errorf("telegram: new bot: %w", err)
 	}
-	b := &Bot{api: api, id: id, botGap: budget.Gap(cfg.MessagesPerSecond), chatGap: budget.Gap(cfg.ChatMessagesPerSecond)}
-	if b.botGap > 0 || b.chatGap > 0 {
+	b := &Bot{api: api, id: id, botLane: budget.LaneFor("telegram:"+strconv.FormatInt(id, 10), cfg.MessagesPerSecond),
+		chatRate: cfg.ChatMessagesPerSecond}
+	if cfg.MessagesPerSecond > 0 || cfg.ChatMessagesPerSecond > 0 {
 		b.budget = cfg.Budget
 		if b.budget == nil {
 			b.budget = budget.NewLocal()

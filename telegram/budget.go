@@ -44,10 +44,10 @@ func (b *Bot) waitTurn(ctx context.Context, method string, chatID int64) error {
 		return nil
 	}
 	r := budget.Request{Priority: budget.PriorityOf(ctx), MaxWait: budget.MaxWaitOf(ctx)}
-	if b.botGap > 0 {
-		r.Lanes = append(r.Lanes, budget.Lane{Key: "telegram:" + strconv.FormatInt(b.id, 10), Gap: b.botGap})
+	if b.botLane.Gap > 0 {
+		r.Lanes = append(r.Lanes, b.botLane)
 	}
-	if b.chatGap > 0 {
+	if b.chatRate > 0 {
 		r.Lanes = append(r.Lanes, b.chatLane(chatID))
 	}
 	if dl, ok := ctx.Deadline(); ok {
@@ -67,7 +67,7 @@ func (b *Bot) waitTurn(ctx context.Context, method string, chatID int64) error {
 }
 
 func (b *Bot) chatLane(chatID int64) budget.Lane {
-	return budget.Lane{Key: "telegram:" + strconv.FormatInt(b.id, 10) + ":chat:" + strconv.FormatInt(chatID, 10), Gap: b.chatGap}
+	return budget.LaneFor(b.botLane.Key+":chat:"+strconv.FormatInt(chatID, 10), b.chatRate)
 }
 
 // isBusy reports the store's own budget holding a message back: retryable
