@@ -23,6 +23,9 @@ type Provider struct {
 	// MaxIn1s is the most calls that arrived within any one second,
 	// 429s included: what the provider saw.
 	MaxIn1s int `json:"max_in_any_second"`
+	// MaxInClockSecond is the most that arrived within one second of the
+	// clock (12:00:01.000–.999), the window eSIM Go counts in.
+	MaxInClockSecond int `json:"max_in_a_clock_second"`
 	// Ceiling is Limit ÷ PerOrder: the orders per second the provider
 	// allows at this cost per order.
 	Ceiling float64 `json:"ceiling_orders_per_sec,omitempty"`
@@ -67,6 +70,7 @@ func providerStats(esim *esimgotest.Fake, tg *telegramtest.Fake, o Options, from
 	}
 	p.ESIMGo.Calls = len(esimTimes)
 	p.ESIMGo.MaxIn1s, _ = maxInWindow(esimTimes, time.Second)
+	p.ESIMGo.MaxInClockSecond = maxPerClockSecond(esimTimes)
 	p.ESIMGo.Limit = o.ESIMGoLimit
 
 	var msgTimes []time.Time
@@ -89,6 +93,7 @@ func providerStats(esim *esimgotest.Fake, tg *telegramtest.Fake, o Options, from
 	}
 	p.Telegram.Calls = len(msgTimes)
 	p.Telegram.MaxIn1s, _ = maxInWindow(msgTimes, time.Second)
+	p.Telegram.MaxInClockSecond = maxPerClockSecond(msgTimes)
 	p.Telegram.Limit = o.TelegramLimit
 	for _, ts := range byChat {
 		n, _ := maxInWindow(ts, time.Second)
@@ -129,4 +134,16 @@ func maxInWindow(times []time.Time, window time.Duration) (most, first int) {
 		}
 	}
 	return most, first
+}
+
+// maxPerClockSecond is the most times within one second of the clock.
+func maxPerClockSecond(times []time.Time) int {
+	per := map[int64]int{}
+	most := 0
+	for _, t := range times {
+		n := per[t.Unix()] + 1
+		per[t.Unix()] = n
+		most = max(most, n)
+	}
+	return most
 }

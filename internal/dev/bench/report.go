@@ -253,8 +253,8 @@ func processText(workers int) string {
 // busiest second, and the ceiling the provider's limit sets.
 func (r *Report) printProviders(w io.Writer) {
 	p := r.Providers
-	fmt.Fprintf(w, "\n%-20s %7s %9s %6s %7s %11s %7s %12s\n", "provider (run)", "calls", "per order", "429", "429 %",
-		"max in 1 s", "limit", "ceiling/s")
+	fmt.Fprintf(w, "\n%-20s %7s %9s %6s %7s %11s %9s %7s %10s\n", "provider (run)", "calls", "per order", "429", "429 %",
+		"max in 1 s", "clock 1 s", "limit", "ceiling/s")
 	for _, row := range []struct {
 		name string
 		p    Provider
@@ -264,8 +264,8 @@ func (r *Report) printProviders(w io.Writer) {
 			limit = fmt.Sprint(row.p.Limit)
 			ceiling = fmt.Sprintf("%.1f", row.p.Ceiling)
 		}
-		fmt.Fprintf(w, "%-20s %7d %9.2f %6d %7.2f %11d %7s %12s\n", row.name, row.p.Calls, row.p.PerOrder, row.p.Limited,
-			row.p.Share429, row.p.MaxIn1s, limit, ceiling)
+		fmt.Fprintf(w, "%-20s %7d %9.2f %6d %7.2f %11d %9d %7s %10s\n", row.name, row.p.Calls, row.p.PerOrder, row.p.Limited,
+			row.p.Share429, row.p.MaxIn1s, row.p.MaxInClockSecond, limit, ceiling)
 	}
 	fmt.Fprintf(w, "telegram: %.2f Bot API calls per order in all; at most %d messages to one chat in 1 s\n",
 		p.TelegramCallsPerOrder, p.TelegramMaxPerChat)
