@@ -22,6 +22,7 @@ import (
 	"github.com/starsesim/esimstore/activities"
 	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/api"
+	"github.com/starsesim/esimstore/budget"
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/codec"
 	"github.com/starsesim/esimstore/config"
@@ -219,6 +220,8 @@ func (a *App) API() *api.Server {
 		Usage: a.Usage, ESIMGoAPIKey: a.Cfg.ESIMGoAPIKey,
 		Commands: a.BotCommands(), // app/bot.go
 		HelpLink: a.helpLink(),    // app/support.go
+		// One eSIM Go request per purchase, at the rate the lanes allow.
+		PurchasesPerSecond: a.Cfg.ESIMGoRateLimit * budget.Headroom,
 		Ready: map[string]api.Readiness{
 			"postgresql": a.Store.Ping,
 			"catalogue":  a.catalogueReady,
