@@ -69,6 +69,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	l.awaitDeliveries(ctx, o.Drain)
 	stopProgress()
 	s.saveMetrics()
+	s.saveArrivals(begin)
 	if err := s.appExited(); err != nil {
 		return nil, fmt.Errorf("the app exited during the run: %v", err)
 	}

@@ -305,6 +305,33 @@ func (s *stack) saveMetrics() {
 	}
 }
 
+// saveArrivals writes when each eSIM Go request and each Telegram message
+// reached its fake (RFC 3339 with nanoseconds, one a line; 429 marked),
+// for a closer look at how calls are spaced: esimgo-arrivals.txt and
+// telegram-arrivals.txt in the run directory.
+func (s *stack) saveArrivals(from time.Time) {
+	var esim, tg strings.Builder
+	for _, r := range s.esim.Requests() {
+		if !r.Time.Before(from) {
+			fmt.Fprintf(&esim, "%s %s%s\n", r.Time.Format(time.RFC3339Nano), r.Endpoint, mark(r.Limited))
+		}
+	}
+	for _, c := range s.tg.Calls("") {
+		if !c.At.Before(from) && isMessage(c.Method) {
+			fmt.Fprintf(&tg, "%s %s %s%s\n", c.At.Format(time.RFC3339Nano), c.Method, c.Param("chat_id"), mark(c.Status == 429))
+		}
+	}
+	_ = os.WriteFile(filepath.Join(s.dir, "esimgo-arrivals.txt"), []byte(esim.String()), 0o644)
+	_ = os.WriteFile(filepath.Join(s.dir, "telegram-arrivals.txt"), []byte(tg.String()), 0o644)
+}
+
+func mark(limited bool) string {
+	if limited {
+		return " 429"
+	}
+	return ""
+}
+
 func (s *stack) close() {
 	// The API first, then the workers, as a deployment is taken down.
 	for _, p := range s.procs {
