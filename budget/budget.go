@@ -84,8 +84,14 @@ const maxGated = 100
 
 // LaneFor is the lane of a limit of perSecond calls a second (zero or less:
 // none), with Headroom.
-func LaneFor(key string, perSecond float64) Lane {
-	l := Lane{Key: key, Gap: Gap(perSecond)}
+func LaneFor(key string, perSecond float64) Lane { return LaneWith(key, perSecond, Headroom) }
+
+// LaneWith is LaneFor with another share of the limit in use (0 < share ≤ 1).
+func LaneWith(key string, perSecond, share float64) Lane {
+	l := Lane{Key: key}
+	if perSecond > 0 {
+		l.Gap = time.Duration(float64(time.Second) / (perSecond * share))
+	}
 	if perSecond > 0 && perSecond <= maxGated {
 		l.Max = max(int(perSecond), 1)
 	}

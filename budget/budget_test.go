@@ -232,4 +232,9 @@ func TestLaneFor(t *testing.T) {
 			t.Errorf("LaneFor(%v) = %+v, want max %d", tc.perSecond, l, tc.max)
 		}
 	}
+	// A smaller share: 30 a second at 85 % leaves a call every 39 ms, and
+	// the gate counts 30 within 1.18 s.
+	if l := budget.LaneWith("bot", 30, 0.85); l.Gap != 39215686 || l.Max != 30 {
+		t.Errorf("LaneWith(30, 0.85) = %+v", l)
+	}
 }

@@ -28,7 +28,7 @@ type Config struct {
 	HTTPClient *http.Client
 	// MessagesPerSecond and ChatMessagesPerSecond space the bot's messages
 	// (sendMessage, sendPhoto, sendInvoice) under Telegram's flood limits,
-	// with budget.Headroom: DefaultMessagesPerSecond to all chats and
+	// using Share of them: DefaultMessagesPerSecond to all chats and
 	// DefaultChatMessagesPerSecond to one chat is what the store runs with.
 	// Zero leaves that limit out. Other calls (pre-checkout answers,
 	// refunds, invoice links) are not messages and never wait.
@@ -82,7 +82,7 @@ func NewBot(cfg Config) (*Bot, error) {
 		// telego's message does not include the token; keep it that way.
 		return nil, fmt.Errorf("telegram: new bot: %w", err)
 	}
-	b := &Bot{api: api, id: id, botLane: budget.LaneFor("telegram:"+strconv.FormatInt(id, 10), cfg.MessagesPerSecond),
+	b := &Bot{api: api, id: id, botLane: budget.LaneWith("telegram:"+strconv.FormatInt(id, 10), cfg.MessagesPerSecond, Share),
 		chatRate: cfg.ChatMessagesPerSecond}
 	if cfg.MessagesPerSecond > 0 || cfg.ChatMessagesPerSecond > 0 {
 		b.budget = cfg.Budget

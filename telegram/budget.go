@@ -17,6 +17,14 @@ const (
 	DefaultChatMessagesPerSecond = 1
 )
 
+// Share is the part of Telegram's flood limits the bot's messages use.
+// Telegram states its limits only roughly ("about 30 a second"), a photo
+// takes longer from its slot to Telegram than an eSIM Go request, and a
+// flood-control answer holds a chat for seconds; nothing here needs the
+// last messages per second (a burst of orders is held to eSIM Go's 10 a
+// second first).
+const Share = 0.85
+
 // uploadTime is what a message still needs after its slot (a QR photo's
 // upload): a slot is booked only if that fits before the context's deadline.
 const uploadTime = 5 * time.Second
@@ -67,7 +75,7 @@ func (b *Bot) waitTurn(ctx context.Context, method string, chatID int64) error {
 }
 
 func (b *Bot) chatLane(chatID int64) budget.Lane {
-	return budget.LaneFor(b.botLane.Key+":chat:"+strconv.FormatInt(chatID, 10), b.chatRate)
+	return budget.LaneWith(b.botLane.Key+":chat:"+strconv.FormatInt(chatID, 10), b.chatRate, Share)
 }
 
 // isBusy reports the store's own budget holding a message back: retryable

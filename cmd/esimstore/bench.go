@@ -11,6 +11,7 @@ import (
 	_ "net/http/pprof" // served only by `bench --serve-app` with BENCH_PPROF_ADDR
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ func runBench(ctx context.Context, args []string) error {
 	esimLimit := fs.Int("esimgo-limit", 0, "fake eSIM Go enforces this many requests per fixed second (its default is 10); the app gets ESIMGO_RATE_LIMIT the same")
 	tgLimit := fs.Int("telegram-limit", 0, "fake Telegram enforces this many messages a second per bot (its figure is 30) and one per chat")
 	workers := fs.Int("workers", 0, "run esimstore api plus this many esimstore worker processes instead of one esimstore serve")
+	refundEvery := fs.Int("refund-every", 0, "every Nth buyer orders a plan fake eSIM Go refuses: refunded, timed payment → refund")
 	dbURL := fs.String("database-url", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server to create the run's database on")
 	keepDB := fs.Bool("keep-db", false, "keep the run's database")
@@ -77,7 +79,7 @@ func runBench(ctx context.Context, args []string) error {
 		AppCommand: []string{self, "bench", "--serve-app"}, AppEnv: appEnv,
 		Rate: *rate, Concurrency: *conc, Duration: *dur, WarmUp: *warm, Drain: *drain,
 		TelegramLatency: *tgLat, ESIMLatency: *esimLat, DatabaseURL: *dbURL, KeepDatabase: *keepDB,
-		ESIMGoLimit: *esimLimit, TelegramLimit: *tgLimit, Workers: *workers,
+		ESIMGoLimit: *esimLimit, TelegramLimit: *tgLimit, Workers: *workers, RefundEvery: *refundEvery,
 		TemporalAddress: *temporalAddr, TemporalDBFile: *temporalDB, Plan: *plan, Dir: *dir, PprofAddr: *pprof,
 		TemporalPID: *temporalPID,
 	}
@@ -124,8 +126,8 @@ func runBench(ctx context.Context, args []string) error {
 // several processes) configured, like production, only through the
 // environment: the load generator sets ESIMGO_RATE_LIMIT to what its fake
 // eSIM Go enforces, or far above what the run offers when the fake
-// enforces nothing. BENCH_PG_MAX_CONNS and BENCH_PPROF_ADDR are
-// experiment knobs.
+// enforces nothing, and BENCH_TELEGRAM_LIMIT to its fake Telegram's flood
+// limit. BENCH_PG_MAX_CONNS and BENCH_PPROF_ADDR are experiment knobs.
 func serveBenchApp(ctx context.Context, role string) error {
 	roles := map[string]app.Roles{"serve": {API: true, Worker: true}, "api": {API: true}, "worker": {Worker: true}}
 	r, ok := roles[role]
@@ -135,6 +137,14 @@ func serveBenchApp(ctx context.Context, role string) error {
 	cfg, err := config.FromEnv(os.Getenv, false)
 	if err != nil {
 		return err
+	}
+	if v := os.Getenv("BENCH_TELEGRAM_LIMIT"); v != "" {
+		// The fake's flood limit, when a run sets one other than Telegram's.
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("BENCH_TELEGRAM_LIMIT %q: want a positive number", v)
+		}
+		cfg.TelegramMessagesPerSecond = n
 	}
 	if n := os.Getenv("BENCH_PG_MAX_CONNS"); n != "" {
 		// An experiment knob: pgxpool reads pool_max_conns from the URL.

@@ -235,7 +235,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, inner) // the mux's own 404/405
 		return
 	}
-	if fault, ok := f.takeFault(endpoint); ok {
+	if fault, ok := f.takeFault(endpoint, body); ok {
 		f.serveFault(w, inner, h, fault)
 		return
 	}

@@ -202,3 +202,17 @@ func TestRateLimitIsTokensPerFixedSecond(t *testing.T) {
 	plain := esimgotest.New(esimgotest.Options{APIKey: key})
 	assert.Empty(t, do(t, plain, "GET", "/organisation", key, "").Header().Get("X-Ratelimit-Limit"))
 }
+
+// A fault for one bundle leaves orders of every other bundle alone.
+func TestFaultForOneBundle(t *testing.T) {
+	f := esimgotest.New(esimgotest.Options{APIKey: key})
+	f.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: 400, Message: "Bundle esim_1GB_7D_FR_V2 is not available", Bundle: "esim_1GB_7D_FR_V2"})
+	order := func(bundle string) string {
+		return `{"type":"transaction","assign":true,"order":[{"type":"bundle","quantity":1,"item":"` + bundle + `"}]}`
+	}
+	assert.Equal(t, 200, do(t, f, "POST", "/v2.5/orders", key, order("esim_1GB_7D_GB_V2")).Code)
+	rec := do(t, f, "POST", "/v2.5/orders", key, order("esim_1GB_7D_FR_V2"))
+	assert.Equal(t, 400, rec.Code)
+	assert.JSONEq(t, `{"message":"Bundle esim_1GB_7D_FR_V2 is not available"}`, rec.Body.String())
+	assert.Len(t, f.Orders(), 1)
+}

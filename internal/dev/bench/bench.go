@@ -83,13 +83,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 func tally(rep *Report, l *loader, t *tracker, warmEnd, stopAt time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var create, pc, deliv, ackPC, ackPay, total []time.Duration
+	var create, pc, deliv, refund, ackPC, ackPay, total []time.Duration
 	o := &rep.Orders
 	o.Failures = map[string]int{}
 	inWindow := 0
 	var firstPay, lastPay, lastQR time.Time
 	for _, r := range l.snapshot() {
-		if !r.paySent.IsZero() && r.paid {
+		if !r.paySent.IsZero() && r.paid && !r.refund {
 			if firstPay.IsZero() || r.paySent.Before(firstPay) {
 				firstPay = r.paySent
 			}
@@ -120,8 +120,11 @@ func tally(rep *Report, l *loader, t *tracker, warmEnd, stopAt time.Time) {
 		case r.failure != "":
 			o.Failed++
 			o.Failures[trim(r.failure)]++
-		case r.paid && r.delivered.IsZero():
+		case r.paid && r.delivered.IsZero() && r.refunded.IsZero():
 			o.Lost++
+		}
+		if !r.refunded.IsZero() {
+			o.Refunded++
 		}
 		if r.warm {
 			continue
@@ -143,12 +146,16 @@ func tally(rep *Report, l *loader, t *tracker, warmEnd, stopAt time.Time) {
 			deliv = append(deliv, r.delivered.Sub(r.paySent))
 			total = append(total, r.delivered.Sub(r.start))
 		}
+		if !r.paySent.IsZero() && !r.refunded.IsZero() {
+			refund = append(refund, r.refunded.Sub(r.paySent))
+		}
 	}
 	o.DuplicateQR, o.StrayQR = t.extraPic, t.stray
 	if len(o.Failures) == 0 {
 		o.Failures = nil
 	}
 	rep.CreateOrder, rep.PreCheckout, rep.Delivery = summarise(create), summarise(pc), summarise(deliv)
+	rep.Refund = summarise(refund)
 	rep.WebhookAckPC, rep.WebhookAckPaid, rep.OrderTotal = summarise(ackPC), summarise(ackPay), summarise(total)
 	rep.ThroughputPerSec = round(float64(inWindow)/stopAt.Sub(warmEnd).Seconds(), 2)
 	if span := lastQR.Sub(firstPay); !firstPay.IsZero() && span > 0 {
@@ -215,7 +222,7 @@ func loadOf(o Options) Load {
 		WarmUpSec: o.WarmUp.Seconds(), TelegramLatencyMS: float64(o.TelegramLatency.Milliseconds()),
 		ESIMLatencyMS: float64(o.ESIMLatency.Milliseconds()), TemporalDB: o.TemporalDBFile, TemporalArgs: o.TemporalArgs,
 		TemporalEnv: o.TemporalEnv, AppEnv: o.AppEnv, ESIMGoLimit: o.ESIMGoLimit, TelegramLimit: o.TelegramLimit,
-		Workers: o.Workers}
+		Workers: o.Workers, RefundEvery: o.RefundEvery}
 	if l.TemporalArgs == nil {
 		l.TemporalArgs = devserver.TunedArgs
 	}

@@ -21,6 +21,7 @@ type Report struct {
 	CreateOrder    Latency `json:"create_order"` // POST /api/orders → 201 with the link
 	PreCheckout    Latency `json:"pre_checkout"` // pre_checkout_query posted → answerPreCheckoutQuery received
 	Delivery       Latency `json:"delivery"`     // successful_payment posted → sendPhoto received
+	Refund         Latency `json:"refund"`       // successful_payment posted → refundStarPayment received (RefundEvery)
 	WebhookAckPC   Latency `json:"webhook_ack_pre_checkout"`
 	WebhookAckPaid Latency `json:"webhook_ack_payment"`
 	OrderTotal     Latency `json:"order_total"` // create sent → sendPhoto received
@@ -75,6 +76,7 @@ type Load struct {
 	ESIMGoLimit       int      `json:"esimgo_limit,omitempty"`
 	TelegramLimit     int      `json:"telegram_limit,omitempty"`
 	Workers           int      `json:"workers,omitempty"`
+	RefundEvery       int      `json:"refund_every,omitempty"`
 }
 
 // Orders counts outcomes over every order of the run (warm-up included:
@@ -85,6 +87,7 @@ type Orders struct {
 	Created   int `json:"created"`
 	Paid      int `json:"paid"`
 	Completed int `json:"completed"` // QR sent
+	Refunded  int `json:"refunded"`  // refunded as planned (Options.RefundEvery)
 	Failed    int `json:"failed"`    // create or payment failed (no money moved, or it was refused)
 	// Lost are orders whose payment the webhook acknowledged but whose QR
 	// never came within the drain time: the figure that must be zero.
@@ -165,6 +168,7 @@ func (r *Report) latencies() []struct {
 		{"create order (POST → 201)", r.CreateOrder},
 		{"pre-checkout (query → answer)", r.PreCheckout},
 		{"delivery (payment → QR)", r.Delivery},
+		{"refund (payment → refund)", r.Refund},
 		{"webhook ack: pre_checkout", r.WebhookAckPC},
 		{"webhook ack: payment", r.WebhookAckPaid},
 		{"order total (create → QR)", r.OrderTotal},
@@ -191,8 +195,8 @@ func (r *Report) Print(w io.Writer) {
 	}
 	o := r.Orders
 	fmt.Fprintf(w, "\nthroughput %.1f orders/s completed in the window\n", r.ThroughputPerSec)
-	fmt.Fprintf(w, "orders: started %d (measured %d), created %d, paid %d, completed %d, failed %d, LOST %d",
-		o.Started, o.Measured, o.Created, o.Paid, o.Completed, o.Failed, o.Lost)
+	fmt.Fprintf(w, "orders: started %d (measured %d), created %d, paid %d, completed %d, refunded %d, failed %d, LOST %d",
+		o.Started, o.Measured, o.Created, o.Paid, o.Completed, o.Refunded, o.Failed, o.Lost)
 	if o.DuplicateQR+o.StrayQR > 0 {
 		fmt.Fprintf(w, ", duplicate QR %d, stray QR %d", o.DuplicateQR, o.StrayQR)
 	}

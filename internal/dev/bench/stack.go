@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -25,6 +26,7 @@ import (
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
 	"github.com/starsesim/esimstore/internal/dev/devserver"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
 
@@ -118,6 +120,10 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 	if o.ESIMLatency > 0 {
 		s.esim.SetFault(esimgotest.AllEndpoints, esimgotest.Fault{Latency: o.ESIMLatency})
 	}
+	if o.RefundEvery > 0 {
+		s.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: http.StatusBadRequest,
+			Message: "Bundle " + RefusedPlan + " is not available", Bundle: RefusedPlan, Latency: o.ESIMLatency})
+	}
 	esimAddr, err := s.serve(s.esim)
 	if err != nil {
 		return nil, err
@@ -134,6 +140,9 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 		"ESIMGO_API_KEY=bench-esimgo-key",
 		"ESIMGO_API_URL="+esimAddr+"/v2.5",
 		"ESIMGO_RATE_LIMIT="+esimLimit(o),
+		// The app runs with Telegram's flood limits (30/s, 1/s per chat), or
+		// with the fake's when a run sets another.
+		"BENCH_TELEGRAM_LIMIT="+strconv.Itoa(cmp.Or(o.TelegramLimit, telegram.DefaultMessagesPerSecond)),
 		"ADMIN_TOKENS=bench:bench-admin-token",
 		// A fresh key per run: the benchmark measures the store as it runs in
 		// production, payload encryption included.

@@ -69,8 +69,9 @@ func TestCPUPerOrder(t *testing.T) {
 func TestProviderTargetsJudgeEachGoal(t *testing.T) {
 	good := func() *Report {
 		return &Report{
-			Load:        Load{Mode: "rate", Rate: 10, DurationSec: 60, ESIMGoLimit: 10, TelegramLimit: 30},
-			Orders:      Orders{Paid: 600, Completed: 600},
+			Load:        Load{Mode: "rate", Rate: 10, DurationSec: 60, ESIMGoLimit: 10, TelegramLimit: 30, RefundEvery: 10},
+			Refund:      Latency{N: 60, P99: 1000},
+			Orders:      Orders{Paid: 600, Completed: 540, Refunded: 60},
 			PreCheckout: Latency{N: 600, P99: 50},
 			Delivery:    Latency{N: 600, P99: 4500},
 			Burst:       Burst{DeliveredPerSec: 9, DrainSec: 3},
@@ -96,13 +97,14 @@ func TestProviderTargetsJudgeEachGoal(t *testing.T) {
 		{"Telegram over its limit", func(r *Report) { r.Providers.Telegram.MaxIn1s = 31 }, "messages in any 1 s"},
 		{"two in one chat", func(r *Report) { r.Providers.TelegramMaxPerChat = 2 }, "per chat"},
 		{"too many flood answers", func(r *Report) { r.Providers.Telegram.Share429 = 2 }, "messages answered 429"},
+		{"refunds behind QR photos", func(r *Report) { r.Refund.P99 = 1001 }, "payment → refund"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := good()
 			tc.change(r)
 			targets := r.providerTargets()
-			if len(targets) != 9 {
-				t.Fatalf("%d provider targets, want 9", len(targets))
+			if len(targets) != 10 {
+				t.Fatalf("%d provider targets, want 10", len(targets))
 			}
 			for _, g := range targets {
 				wantMet := tc.missed == "" || !strings.Contains(g.Name, tc.missed)
