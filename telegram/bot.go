@@ -27,9 +27,10 @@ type Config struct {
 	// photo upload, short enough that a stuck call is retried by the workflow.
 	HTTPClient *http.Client
 	// MessagesPerSecond and ChatMessagesPerSecond space the bot's messages
-	// (sendMessage, sendPhoto, sendInvoice) under Telegram's flood limits,
-	// using Share of them: DefaultMessagesPerSecond to all chats and
-	// DefaultChatMessagesPerSecond to one chat is what the store runs with.
+	// (sendMessage, sendPhoto, sendInvoice, copyMessage) under Telegram's
+	// flood limits, using Share of them: DefaultMessagesPerSecond to all
+	// chats and DefaultChatMessagesPerSecond to one chat (a group gets at
+	// most GroupMessagesPerMinute) is what the store runs with.
 	// Zero leaves that limit out. Other calls (pre-checkout answers,
 	// refunds, invoice links) are not messages and never wait.
 	MessagesPerSecond     float64

@@ -11,10 +11,12 @@ import (
 )
 
 // Telegram's flood limits as its FAQ states them: about 30 messages a
-// second to different chats, and about one a second to one chat.
+// second to different chats, about one a second to one chat, and no more
+// than 20 a minute to one group (the support chat is a group).
 const (
 	DefaultMessagesPerSecond     = 30
 	DefaultChatMessagesPerSecond = 1
+	GroupMessagesPerMinute       = 20
 )
 
 // Share is the part of Telegram's flood limits the bot's messages use.
@@ -75,7 +77,11 @@ func (b *Bot) waitTurn(ctx context.Context, method string, chatID int64) error {
 }
 
 func (b *Bot) chatLane(chatID int64) budget.Lane {
-	return budget.LaneWith(b.botLane.Key+":chat:"+strconv.FormatInt(chatID, 10), b.chatRate, Share)
+	rate := b.chatRate
+	if chatID < 0 { // groups and channels have negative ids
+		rate = min(rate, GroupMessagesPerMinute/60.0)
+	}
+	return budget.LaneWith(b.botLane.Key+":chat:"+strconv.FormatInt(chatID, 10), rate, Share)
 }
 
 // isBusy reports the store's own budget holding a message back: retryable

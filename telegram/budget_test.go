@@ -88,3 +88,28 @@ func TestHeldBackMessagesAreRetryable(t *testing.T) {
 		t.Errorf("other chats are not held: %v", err)
 	}
 }
+
+// A group (the support chat) gets at most 20 messages a minute, a private
+// chat about one a second.
+func TestGroupsAreSpacedSlowerThanPrivateChats(t *testing.T) {
+	fake, srv := telegramtest.NewServer(t, telegramtest.Options{})
+	const group = -1_001_234_567_890
+	fake.AddGroup(group, "Support <&> team")
+	bot, err := telegram.NewBot(telegram.Config{Token: fake.Token(), APIURL: srv.URL, Budget: budget.NewLocal(),
+		MessagesPerSecond: telegram.DefaultMessagesPerSecond, ChatMessagesPerSecond: telegram.DefaultChatMessagesPerSecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := budget.WithMaxWait(context.Background(), 2*time.Second)
+	for _, chat := range []int64{buyer.ID, group} {
+		if _, err := bot.Post(ctx, telegram.Outgoing{ChatID: chat, Text: "first"}); err != nil {
+			t.Fatalf("first message to %d: %v", chat, err)
+		}
+	}
+	if _, err := bot.Post(ctx, telegram.Outgoing{ChatID: buyer.ID, Text: "a second later"}); err != nil {
+		t.Errorf("a private chat's second message within 2 s: %v", err)
+	}
+	if _, err := bot.CopyMessage(ctx, group, buyer.ID, 1, 0); !budget.IsBusy(err) {
+		t.Errorf("a group's second message within 2 s: %v, want held back (20 a minute)", err)
+	}
+}

@@ -44,9 +44,10 @@ type Options struct {
 	// arrival time). It runs on the request goroutine: keep it fast.
 	OnCall func(Call)
 	// MessagesPerSecond, when > 0, is the bot's flood limit: more messages
-	// (sendMessage, sendPhoto, sendInvoice) than this to all chats within
-	// one second are answered 429 "Too Many Requests: retry after N" with
-	// parameters.retry_after, and not sent. Telegram's figure is about 30.
+	// (sendMessage, sendPhoto, sendInvoice, copyMessage) than this to all
+	// chats within one second are answered 429 "Too Many Requests: retry
+	// after N" with parameters.retry_after, and not sent. Telegram's figure
+	// is about 30.
 	// 0: no limit.
 	MessagesPerSecond int
 	// ChatMessagesPerSecond is the same per chat (Telegram: about one a

@@ -10,7 +10,7 @@ import (
 // messageMethods are the calls that send a message to a chat: the ones
 // Telegram's flood control counts (answers to queries, refunds and invoice
 // links are not messages).
-var messageMethods = map[string]bool{"sendMessage": true, "sendPhoto": true, "sendInvoice": true}
+var messageMethods = map[string]bool{"sendMessage": true, "sendPhoto": true, "sendInvoice": true, "copyMessage": true}
 
 // floodWindow is the span Telegram's message limits are stated for.
 const floodWindow = time.Second

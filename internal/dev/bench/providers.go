@@ -117,7 +117,7 @@ func providerStats(esim *esimgotest.Fake, tg *telegramtest.Fake, o Options, from
 }
 
 func isMessage(method string) bool {
-	return method == "sendMessage" || method == "sendPhoto" || method == "sendInvoice"
+	return method == "sendMessage" || method == "sendPhoto" || method == "sendInvoice" || method == "copyMessage"
 }
 
 // maxInWindow is the most of the times inside any window-long span, and
