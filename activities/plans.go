@@ -22,10 +22,12 @@ type SyncResult struct {
 // prices. eSIM Go asks resellers not to fetch the catalogue per request, so
 // buyers only ever read the table. Running it twice gives the same table.
 //
-// The catalogue is eSIM Go's costliest read, and nobody waits on it: it
-// takes only budget no purchase is queued for.
+// The catalogue is eSIM Go's costliest read, and nobody waits on it (nor
+// on the balance check after it): they take only budget no purchase is
+// queued for.
 func (a *Activities) SyncPlans(ctx context.Context) (SyncResult, error) {
-	bundles, err := a.ESIM.Catalogue(budget.WithPriority(ctx, budget.Background))
+	ctx = budget.WithPriority(ctx, budget.Background)
+	bundles, err := a.ESIM.Catalogue(ctx)
 	if err != nil {
 		return SyncResult{}, esimError("sync catalogue", err)
 	}
