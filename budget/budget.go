@@ -54,10 +54,12 @@ func (p Priority) String() string {
 	return "interactive"
 }
 
-// Headroom is the share of a provider's limit the lanes use. 5 % spare means
-// a run of calls must arrive 50 ms closer together than they left before a
-// provider's one-second window could see one call too many.
-const Headroom = 0.95
+// Headroom is the share of a provider's limit the lanes use. 7.5 % spare
+// means a run of calls must reach the provider 80 ms closer together than
+// they left before its second could see one call too many: on a busy
+// two-core machine a call sometimes takes 50 ms longer than the next one
+// from the gate to the provider (docs/performance.md, "Provider ceilings").
+const Headroom = 0.925
 
 // Gap is the spacing that keeps calls under perSecond, with Headroom.
 // A perSecond of zero or less means no limit (zero gap).

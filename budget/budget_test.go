@@ -144,7 +144,7 @@ func TestGap(t *testing.T) {
 	for _, tc := range []struct {
 		perSecond float64
 		want      time.Duration
-	}{{10, 105263157}, {30, 35087719}, {1, 1052631578}, {0, 0}, {-1, 0}} {
+	}{{10, 108108108}, {30, 36036036}, {1, 1081081081}, {0, 0}, {-1, 0}} {
 		if got := budget.Gap(tc.perSecond); got != tc.want {
 			t.Errorf("Gap(%v) = %v, want %v", tc.perSecond, got, tc.want)
 		}

@@ -43,7 +43,7 @@ func TestPaidOrderShowsItsPlaceInTheQueue(t *testing.T) {
 		s.call("GET", "/api/orders/"+c.OrderID, s.as(alice), nil, &v)
 		time.Sleep(100 * time.Millisecond)
 	}
-	// 4 orders at 0.95 a second (1 per second with headroom): 5 seconds.
+	// 4 orders at 0.925 a second (1 per second with headroom): 5 seconds.
 	if v.Queue == nil || v.Status != "fulfilling" || v.Queue.Ahead != 3 || v.Queue.WaitSeconds != 5 {
 		t.Fatalf("a paid order behind a booked budget: %+v queue %+v; want fulfilling, 3 ahead, 5 s", v.orderView, v.Queue)
 	}
