@@ -358,11 +358,14 @@ func (w *world) rollingRestart(t *testing.T) {
 	w.checkWorkflows(t, cr)
 }
 
-// esimBudget checks the most eSIM Go requests the cluster's processes sent
-// in any one second: at most eSIM Go's limit (ESIMGoLimit; the fake counts
-// per clock second, this check in any second, which is stricter), because
-// every process books its requests on the budget lanes in PostgreSQL.
-// CLUSTER_ESIMGO_BUDGET sets another bound.
+// esimBudget checks that eSIM Go never saw more than its limit
+// (ESIMGoLimit) from the cluster's processes together, as eSIM Go counts:
+// per second of the clock, with no request answered 429. Every process
+// books its requests on the budget lanes in PostgreSQL. The most requests
+// within any one second (a sliding window, stricter than eSIM Go) is
+// reported too: on this machine a request now and then reaches the fake
+// tens of milliseconds late, next to the one after it. CLUSTER_ESIMGO_BUDGET
+// sets another bound.
 func (w *world) esimBudget(t *testing.T) {
 	reqs := w.c.ESIM.Requests()
 	slices.SortFunc(reqs, func(a, b esimgotest.Request) int { return a.Time.Compare(b.Time) })
@@ -401,8 +404,8 @@ func (w *world) esimBudget(t *testing.T) {
 			t.Fatalf("CLUSTER_ESIMGO_BUDGET: %v", err)
 		}
 	}
-	if worst > limit {
-		t.Errorf("%d requests in one second, budget %d", worst, limit)
+	if mostClock > limit || limited > 0 {
+		t.Errorf("%d requests in a clock second and %d answered 429; budget %d a second", mostClock, limited, limit)
 	}
 }
 
