@@ -64,7 +64,8 @@ func (c *Client) ReserveOrder(ctx context.Context) (context.Context, error) {
 
 // waitTurn books the request's slot in the budget and sleeps until it.
 // callTime is how long the request itself may take once sent: a slot is
-// booked only if that still fits before ctx's deadline.
+// booked only if that still fits before ctx's deadline (an order keeps its
+// whole OrderTimeout; a read, at most half of what is left).
 func (c *Client) waitTurn(ctx context.Context, cl call, callTime time.Duration) error {
 	if t, ok := ctx.Value(turnKey{}).(*turn); ok && t.used.CompareAndSwap(false, true) {
 		return nil
@@ -80,7 +81,13 @@ func (c *Client) waitTurn(ctx context.Context, cl call, callTime time.Duration) 
 	r := budget.Request{Lanes: []budget.Lane{c.lane}, Cost: c.cost(cl.op),
 		Priority: budget.PriorityOf(ctx), MaxWait: budget.MaxWaitOf(ctx)}
 	if dl, ok := ctx.Deadline(); ok {
-		if fits := time.Until(dl) - callTime; r.MaxWait <= 0 || fits < r.MaxWait {
+		left := time.Until(dl)
+		if !cl.charges {
+			// A read rarely needs its whole timeout: under a short deadline
+			// (a buyer's listing) it may queue for half of what is left.
+			callTime = min(callTime, left/2)
+		}
+		if fits := left - callTime; r.MaxWait <= 0 || fits < r.MaxWait {
 			r.MaxWait = max(fits, time.Nanosecond)
 		}
 	}

@@ -150,3 +150,24 @@ func TestReserveOrderBooksOnce(t *testing.T) {
 	assert.Greater(t, q, 50*time.Minute)
 	assert.Less(t, q, 2*time.Hour, "one slot booked, not two")
 }
+
+// A read under a short deadline (a buyer's listing) may queue for half of
+// it; one that would wait longer is not sent.
+func TestReadsUnderAShortDeadlineQueueForHalfOfIt(t *testing.T) {
+	t.Parallel()
+	lanes := budget.NewLocal()
+	fake, c, _ := shared(t, esimgotest.Options{}, 10, lanes)
+	ctx := context.Background()
+	require.NoError(t, lanes.Hold(ctx, esimgo.LaneKey, time.Second))
+	dctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	_, err := c.Organisation(dctx)
+	require.NoError(t, err, "a second's queue fits in half of a 4 s deadline")
+
+	require.NoError(t, lanes.Hold(ctx, esimgo.LaneKey, 3*time.Second))
+	dctx, cancel = context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	_, err = c.Organisation(dctx)
+	assert.Equal(t, esimgo.KindRateLimited, esimgo.KindOf(err), "3 s of queue under a 4 s deadline: %v", err)
+	assert.Len(t, fake.Requests(), 1)
+}
