@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/starsesim/esimstore/alerts"
+	"github.com/starsesim/esimstore/budget"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/metrics"
@@ -37,6 +39,12 @@ type Activities struct {
 	// retried purchase waits out an earlier attempt's request plus this
 	// before it looks, or the lookup could miss a late commit and buy twice.
 	CommitGrace time.Duration
+	// FirstTryWait is the longest a local first try (the purchase and the
+	// QR inside the payment's workflow task) waits for its slot in a
+	// provider's budget; a longer queue goes to the regular activity, so
+	// workflow tasks (and the pre-checkout answers they carry) are never
+	// held behind a burst. Default 1 s.
+	FirstTryWait time.Duration
 	// Metrics counts business events; nil counts nothing.
 	Metrics *metrics.Metrics
 
@@ -71,6 +79,22 @@ func (a *Activities) now() time.Time {
 		return a.Now()
 	}
 	return time.Now()
+}
+
+// DefaultFirstTryWait is FirstTryWait's default.
+const DefaultFirstTryWait = time.Second
+
+// queueBound bounds a local first try's wait for a provider slot. A
+// regular activity waits as long as its timeout leaves room for the call.
+func (a *Activities) queueBound(ctx context.Context) context.Context {
+	if !activity.IsActivity(ctx) || !activity.GetInfo(ctx).IsLocalActivity {
+		return ctx
+	}
+	wait := a.FirstTryWait
+	if wait <= 0 {
+		wait = DefaultFirstTryWait
+	}
+	return budget.WithMaxWait(ctx, wait)
 }
 
 func (a *Activities) log() *slog.Logger {

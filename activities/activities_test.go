@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/starsesim/esimstore/activities"
+	"github.com/starsesim/esimstore/budget"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
@@ -26,10 +27,10 @@ type rig struct {
 	acts *activities.Activities
 	tg   *telegramtest.Fake
 	esim *esimgotest.Fake
-	// esimURL is the fake eSIM Go's base URL, for clients of other settings.
-	esimURL string
-	st      *store.Store
-	env     *testsuite.TestActivityEnvironment
+	// esimURL and tgURL are the fakes' base URLs, for clients of other settings.
+	esimURL, tgURL string
+	st             *store.Store
+	env            *testsuite.TestActivityEnvironment
 }
 
 func newRig(t *testing.T) *rig {
@@ -55,7 +56,7 @@ func newRig(t *testing.T) *rig {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
-	return &rig{acts: acts, tg: tg, esim: esim, esimURL: esimgotest.BaseURL(esimSrv), st: st, env: env}
+	return &rig{acts: acts, tg: tg, esim: esim, esimURL: esimgotest.BaseURL(esimSrv), tgURL: tgSrv.URL, st: st, env: env}
 }
 
 // paidOrder makes a real charge in the fake and the matching ledger rows.
@@ -292,5 +293,61 @@ func TestRetryWaitsOutALateCommitBeforeLooking(t *testing.T) {
 	orders := r.esim.Orders()
 	if len(orders) != 1 || e.Reference != orders[0].Reference {
 		t.Fatalf("eSIM Go holds %d orders, the retry claimed %q", len(orders), e.Reference)
+	}
+}
+
+// A local first try that would queue behind a burst for longer than
+// FirstTryWait sends nothing and notes no attempt: the regular activity
+// takes its place in the queue, and a retry has no unknown outcome to
+// look up first.
+func TestFirstTryQueuedBehindABurstNotesNoAttempt(t *testing.T) {
+	r := newRig(t)
+	p := r.paidOrder(t, "o-queued")
+	lanes := budget.NewLocal()
+	ec, err := esimgo.New(esimgo.Config{BaseURL: r.esimURL, APIKey: "k", RequestsPerSecond: 10, Budget: lanes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.acts.ESIM, r.acts.FirstTryWait = ec, 100*time.Millisecond
+	if err := lanes.Hold(context.Background(), esimgo.LaneKey, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	before := len(r.esim.Requests())
+	in := activities.PlaceInput{OrderID: "o-queued", ChargeID: p.ChargeID, Bundle: "esim_1GB_7D_GB_V2", Since: time.Now()}
+	_, err = r.env.ExecuteLocalActivity(r.acts.PlaceESIMOrder, in)
+	if !containsType(err, contract.ErrTypeESIMRateLimited) {
+		t.Fatalf("want a retryable rate-limited error, got %v", err)
+	}
+	var attempts int
+	if err := r.st.Pool.QueryRow(context.Background(), `SELECT count(*) FROM esim_attempts WHERE charge_id = $1`, p.ChargeID).Scan(&attempts); err != nil {
+		t.Fatal(err)
+	}
+	if attempts != 0 || len(r.esim.Requests()) != before {
+		t.Errorf("%d attempts noted, %d requests sent; want none", attempts, len(r.esim.Requests())-before)
+	}
+}
+
+// The QR's first try does not wait a second message-slot in the buyer's
+// chat; the regular activity sends it later.
+func TestFirstTryDeliveryQueuedBehindTheChatIsRetried(t *testing.T) {
+	r := newRig(t)
+	lanes := budget.NewLocal()
+	bot, err := telegram.NewBot(telegram.Config{Token: telegramtest.DefaultToken, APIURL: r.tgURL, Budget: lanes,
+		MessagesPerSecond: 30, ChatMessagesPerSecond: 1.0 / 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.acts.Bot, r.acts.FirstTryWait = bot, 100*time.Millisecond
+	if err := bot.SendMessage(context.Background(), 7, "Payment received"); err != nil {
+		t.Fatal(err)
+	}
+	in := activities.DeliverInput{OrderID: "o-qr", ChatID: 7, Lang: "en", PlanName: "UK & Ireland <1GB>",
+		ESIM: contract.ESIM{ICCID: "8944538532008160001", SMDPAddress: "rsp-3104.idemia.io", MatchingID: "M-1"}}
+	_, err = r.env.ExecuteLocalActivity(r.acts.DeliverESIM, in)
+	if !containsType(err, contract.ErrTypeTelegramRateLimited) {
+		t.Fatalf("want a retryable rate-limited error, got %v", err)
+	}
+	if n := len(r.tg.Calls("sendPhoto")); n != 0 {
+		t.Errorf("%d photos sent", n)
 	}
 }

@@ -65,10 +65,20 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return contract.ESIM{}, err
 	}
+	ctx = a.queueBound(ctx)
 	if in.topUp() {
 		if err := a.checkCompatible(ctx, in); err != nil {
 			return contract.ESIM{}, err
 		}
+	}
+	// The order's slot in eSIM Go's budget comes before the attempt is
+	// noted: a retry reckons from the attempt's start how long its order
+	// may take to appear, and that must not include a wait in the queue.
+	// A slot too far off (a local first try waits a second at most) ends
+	// the attempt before it began, with nothing sent.
+	send, err := a.ESIM.ReserveOrder(ctx)
+	if err != nil {
+		return contract.ESIM{}, esimError("place esim order "+in.OrderID, err)
 	}
 	attempt, err := a.Store.BeginESIMAttempt(ctx, in.OrderID, in.ChargeID)
 	if err != nil {
@@ -81,12 +91,22 @@ func (a *Activities) PlaceESIMOrder(ctx context.Context, in PlaceInput) (contrac
 		if e, ok, err := a.claim(ctx, in); err != nil || ok {
 			return e, err
 		}
+		// Settling and looking took a while: the slot booked above has
+		// passed. Book a fresh one and restart the attempt's clock at the
+		// moment the request can leave.
+		if send, err = a.ESIM.ReserveOrder(ctx); err != nil {
+			a.endAttempt(ctx, in, true) // nothing was sent
+			return contract.ESIM{}, esimError("place esim order "+in.OrderID, err)
+		}
+		if err := a.Store.RestartESIMAttempt(ctx, in.ChargeID); err != nil {
+			return contract.ESIM{}, err
+		}
 	}
 	item := esimgo.OrderItem{Type: "bundle", Item: in.Bundle, Quantity: 1}
 	if in.topUp() {
 		item.ICCIDs, item.AllowReassign = []string{in.ICCID}, false
 	}
-	placed, err := a.ESIM.CreateOrder(ctx, esimgo.OrderRequest{Type: esimgo.OrderTransaction, Assign: true,
+	placed, err := a.ESIM.CreateOrder(send, esimgo.OrderRequest{Type: esimgo.OrderTransaction, Assign: true,
 		Order: []esimgo.OrderItem{item}})
 	if esimgo.KindOf(err) == esimgo.KindOutcomeUnknown {
 		a.endAttempt(ctx, in, false)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/starsesim/esimstore/budget"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/pricing"
 	"github.com/starsesim/esimstore/store"
@@ -20,7 +21,12 @@ type SyncResult struct {
 // SyncPlans copies eSIM Go's catalogue into the plan table with the store's
 // prices. eSIM Go asks resellers not to fetch the catalogue per request, so
 // buyers only ever read the table. Running it twice gives the same table.
+//
+// The catalogue is eSIM Go's costliest read, and nobody waits on it (nor
+// on the balance check after it): they take only budget no purchase is
+// queued for.
 func (a *Activities) SyncPlans(ctx context.Context) (SyncResult, error) {
+	ctx = budget.WithPriority(ctx, budget.Background)
 	bundles, err := a.ESIM.Catalogue(ctx)
 	if err != nil {
 		return SyncResult{}, esimError("sync catalogue", err)

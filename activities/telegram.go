@@ -45,6 +45,7 @@ type DeliverResult struct {
 // install reminder is set up first (watch); a top-up says what it added.
 func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverResult, error) {
 	defer heartbeat.Keep(ctx)()
+	ctx = a.queueBound(ctx)
 	lpa := in.ESIM.LPA
 	if lpa == "" {
 		lpa = esimgo.LPA(in.ESIM.SMDPAddress, in.ESIM.MatchingID)
@@ -82,30 +83,16 @@ func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverR
 		terr := telegramError("deliver esim "+in.OrderID, err)
 		if isType(terr, contract.ErrTypeBotBlocked) {
 			a.log().Warn("buyer blocked the bot; eSIM stays available in the Mini App", "order_id", in.OrderID)
-			a.tagESIM(ctx, in.OrderID, in.ESIM.ICCID)
 			return DeliverResult{Blocked: true}, a.Store.AddEvent(ctx, in.OrderID, key, "delivery_blocked", "system", nil)
 		}
 		return DeliverResult{}, terr
 	}
 	a.observeDelivery(in.PaidAt)
-	a.tagESIM(ctx, in.OrderID, in.ESIM.ICCID)
 	detail := map[string]any{"iccid": in.ESIM.ICCID}
 	if in.TopUpOf != "" {
 		detail["top_up_of"], detail["qr_sent"] = in.TopUpOf, photo
 	}
 	return DeliverResult{Delivered: true}, a.Store.AddEvent(ctx, in.OrderID, key, "delivered", "system", detail)
-}
-
-// tagESIM stamps our order id on the eSIM so support finds it in eSIM Go's
-// portal. It runs after the QR is sent, so the buyer never waits on it, and
-// failing to tag is only logged.
-func (a *Activities) tagESIM(ctx context.Context, orderID, iccid string) {
-	if iccid == "" || a.ESIM == nil {
-		return
-	}
-	if err := a.ESIM.SetCustomerRef(ctx, iccid, orderID); err != nil {
-		a.log().Warn("tag esim with order id", "order_id", orderID, "err", err)
-	}
 }
 
 // RefundInput refunds one charge.

@@ -165,7 +165,8 @@ type orderJSON struct {
 	TopUpOf string `json:"top_up_of,omitempty"`
 	// HelpLink opens the bot chat to ask support about this order
 	// (t.me/<bot>?start=help_<order id>); absent without a support chat.
-	HelpLink string `json:"help_link,omitempty"`
+	HelpLink string     `json:"help_link,omitempty"`
+	Queue    *queueJSON `json:"queue,omitempty"`
 }
 
 func orderOut(d store.Detail) orderJSON {
@@ -216,6 +217,7 @@ func (s *Server) getMyOrder(c echo.Context) error {
 	if s.HelpLink != nil {
 		out.HelpLink = s.HelpLink(c.Request().Context(), d.Order.ID)
 	}
+	out.Queue = s.queue(c.Request().Context(), d.Order)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, out)
 }

@@ -64,6 +64,10 @@ type Server struct {
 	Usage *usage.Service
 	// ESIMGoAPIKey verifies eSIM Go's callback signatures.
 	ESIMGoAPIKey string
+	// PurchasesPerSecond is how fast eSIM Go's budget lets paid orders
+	// through; with it, a paid order waiting for its eSIM shows its place
+	// in the queue (api/queue.go). Zero shows none.
+	PurchasesPerSecond float64
 
 	qrs *qrCache // set up by Routes
 }

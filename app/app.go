@@ -22,6 +22,7 @@ import (
 	"github.com/starsesim/esimstore/activities"
 	"github.com/starsesim/esimstore/alerts"
 	"github.com/starsesim/esimstore/api"
+	"github.com/starsesim/esimstore/budget"
 	"github.com/starsesim/esimstore/checkout"
 	"github.com/starsesim/esimstore/codec"
 	"github.com/starsesim/esimstore/config"
@@ -55,13 +56,13 @@ type App struct {
 	// itself (app/support.go).
 	Alerts *alerts.Alerter
 	Desk   *support.Desk
-	// ESIMRate overrides the client-side eSIM Go rate limit (the sandbox
-	// talks to a local fake that has no such limit).
-	ESIMRate float64
 }
 
-// Connect opens PostgreSQL and Temporal and builds the API clients.
-func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRate float64) (*App, error) {
+// Connect opens PostgreSQL and Temporal and builds the API clients. The
+// eSIM Go client and the bot book their calls on the budget lanes in
+// PostgreSQL, so every process of the deployment together stays under
+// eSIM Go's ESIMGO_RATE_LIMIT and Telegram's flood limits (package budget).
+func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
 	st, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
@@ -77,21 +78,22 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger, esimRa
 		st.Close()
 		return nil, err
 	}
-	esim, err := esimgo.New(esimgo.Config{BaseURL: cfg.ESIMGoAPIURL, APIKey: cfg.ESIMGoAPIKey, RequestsPerSecond: esimRate,
-		HTTPClient: pooledClient(30 * time.Second)})
+	esim, err := esimgo.New(esimgo.Config{BaseURL: cfg.ESIMGoAPIURL, APIKey: cfg.ESIMGoAPIKey,
+		RequestsPerSecond: cfg.ESIMGoRateLimit, Budget: st.Budget(), HTTPClient: pooledClient(30 * time.Second)})
 	if err != nil {
 		st.Close()
 		tc.Close()
 		return nil, fmt.Errorf("esim go client: %w", err)
 	}
 	bot, err := telegram.NewBot(telegram.Config{Token: cfg.TelegramBotToken, APIURL: cfg.TelegramAPIURL,
-		HTTPClient: pooledClient(30 * time.Second)})
+		HTTPClient: pooledClient(30 * time.Second), Budget: st.Budget(), MessagesPerSecond: cfg.TelegramMessagesPerSecond,
+		ChatMessagesPerSecond: cfg.TelegramChatMessagesPerSecond})
 	if err != nil {
 		st.Close()
 		tc.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, ESIMRate: esimRate, Metrics: m, Codec: cd}
+	a := &App{Cfg: cfg, Logger: logger, Store: st, Temporal: tc, ESIM: esim, Bot: bot, Metrics: m, Codec: cd}
 	a.Usage = &usage.Service{Store: st, ESIM: esim, Logger: logger}
 	a.Orders = &checkout.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
@@ -218,6 +220,8 @@ func (a *App) API() *api.Server {
 		Usage: a.Usage, ESIMGoAPIKey: a.Cfg.ESIMGoAPIKey,
 		Commands: a.BotCommands(), // app/bot.go
 		HelpLink: a.helpLink(),    // app/support.go
+		// One eSIM Go request per purchase, at the rate the lanes allow.
+		PurchasesPerSecond: a.Cfg.ESIMGoRateLimit * budget.Headroom,
 		Ready: map[string]api.Readiness{
 			"postgresql": a.Store.Ping,
 			"catalogue":  a.catalogueReady,

@@ -60,6 +60,14 @@ type Config struct {
 
 	ESIMGoAPIKey string
 	ESIMGoAPIURL string
+	// ESIMGoRateLimit is eSIM Go's request limit for the account, per
+	// second (ESIMGO_RATE_LIMIT); every process together stays under it.
+	ESIMGoRateLimit float64
+	// Telegram's flood limits the bot's messages keep under, per second:
+	// to all chats and to one chat. Telegram does not raise them, so they
+	// are not settings; the sandbox turns them off for its fake.
+	TelegramMessagesPerSecond     float64
+	TelegramChatMessagesPerSecond float64
 
 	StarsUSDRate       decimal.Decimal
 	PriceMarkupPercent decimal.Decimal
@@ -158,6 +166,8 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 
 	c.TelegramAPIURL = r.url("TELEGRAM_API_URL", "https://api.telegram.org")
 	c.ESIMGoAPIURL = r.url("ESIMGO_API_URL", "https://api.esim-go.com/v2.5")
+	c.ESIMGoRateLimit = r.positiveDecimal("ESIMGO_RATE_LIMIT", "10").InexactFloat64()
+	c.TelegramMessagesPerSecond, c.TelegramChatMessagesPerSecond = 30, 1
 	if sandbox {
 		c.TelegramBotToken = r.str("TELEGRAM_BOT_TOKEN", SandboxBotToken)
 		c.TelegramWebhookSecret = r.str("TELEGRAM_WEBHOOK_SECRET", SandboxWebhookSecret)

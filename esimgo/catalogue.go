@@ -187,7 +187,7 @@ func (c *Client) CatalogueQuery(ctx context.Context, q CatalogueQuery) ([]Bundle
 			}
 			query.Set("page", strconv.Itoa(page))
 			query.Set("perPage", strconv.Itoa(perPage))
-			cl := call{op: "get catalogue", method: http.MethodGet, path: []string{"catalogue"}, query: query}
+			cl := call{op: opCatalogue, method: http.MethodGet, path: []string{"catalogue"}, query: query}
 			r, err := c.do(ctx, cl)
 			if err != nil {
 				return listing[wireBundle]{}, err

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/starsesim/esimstore/budget"
 )
 
 // DefaultBaseURL is eSIM Go's production API, pinned to v2.5 because every
@@ -24,10 +24,14 @@ type Config struct {
 	APIKey string
 	// HTTPClient is used for all calls. Its Timeout, if any, is applied on top of Timeout.
 	HTTPClient *http.Client
-	// RequestsPerSecond caps the request rate of this Client. eSIM Go allows 10/s
-	// per IP in a fixed window; the default of 8 with a burst of 1 stays under
-	// it even when a window boundary falls between two requests.
+	// RequestsPerSecond is eSIM Go's limit for the account (ESIMGO_RATE_LIMIT;
+	// eSIM Go's default is 10 per fixed second). Requests are spaced to stay
+	// under it with budget.Headroom in hand. Default 10.
 	RequestsPerSecond float64
+	// Budget keeps that spacing. Every process calling eSIM Go with one
+	// account must book on the same Budget (store.Store.Budget), or each
+	// spends the whole limit; nil keeps it in this Client only.
+	Budget budget.Limiter
 	// Timeout bounds every call, retries included, unless ctx has an earlier deadline. Default 30s.
 	Timeout time.Duration
 	// OrderTimeout bounds a charging order (POST /orders, type transaction).
@@ -52,7 +56,8 @@ type Client struct {
 	base       *url.URL
 	apiKey     string
 	http       *http.Client
-	limiter    *rate.Limiter
+	budget     budget.Limiter
+	lane       budget.Lane
 	timeout    time.Duration
 	orderTO    time.Duration
 	maxRetries int
@@ -60,7 +65,8 @@ type Client struct {
 	userAgent  string
 
 	mu          sync.Mutex
-	pausedUntil time.Time // set by a 429 so that every caller backs off, not only the one that saw it
+	pausedUntil time.Time      // this process's own back-off, when the shared hold could not be written
+	costs       map[string]int // tokens per operation, as eSIM Go reported them (X-Ratelimit-Cost)
 }
 
 // New checks cfg and returns a Client.
@@ -88,6 +94,8 @@ func New(cfg Config) (*Client, error) {
 		maxRetries: cfg.MaxRetries,
 		maxWait:    cfg.MaxRetryWait,
 		userAgent:  cfg.UserAgent,
+		budget:     cfg.Budget,
+		costs:      map[string]int{},
 	}
 	if c.http == nil {
 		// A private transport so that nothing else in the process can change
@@ -115,39 +123,21 @@ func New(cfg Config) (*Client, error) {
 	}
 	rps := cfg.RequestsPerSecond
 	if rps <= 0 {
-		rps = 8
+		rps = DefaultRequestsPerSecond
 	}
-	c.limiter = rate.NewLimiter(rate.Limit(rps), 1)
+	c.lane = budget.LaneFor(LaneKey, rps)
+	if c.budget == nil {
+		c.budget = budget.NewLocal()
+	}
 	return c, nil
 }
+
+// DefaultRequestsPerSecond is eSIM Go's documented default limit per account.
+const DefaultRequestsPerSecond = 10
 
 // OrderTimeout is how long a charging order may take before the Client
 // gives up and reports its outcome as unknown.
 func (c *Client) OrderTimeout() time.Duration { return c.orderTO }
-
-// waitTurn blocks until a 429 pause is over and the limiter grants a token.
-func (c *Client) waitTurn(ctx context.Context) error {
-	c.mu.Lock()
-	until := c.pausedUntil
-	c.mu.Unlock()
-	if d := time.Until(until); d > 0 {
-		if err := sleep(ctx, d); err != nil {
-			return err
-		}
-	}
-	return c.limiter.Wait(ctx)
-}
-
-func (c *Client) pause(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t := time.Now().Add(d); t.After(c.pausedUntil) {
-		c.pausedUntil = t
-	}
-}
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

@@ -7,8 +7,12 @@
 // claim the order it finds instead of ordering again.
 //
 // Reads (GET) are retried after 429 and 503 when eSIM Go sends Retry-After,
-// within Config.MaxRetries and Config.MaxRetryWait. All calls share a
-// client-side rate limit below eSIM Go's 10 requests per second.
+// within Config.MaxRetries and Config.MaxRetryWait. eSIM Go limits the whole
+// account (10 requests per fixed second by default), so every call books a
+// slot on the "esimgo" lane of Config.Budget (package budget), shared by
+// every process of the store, and eSIM Go's X-Ratelimit headers and 429s
+// steer that lane. budget.WithPriority(ctx, budget.Background) makes a call
+// take only spare capacity; budget.WithMaxWait bounds its queueing.
 //
 // The fake server for tests and the sandbox is in package esimgotest.
 package esimgo

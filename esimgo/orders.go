@@ -176,7 +176,7 @@ func (w wireOrder) order() Order {
 // has no idempotency key, so a transaction whose answer is lost (KindOutcomeUnknown)
 // must be looked up with FindOrderSince before anything is re-sent.
 func (c *Client) CreateOrder(ctx context.Context, req OrderRequest) (Order, error) {
-	const op = "create order"
+	const op = opCreateOrder
 	body, err := req.wire()
 	if err != nil {
 		return Order{}, &Error{Op: op, Kind: KindInvalid, Message: err.Error()}

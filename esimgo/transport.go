@@ -49,9 +49,6 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 	if cl.charges {
 		timeout = c.orderTO
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
 	var payload []byte
 	if cl.body != nil {
 		var err error
@@ -59,7 +56,19 @@ func (c *Client) do(ctx context.Context, cl call) (*response, error) {
 			return nil, &Error{Op: cl.op, Kind: KindInvalid, Err: fmt.Errorf("encode request: %w", err)}
 		}
 	}
+	// The call's own time starts once its slot comes: a request that queued
+	// for the budget still gets all of it.
+	if err := c.waitTurn(ctx, cl, timeout); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if err := c.waitTurn(ctx, cl, 0); err != nil {
+				return nil, err
+			}
+		}
 		resp, err := c.once(ctx, cl, payload)
 		if err == nil {
 			return resp, nil
@@ -96,10 +105,6 @@ func (e *Error) asksToWait() bool {
 // once sends one request and classifies the result.
 func (c *Client) once(ctx context.Context, cl call, payload []byte) (*response, error) {
 	fail := func(kind ErrorKind, err error) *Error { return &Error{Op: cl.op, Kind: kind, Err: err} }
-	if err := c.waitTurn(ctx); err != nil {
-		return nil, fail(KindNotSent, fmt.Errorf("wait for rate limit: %w", err))
-	}
-
 	u := c.base.JoinPath(cl.path...)
 	if len(cl.query) > 0 {
 		u.RawQuery = cl.query.Encode()
@@ -156,9 +161,7 @@ func (c *Client) once(ctx context.Context, cl call, payload []byte) (*response, 
 	data, readErr := io.ReadAll(io.LimitReader(res.Body, maxBody))
 	r := &response{status: res.StatusCode, header: res.Header, body: data}
 	retryAfter := parseRetryAfter(res.Header.Get("Retry-After"), time.Now())
-	if res.StatusCode == http.StatusTooManyRequests {
-		c.pause(retryAfter)
-	}
+	c.observeLimit(ctx, cl.op, res.StatusCode, res.Header, retryAfter)
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		if readErr != nil {
 			// The answer started, so the request took effect; only its content is lost.

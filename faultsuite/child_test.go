@@ -44,8 +44,9 @@ func runChild() error {
 	if err != nil {
 		return err
 	}
+	cfg.TelegramMessagesPerSecond, cfg.TelegramChatMessagesPerSecond = 0, 0
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := app.Connect(ctx, cfg, logger, 1000)
+	a, err := app.Connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

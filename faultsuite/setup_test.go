@@ -75,12 +75,15 @@ func newWorld(t *testing.T) *world {
 		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": tgSrv.URL, "ESIMGO_API_URL": esimSrv.URL + "/v2.5",
 		"INVOICE_TTL": invoiceTTL.String(), "FULFILMENT_DEADLINE": "3m", "SUPPORT_WINDOW": "1m",
 		"LOG_FORMAT": "text",
+		// The fakes enforce no rate limits; the suite is about money, not pacing.
+		"ESIMGO_RATE_LIMIT": "1000",
 	}
 	getenv := func(k string) string { return env[k] }
 	cfg, err := config.FromEnv(getenv, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.TelegramMessagesPerSecond, cfg.TelegramChatMessagesPerSecond = 0, 0
 	var envList []string
 	for k, v := range env {
 		envList = append(envList, k+"="+v)
@@ -103,7 +106,7 @@ func newWorld(t *testing.T) *world {
 		}
 	})
 
-	w.client, err = app.Connect(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), 1000)
+	w.client, err = app.Connect(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,6 +115,19 @@ func (s *Store) CountOpenOrders(ctx context.Context, userID int64, now time.Time
 	return n, nil
 }
 
+// OrdersAhead counts the orders that were paid before since (the moment
+// an order became paid or fulfilling) and are still waiting for their
+// eSIM: a paid order's place in the queue for eSIM Go's budget.
+func (s *Store) OrdersAhead(ctx context.Context, since time.Time) (int, error) {
+	var n int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM orders
+		WHERE status IN ('paid', 'fulfilling') AND updated_at < $1`, since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count orders waiting before %s: %w", since.Format(time.RFC3339Nano), err)
+	}
+	return n, nil
+}
+
 // SetOrderStatus records the workflow's current state in the read model.
 func (s *Store) SetOrderStatus(ctx context.Context, id string, st contract.Status, lastError string) error {
 	var le any

@@ -324,6 +324,17 @@ func (s *Store) EndESIMAttempt(ctx context.Context, chargeID string, refused boo
 	return nil
 }
 
+// RestartESIMAttempt moves the current attempt's start to now, just before
+// its request leaves: the attempt waited (for an earlier one to settle, for
+// a lookup, for a slot in eSIM Go's budget), and the next attempt reckons
+// from this start how long an order of it may take to appear.
+func (s *Store) RestartESIMAttempt(ctx context.Context, chargeID string) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE esim_attempts SET last_at = now() WHERE charge_id = $1`, chargeID); err != nil {
+		return fmt.Errorf("restart esim attempt for charge %s: %w", chargeID, err)
+	}
+	return nil
+}
+
 // PaidSince is the earliest moment the ledger knows of a charge: when its
 // payment was recorded, or the first purchase attempt if that is earlier.
 // Any eSIM Go order for the charge was placed after it, so a resumed run

@@ -202,6 +202,31 @@ func TestBeginESIMAttemptCountsEarlierAttempts(t *testing.T) {
 	}
 }
 
+// An attempt that waited (for an earlier one to settle, for a lookup, for
+// its slot in eSIM Go's budget) restarts its clock when its request
+// leaves: the next attempt reckons from then, not from the attempt's
+// first note, how long an order of it may take to appear.
+func TestRestartedAttemptIsReckonedFromItsRequest(t *testing.T) {
+	s, _ := testenv.Store(t)
+	ctx := context.Background()
+	if _, err := s.BeginESIMAttempt(ctx, "o1", "ch1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool.Exec(ctx, `UPDATE esim_attempts SET last_at = now() - interval '1 minute'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RestartESIMAttempt(ctx, "ch1"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.BeginESIMAttempt(ctx, "o1", "ch1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Prior != 1 || time.Since(a.PriorAt) > 30*time.Second {
+		t.Errorf("next attempt sees %d before, the latest begun %s ago; want 1, begun at the restart", a.Prior, time.Since(a.PriorAt))
+	}
+}
+
 func TestSaveHandledUpdateIsOneHandledRow(t *testing.T) {
 	s, _ := testenv.Store(t)
 	ctx := context.Background()

@@ -11,6 +11,8 @@ import (
 
 	"github.com/mymmrac/telego"
 	ta "github.com/mymmrac/telego/telegoapi"
+
+	"github.com/starsesim/esimstore/budget"
 )
 
 // DefaultAPIURL is used when Config.APIURL is empty.
@@ -24,6 +26,19 @@ type Config struct {
 	// HTTPClient defaults to a client with a 30 s timeout: long enough for a
 	// photo upload, short enough that a stuck call is retried by the workflow.
 	HTTPClient *http.Client
+	// MessagesPerSecond and ChatMessagesPerSecond space the bot's messages
+	// (sendMessage, sendPhoto, sendInvoice, copyMessage) under Telegram's
+	// flood limits, using Share of them: DefaultMessagesPerSecond to all
+	// chats and DefaultChatMessagesPerSecond to one chat (a group gets at
+	// most GroupMessagesPerMinute) is what the store runs with.
+	// Zero leaves that limit out. Other calls (pre-checkout answers,
+	// refunds, invoice links) are not messages and never wait.
+	MessagesPerSecond     float64
+	ChatMessagesPerSecond float64
+	// Budget keeps the spacing; every process sending as this bot must
+	// share it (store.Store.Budget). nil with a limit set keeps it in this
+	// Bot only.
+	Budget budget.Limiter
 }
 
 // Bot calls the Bot API. It is safe for concurrent use.
@@ -33,6 +48,10 @@ type Bot struct {
 
 	mu       sync.Mutex
 	username string // from getMe, once known
+
+	budget   budget.Limiter // nil: messages are not spaced
+	botLane  budget.Lane
+	chatRate float64
 }
 
 // NewBot builds a Bot without calling Telegram, so services and tests can
@@ -64,7 +83,15 @@ func NewBot(cfg Config) (*Bot, error) {
 		// telego's message does not include the token; keep it that way.
 		return nil, fmt.Errorf("telegram: new bot: %w", err)
 	}
-	return &Bot{api: api, id: id}, nil
+	b := &Bot{api: api, id: id, botLane: budget.LaneWith("telegram:"+strconv.FormatInt(id, 10), cfg.MessagesPerSecond, Share),
+		chatRate: cfg.ChatMessagesPerSecond}
+	if cfg.MessagesPerSecond > 0 || cfg.ChatMessagesPerSecond > 0 {
+		b.budget = cfg.Budget
+		if b.budget == nil {
+			b.budget = budget.NewLocal()
+		}
+	}
+	return b, nil
 }
 
 // ID is the bot's user id (the token's prefix); Ed25519 initData checks need it.

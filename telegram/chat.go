@@ -33,11 +33,16 @@ func (b *Bot) Post(ctx context.Context, m Outgoing) (int64, error) {
 		}
 		params.ReplyMarkup = kb
 	}
-	msg, err := b.api.SendMessage(ctx, params)
-	if err != nil {
-		return 0, wrap("sendMessage", err)
-	}
-	return int64(msg.MessageID), nil
+	var id int64
+	err := b.send(ctx, "sendMessage", m.ChatID, func() error {
+		msg, err := b.api.SendMessage(ctx, params)
+		if err != nil {
+			return wrap("sendMessage", err)
+		}
+		id = int64(msg.MessageID)
+		return nil
+	})
+	return id, err
 }
 
 // CopyMessage copies a message of any kind a person sent (text, photo,
@@ -45,14 +50,19 @@ func (b *Bot) Post(ctx context.Context, m Outgoing) (int64, error) {
 // original, and returns the copy's id. Service and invoice messages cannot
 // be copied (Telegram answers 400).
 func (b *Bot) CopyMessage(ctx context.Context, toChat, fromChat, messageID, replyTo int64) (int64, error) {
-	id, err := b.api.CopyMessage(ctx, &telego.CopyMessageParams{
-		ChatID: tu.ID(toChat), FromChatID: tu.ID(fromChat), MessageID: int(messageID),
-		ReplyParameters: replyParams(replyTo),
+	var id int64
+	err := b.send(ctx, "copyMessage", toChat, func() error {
+		copied, err := b.api.CopyMessage(ctx, &telego.CopyMessageParams{
+			ChatID: tu.ID(toChat), FromChatID: tu.ID(fromChat), MessageID: int(messageID),
+			ReplyParameters: replyParams(replyTo),
+		})
+		if err != nil {
+			return wrap("copyMessage", err)
+		}
+		id = int64(copied.MessageID)
+		return nil
 	})
-	if err != nil {
-		return 0, wrap("copyMessage", err)
-	}
-	return int64(id.MessageID), nil
+	return id, err
 }
 
 func replyParams(messageID int64) *telego.ReplyParameters {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/starsesim/esimstore/budget"
 )
 
 // APIError is an answer from the Bot API with ok=false (or an HTTP 5xx).
@@ -46,6 +48,9 @@ func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
+	if errors.As(err, new(*budget.BusyError)) {
+		return true
+	}
 	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		return apiErr.Code == http.StatusTooManyRequests || apiErr.Code >= http.StatusInternalServerError
 	}
@@ -53,10 +58,14 @@ func IsRetryable(err error) bool {
 	return ok
 }
 
-// RetryAfter returns how long Telegram asked to wait before retrying, or 0.
+// RetryAfter returns how long Telegram asked to wait before retrying (or
+// the store's own message budget, for a message it held back), or 0.
 func RetryAfter(err error) time.Duration {
 	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		return apiErr.RetryAfter
+	}
+	if busy, ok := isBusy(err); ok {
+		return busy.RetryAfter
 	}
 	return 0
 }

@@ -44,8 +44,10 @@ func (b *Bot) SendPhoto(ctx context.Context, chatID int64, png []byte, filename,
 		}
 		params.ReplyMarkup = kb
 	}
-	_, err := b.api.SendPhoto(ctx, params)
-	return wrap("sendPhoto", err)
+	return b.send(ctx, "sendPhoto", chatID, func() error {
+		_, err := b.api.SendPhoto(ctx, params)
+		return wrap("sendPhoto", err)
+	})
 }
 
 // SendMessage sends an HTML text, with each button on its own row.
@@ -65,8 +67,10 @@ func (b *Bot) SendMessage(ctx context.Context, chatID int64, text string, button
 		}
 		params.ReplyMarkup = kb
 	}
-	_, err := b.api.SendMessage(ctx, params)
-	return wrap("sendMessage", err)
+	return b.send(ctx, "sendMessage", chatID, func() error {
+		_, err := b.api.SendMessage(ctx, params)
+		return wrap("sendMessage", err)
+	})
 }
 
 // keyboard puts each button on its own row.

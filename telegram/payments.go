@@ -45,16 +45,18 @@ func (b *Bot) SendInvoice(ctx context.Context, chatID int64, inv Invoice) error 
 	if inv.SubscriptionPeriod != 0 {
 		return &InvoiceError{"subscription_period", "subscriptions can only be sold through createInvoiceLink"}
 	}
-	_, err := b.api.SendInvoice(ctx, &telego.SendInvoiceParams{
-		ChatID:      tu.ID(chatID),
-		Title:       inv.Title,
-		Description: inv.Description,
-		Payload:     inv.Payload,
-		Currency:    CurrencyStars,
-		Prices:      inv.prices(),
-		PhotoURL:    inv.PhotoURL,
+	return b.send(ctx, "sendInvoice", chatID, func() error {
+		_, err := b.api.SendInvoice(ctx, &telego.SendInvoiceParams{
+			ChatID:      tu.ID(chatID),
+			Title:       inv.Title,
+			Description: inv.Description,
+			Payload:     inv.Payload,
+			Currency:    CurrencyStars,
+			Prices:      inv.prices(),
+			PhotoURL:    inv.PhotoURL,
+		})
+		return wrap("sendInvoice", err)
 	})
-	return wrap("sendInvoice", err)
 }
 
 // AnswerPreCheckoutQuery must be called within 10 s of the query. When ok is

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/starsesim/esimstore/budget"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/store"
 )
@@ -62,6 +63,9 @@ func (s *Service) log() *slog.Logger {
 // eSIM is not known to be installed (afterwards callbacks report changes),
 // so an installed eSIM costs one call per refresh, its bundles.
 func (s *Service) Refresh(ctx context.Context, iccid string) (bool, error) {
+	// A refresh only improves what the cache shows: it takes eSIM Go's
+	// request budget only when no purchase is waiting for it.
+	ctx = budget.WithPriority(ctx, budget.Background)
 	claimed, err := s.Store.ClaimESIMRefresh(ctx, iccid, s.every())
 	if err != nil || !claimed {
 		return false, err

@@ -27,6 +27,7 @@ import (
 func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	serveApp := fs.Bool("serve-app", false, "internal: run the app under test (the load generator starts this)")
+	role := fs.String("role", "serve", "internal, with --serve-app: serve, api or worker")
 	rate := fs.Float64("rate", 0, "open loop: orders per second offered (0: closed loop, see --concurrency)")
 	conc := fs.Int("concurrency", 10, "closed loop: buyers, each buying again once their QR arrives")
 	dur := fs.Duration("duration", 30*time.Second, "measured window")
@@ -34,6 +35,10 @@ func runBench(ctx context.Context, args []string) error {
 	drain := fs.Duration("drain", 60*time.Second, "how long to wait for paid orders' QR after the load stops")
 	tgLat := fs.Duration("telegram-latency", 0, "added latency of every fake Telegram call")
 	esimLat := fs.Duration("esim-latency", 0, "added latency of every fake eSIM Go call")
+	esimLimit := fs.Int("esimgo-limit", 0, "fake eSIM Go enforces this many requests per fixed second (its default is 10); the app gets ESIMGO_RATE_LIMIT the same")
+	tgLimit := fs.Int("telegram-limit", 0, "fake Telegram enforces this many messages a second per bot (its figure is 30) and one per chat")
+	workers := fs.Int("workers", 0, "run esimstore api plus this many esimstore worker processes instead of one esimstore serve")
+	refundEvery := fs.Int("refund-every", 0, "every Nth buyer orders a plan fake eSIM Go refuses: refunded, timed payment → refund")
 	dbURL := fs.String("database-url", envOr("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		"PostgreSQL server to create the run's database on")
 	keepDB := fs.Bool("keep-db", false, "keep the run's database")
@@ -56,7 +61,7 @@ func runBench(ctx context.Context, args []string) error {
 		return errUsage
 	}
 	if *serveApp {
-		return serveBenchApp(ctx)
+		return serveBenchApp(ctx, *role)
 	}
 	// `bench --compare old.json new.json` compares two reports without a run.
 	if *compare != "" && fs.NArg() == 1 {
@@ -74,6 +79,7 @@ func runBench(ctx context.Context, args []string) error {
 		AppCommand: []string{self, "bench", "--serve-app"}, AppEnv: appEnv,
 		Rate: *rate, Concurrency: *conc, Duration: *dur, WarmUp: *warm, Drain: *drain,
 		TelegramLatency: *tgLat, ESIMLatency: *esimLat, DatabaseURL: *dbURL, KeepDatabase: *keepDB,
+		ESIMGoLimit: *esimLimit, TelegramLimit: *tgLimit, Workers: *workers, RefundEvery: *refundEvery,
 		TemporalAddress: *temporalAddr, TemporalDBFile: *temporalDB, Plan: *plan, Dir: *dir, PprofAddr: *pprof,
 		TemporalPID: *temporalPID,
 	}
@@ -116,20 +122,29 @@ func runBench(ctx context.Context, args []string) error {
 	return nil
 }
 
-// serveBenchApp is `esimstore serve` with one difference: the eSIM Go
-// client's own rate limit (8 requests/s, for the real eSIM Go's 10/s per
-// IP) is lifted, because the fake has none and the benchmark measures the
-// store, not that limit. BENCH_ESIMGO_RPS overrides it.
-func serveBenchApp(ctx context.Context) error {
+// serveBenchApp is `esimstore serve` (or `api`, or `worker`, for runs with
+// several processes) configured, like production, only through the
+// environment: the load generator sets ESIMGO_RATE_LIMIT to what its fake
+// eSIM Go enforces, or far above what the run offers when the fake
+// enforces nothing, and BENCH_TELEGRAM_LIMIT to its fake Telegram's flood
+// limit. BENCH_PG_MAX_CONNS and BENCH_PPROF_ADDR are experiment knobs.
+func serveBenchApp(ctx context.Context, role string) error {
+	roles := map[string]app.Roles{"serve": {API: true, Worker: true}, "api": {API: true}, "worker": {Worker: true}}
+	r, ok := roles[role]
+	if !ok {
+		return fmt.Errorf("--role %q: want serve, api or worker", role)
+	}
 	cfg, err := config.FromEnv(os.Getenv, false)
 	if err != nil {
 		return err
 	}
-	rps := 10000.0
-	if v := os.Getenv("BENCH_ESIMGO_RPS"); v != "" {
-		if rps, err = strconv.ParseFloat(v, 64); err != nil {
-			return fmt.Errorf("BENCH_ESIMGO_RPS: %w", err)
+	if v := os.Getenv("BENCH_TELEGRAM_LIMIT"); v != "" {
+		// The fake's flood limit, when a run sets one other than Telegram's.
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("BENCH_TELEGRAM_LIMIT %q: want a positive number", v)
 		}
+		cfg.TelegramMessagesPerSecond = n
 	}
 	if n := os.Getenv("BENCH_PG_MAX_CONNS"); n != "" {
 		// An experiment knob: pgxpool reads pool_max_conns from the URL.
@@ -150,12 +165,12 @@ func serveBenchApp(ctx context.Context) error {
 		}()
 		defer srv.Close() //nolint:errcheck // the profiling server only has to stop with the bench
 	}
-	a, err := app.Connect(ctx, cfg, logger, rps)
+	a, err := app.Connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	running, err := a.Start(ctx, app.StartOptions{Roles: app.Roles{API: true, Worker: true}})
+	running, err := a.Start(ctx, app.StartOptions{Roles: r})
 	if err != nil {
 		return err
 	}

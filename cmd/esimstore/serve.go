@@ -31,7 +31,7 @@ func serve(ctx context.Context, args []string, roles app.Roles) error {
 		return err
 	}
 	logger := newLogger(cfg)
-	a, err := app.Connect(ctx, cfg, logger, 0)
+	a, err := app.Connect(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

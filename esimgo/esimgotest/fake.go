@@ -27,6 +27,7 @@ package esimgotest
 import (
 	"bytes"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -67,11 +68,23 @@ type Options struct {
 	// CallbackURL receives signed V3 callbacks (usage alerts, profile status
 	// changes, balance alerts); empty sends none. SetCallbackURL changes it.
 	CallbackURL string
-	// RateLimit, when > 0, answers 429 with Retry-After once more than this
-	// many requests arrive within one fixed one-second window, as eSIM Go does
-	// per IP (default there: 10). 0 disables it.
+	// RateLimit, when > 0, is the account's budget of tokens per fixed
+	// one-second window, as eSIM Go enforces it (its default: 10). Every
+	// request spends its endpoint's cost (Costs); one that does not fit in
+	// the current second is answered 429 {"message":"Rate limit exceeded"}
+	// with Retry-After, spends nothing and does nothing, and every answer
+	// carries X-Ratelimit-Limit, -Remaining, -Reset (ISO 8601, the end of the
+	// window) and -Cost. 0 disables the limit and the headers.
 	RateLimit int
+	// Costs are tokens per endpoint key; endpoints not listed cost 1. nil
+	// means DefaultCosts. eSIM Go does not publish its costs; its guide's
+	// example is an endpoint costing 5 ("at most twice per second").
+	Costs map[string]int
 }
+
+// DefaultCosts makes the catalogue the expensive endpoint, as mocks built
+// from eSIM Go's guide do.
+var DefaultCosts = map[string]int{EndpointCatalogue: 5}
 
 // Request is one recorded request. Time is the wall-clock arrival time, even
 // when Options.Now is a fixed clock, so that rate tests can use it.
@@ -83,6 +96,8 @@ type Request struct {
 	Query    url.Values
 	Header   http.Header // X-API-Key redacted
 	Body     []byte
+	// Limited: answered 429 by Options.RateLimit (faults do not count).
+	Limited bool
 }
 
 // Fake is an http.Handler that behaves like eSIM Go. It is safe for concurrent use.
@@ -207,27 +222,28 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	inner.Body = io.NopCloser(bytes.NewReader(body))
 	_, endpoint := f.mux.Handler(inner)
 	h := f.mux // dispatch through the mux so that PathValue works
-	f.record(r, endpoint, body)
+	at := f.record(r, endpoint, body)
 
 	if r.Header.Get("X-API-Key") != f.opts.APIKey {
 		writeMessage(w, f.opts.AuthFailureStatus, "Unauthorized: invalid or missing API key")
 		return
 	}
-	if f.rateLimited(w) {
+	if f.rateLimited(w, endpoint, at) {
 		return
 	}
 	if endpoint == "" {
 		h.ServeHTTP(w, inner) // the mux's own 404/405
 		return
 	}
-	if fault, ok := f.takeFault(endpoint); ok {
+	if fault, ok := f.takeFault(endpoint, body); ok {
 		f.serveFault(w, inner, h, fault)
 		return
 	}
 	h.ServeHTTP(w, inner)
 }
 
-func (f *Fake) record(r *http.Request, endpoint string, body []byte) {
+// record notes the request and returns its index in the log.
+func (f *Fake) record(r *http.Request, endpoint string, body []byte) int {
 	h := r.Header.Clone()
 	if h.Get("X-API-Key") != "" {
 		h.Set("X-API-Key", "REDACTED")
@@ -243,30 +259,42 @@ func (f *Fake) record(r *http.Request, endpoint string, body []byte) {
 		Header:   h,
 		Body:     body,
 	})
+	return len(f.requests) - 1
 }
 
-// rateLimited emulates eSIM Go's fixed one-second window per caller.
-func (f *Fake) rateLimited(w http.ResponseWriter) bool {
+// rateLimited emulates eSIM Go's account-wide budget: tokens per fixed
+// one-second window of the wall clock.
+func (f *Fake) rateLimited(w http.ResponseWriter, endpoint string, at int) bool {
 	if f.opts.RateLimit <= 0 {
 		return false
 	}
+	costs := f.opts.Costs
+	if costs == nil {
+		costs = DefaultCosts
+	}
+	cost := max(costs[endpoint], 1)
 	now := time.Now()
 	f.mu.Lock()
 	if now.Sub(f.window) >= time.Second {
 		f.window = now.Truncate(time.Second)
 		f.inWindow = 0
 	}
-	f.inWindow++
-	over := f.inWindow > f.opts.RateLimit
+	over := f.inWindow+cost > f.opts.RateLimit
+	if over {
+		f.requests[at].Limited = true
+	} else {
+		f.inWindow += cost
+	}
 	remaining := max(f.opts.RateLimit-f.inWindow, 0)
 	reset := f.window.Add(time.Second)
 	f.mu.Unlock()
-	w.Header().Set("X-Ratelimit-Limit", itoa(f.opts.RateLimit))
-	w.Header().Set("X-Ratelimit-Remaining", itoa(remaining))
-	w.Header().Set("X-Ratelimit-Reset", reset.UTC().Format(time.RFC3339))
-	w.Header().Set("X-Ratelimit-Cost", "1")
+	h := w.Header()
+	h.Set("X-Ratelimit-Limit", itoa(f.opts.RateLimit))
+	h.Set("X-Ratelimit-Remaining", itoa(remaining))
+	h.Set("X-Ratelimit-Reset", reset.UTC().Format(time.RFC3339))
+	h.Set("X-Ratelimit-Cost", itoa(cost))
 	if over {
-		w.Header().Set("Retry-After", "1")
+		h.Set("Retry-After", itoa(max(int(math.Ceil(time.Until(reset).Seconds())), 1)))
 		writeMessage(w, http.StatusTooManyRequests, "Rate limit exceeded")
 	}
 	return over

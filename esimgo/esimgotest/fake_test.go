@@ -151,3 +151,68 @@ func TestConcurrentOrdersKeepBalanceConsistent(t *testing.T) {
 	assert.Equal(t, "0.48", f.Balance().String())
 	assert.Len(t, f.ESIMs(), 7)
 }
+
+// The account's budget is tokens per fixed second: a request that does not
+// fit is answered 429 and spends nothing, and every answer says where the
+// window stands.
+func TestRateLimitIsTokensPerFixedSecond(t *testing.T) {
+	f := esimgotest.New(esimgotest.Options{APIKey: key, RateLimit: 10})
+	// Start just after a window opens, so the requests below share one.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+	for i, tc := range []struct {
+		target    string
+		status    int
+		remaining string
+		cost      string
+	}{
+		{"/v2.5/catalogue", 200, "5", "5"},
+		{"/v2.5/organisation", 200, "4", "1"},
+		{"/v2.5/catalogue", 429, "4", "5"}, // 5 tokens do not fit in the 4 left
+		{"/v2.5/organisation", 200, "3", "1"},
+		{"/v2.5/organisation", 200, "2", "1"},
+		{"/v2.5/organisation", 200, "1", "1"},
+		{"/v2.5/organisation", 200, "0", "1"},
+		{"/v2.5/organisation", 429, "0", "1"},
+	} {
+		rec := do(t, f, "GET", tc.target, key, "")
+		h := rec.Header()
+		assert.Equal(t, tc.status, rec.Code, "request %d", i)
+		assert.Equal(t, "10", h.Get("X-Ratelimit-Limit"), "request %d", i)
+		assert.Equal(t, tc.remaining, h.Get("X-Ratelimit-Remaining"), "request %d", i)
+		assert.Equal(t, tc.cost, h.Get("X-Ratelimit-Cost"), "request %d", i)
+		reset, err := time.Parse(time.RFC3339, h.Get("X-Ratelimit-Reset"))
+		require.NoError(t, err, "request %d", i)
+		assert.Zero(t, reset.Nanosecond(), "the window ends on a whole second")
+		if tc.status == 429 {
+			assert.JSONEq(t, `{"message":"Rate limit exceeded"}`, rec.Body.String())
+			assert.Equal(t, "1", h.Get("Retry-After"))
+		} else {
+			assert.Empty(t, h.Get("Retry-After"))
+		}
+	}
+	var limited int
+	for _, r := range f.Requests() {
+		if r.Limited {
+			limited++
+		}
+	}
+	assert.Equal(t, 2, limited)
+
+	// Without a limit there are no rate headers at all.
+	plain := esimgotest.New(esimgotest.Options{APIKey: key})
+	assert.Empty(t, do(t, plain, "GET", "/organisation", key, "").Header().Get("X-Ratelimit-Limit"))
+}
+
+// A fault for one bundle leaves orders of every other bundle alone.
+func TestFaultForOneBundle(t *testing.T) {
+	f := esimgotest.New(esimgotest.Options{APIKey: key})
+	f.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: 400, Message: "Bundle esim_1GB_7D_FR_V2 is not available", Bundle: "esim_1GB_7D_FR_V2"})
+	order := func(bundle string) string {
+		return `{"type":"transaction","assign":true,"order":[{"type":"bundle","quantity":1,"item":"` + bundle + `"}]}`
+	}
+	assert.Equal(t, 200, do(t, f, "POST", "/v2.5/orders", key, order("esim_1GB_7D_GB_V2")).Code)
+	rec := do(t, f, "POST", "/v2.5/orders", key, order("esim_1GB_7D_FR_V2"))
+	assert.Equal(t, 400, rec.Code)
+	assert.JSONEq(t, `{"message":"Bundle esim_1GB_7D_FR_V2 is not available"}`, rec.Body.String())
+	assert.Len(t, f.Orders(), 1)
+}

@@ -3,6 +3,7 @@ package esimgotest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"maps"
 	"math"
@@ -40,6 +41,9 @@ type Fault struct {
 	CommitAfterGiveUp time.Duration
 	// InsufficientBalance answers 400 "Insufficient balance" without charging.
 	InsufficientBalance bool
+	// Bundle, when set, limits the fault to order requests (POST /orders)
+	// for this bundle; other requests to the endpoint are served normally.
+	Bundle string
 }
 
 type faultState struct {
@@ -100,7 +104,7 @@ func (f *Fake) SetProcessing(n int, retryAfter time.Duration) {
 }
 
 // takeFault returns the fault for endpoint, consuming one use.
-func (f *Fake) takeFault(endpoint string) (Fault, bool) {
+func (f *Fake) takeFault(endpoint string, body []byte) (Fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := endpoint
@@ -110,6 +114,9 @@ func (f *Fake) takeFault(endpoint string) (Fault, bool) {
 		if st, ok = f.faults[key]; !ok {
 			return Fault{}, false
 		}
+	}
+	if st.Bundle != "" && !ordersBundle(body, st.Bundle) {
+		return Fault{}, false
 	}
 	if st.Times > 0 {
 		st.left--
@@ -211,4 +218,18 @@ func (f *Fake) wait(r *http.Request, d time.Duration) bool {
 	case <-f.stop:
 		return false
 	}
+}
+
+// ordersBundle reports whether an order request's body orders bundle.
+func ordersBundle(body []byte, bundle string) bool {
+	var req wireOrderRequest
+	if json.Unmarshal(body, &req) != nil {
+		return false
+	}
+	for _, it := range req.Order {
+		if it.Item == bundle {
+			return true
+		}
+	}
+	return false
 }

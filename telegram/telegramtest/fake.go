@@ -43,6 +43,16 @@ type Options struct {
 	// OnCall observes every API call after it was answered (Call.At is the
 	// arrival time). It runs on the request goroutine: keep it fast.
 	OnCall func(Call)
+	// MessagesPerSecond, when > 0, is the bot's flood limit: more messages
+	// (sendMessage, sendPhoto, sendInvoice, copyMessage) than this to all
+	// chats within one second are answered 429 "Too Many Requests: retry
+	// after N" with parameters.retry_after, and not sent. Telegram's figure
+	// is about 30.
+	// 0: no limit.
+	MessagesPerSecond int
+	// ChatMessagesPerSecond is the same per chat (Telegram: about one a
+	// second). 0: no limit.
+	ChatMessagesPerSecond int
 }
 
 // Fake is the fake Bot API; it is an http.Handler and safe for concurrent use.
@@ -74,6 +84,7 @@ type Fake struct {
 	commands      map[string][]telegram.Command
 	menuButton    json.RawMessage
 	onCall        func(Call)
+	flood         flood
 
 	bg sync.WaitGroup // background deliveries (refunded_payment, pre-checkout)
 }
@@ -183,6 +194,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call.At = at
 	if perr != nil {
 		f.finish(w, call, nil, perr)
+		return
+	}
+	if ferr := f.floodControl(&call); ferr != nil {
+		f.finish(w, call, nil, ferr)
 		return
 	}
 	if fault, hit := f.takeFault(canonical); hit {

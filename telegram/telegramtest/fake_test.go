@@ -504,3 +504,42 @@ func TestSendUpdateAndSubscription(t *testing.T) {
 		t.Fatal("non-object accepted")
 	}
 }
+
+// Flood control: past the bot's messages per second, or a chat's, Telegram
+// answers 429 with retry_after and sends nothing; other calls are not
+// messages and pass.
+func TestFloodControl(t *testing.T) {
+	f, srv := NewServer(t, Options{MessagesPerSecond: 3, ChatMessagesPerSecond: 1})
+	bot := newBotFor(t, f, srv)
+	ctx := context.Background()
+	const alice, boris, chloe, dmitri = 5_079_065_042, 6_120_448_391, 7_001_002_003, 8_004_005_006
+	for i, tc := range []struct {
+		chat    int64
+		limited bool
+	}{
+		{alice, false},
+		{alice, true}, // the chat's one a second
+		{boris, false},
+		{chloe, false},
+		{dmitri, true}, // the bot's three a second
+	} {
+		err := bot.SendMessage(ctx, tc.chat, "hello &amp; welcome")
+		if !tc.limited {
+			if err != nil {
+				t.Errorf("message %d: %v", i, err)
+			}
+			continue
+		}
+		var apiErr *telegram.APIError
+		if !errors.As(err, &apiErr) || apiErr.Code != http.StatusTooManyRequests ||
+			apiErr.Description != "Too Many Requests: retry after 1" || telegram.RetryAfter(err) != time.Second {
+			t.Errorf("message %d: got %v, want 429 Too Many Requests: retry after 1", i, err)
+		}
+	}
+	if _, err := bot.GetMe(ctx); err != nil {
+		t.Errorf("getMe is not a message: %v", err)
+	}
+	if got := len(f.Chat(dmitri)); got != 0 {
+		t.Errorf("a refused message reached the chat: %d items", got)
+	}
+}

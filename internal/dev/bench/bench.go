@@ -36,6 +36,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// CPU and memory are taken over the measured window only, so start-up
 	// (migrations, plan sync) and warm-up do not count.
 	var app, temporal, self *procWatch
+	var workers []*procWatch
 	var pg, temporalPG *pgWatch
 	windowStarted := make(chan struct{})
 	go func() {
@@ -44,6 +45,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		case <-ctx.Done():
 		}
 		app, temporal, self = watchProc(s.appPID()), watchProc(s.temporalPID()), watchProc(0)
+		for _, pid := range s.workerPIDs() {
+			workers = append(workers, watchProc(pid))
+		}
 		pg, temporalPG = watchPostgres(s.dbName()), watchPostgres(o.TemporalDatabases...)
 		close(windowStarted)
 	}()
@@ -56,16 +60,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.App, rep.Temporal, rep.LoadGen, rep.Postgres = app.stop(), temporal.stop(), self.stop(), pg.stop()
 	rep.TemporalPostgres = temporalPG.stop()
+	for _, wk := range workers {
+		rep.Workers = append(rep.Workers, wk.stop())
+	}
 	if s.temporalPID() == 0 {
 		rep.Temporal = nil
 	}
 	l.awaitDeliveries(ctx, o.Drain)
 	stopProgress()
 	s.saveMetrics()
+	s.saveArrivals(begin)
 	if err := s.appExited(); err != nil {
 		return nil, fmt.Errorf("the app exited during the run: %v", err)
 	}
 	tally(rep, l, s.tracker, warmEnd, stopAt)
+	rep.Providers = providerStats(s.esim, s.tg, o, begin, rep.Orders.Completed)
 	rep.Goals = rep.Targets()
 	return rep, nil
 }
@@ -74,11 +83,23 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 func tally(rep *Report, l *loader, t *tracker, warmEnd, stopAt time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var create, pc, deliv, ackPC, ackPay, total []time.Duration
+	var create, pc, deliv, refund, ackPC, ackPay, total []time.Duration
 	o := &rep.Orders
 	o.Failures = map[string]int{}
 	inWindow := 0
+	var firstPay, lastPay, lastQR time.Time
 	for _, r := range l.snapshot() {
+		if !r.paySent.IsZero() && r.paid && !r.refund {
+			if firstPay.IsZero() || r.paySent.Before(firstPay) {
+				firstPay = r.paySent
+			}
+			if r.paySent.After(lastPay) {
+				lastPay = r.paySent
+			}
+		}
+		if r.delivered.After(lastQR) {
+			lastQR = r.delivered
+		}
 		o.Started++
 		if r.orderID != "" {
 			o.Created++
@@ -99,8 +120,11 @@ func tally(rep *Report, l *loader, t *tracker, warmEnd, stopAt time.Time) {
 		case r.failure != "":
 			o.Failed++
 			o.Failures[trim(r.failure)]++
-		case r.paid && r.delivered.IsZero():
+		case r.paid && r.delivered.IsZero() && r.refunded.IsZero():
 			o.Lost++
+		}
+		if !r.refunded.IsZero() {
+			o.Refunded++
 		}
 		if r.warm {
 			continue
@@ -122,14 +146,22 @@ func tally(rep *Report, l *loader, t *tracker, warmEnd, stopAt time.Time) {
 			deliv = append(deliv, r.delivered.Sub(r.paySent))
 			total = append(total, r.delivered.Sub(r.start))
 		}
+		if !r.paySent.IsZero() && !r.refunded.IsZero() {
+			refund = append(refund, r.refunded.Sub(r.paySent))
+		}
 	}
 	o.DuplicateQR, o.StrayQR = t.extraPic, t.stray
 	if len(o.Failures) == 0 {
 		o.Failures = nil
 	}
 	rep.CreateOrder, rep.PreCheckout, rep.Delivery = summarise(create), summarise(pc), summarise(deliv)
+	rep.Refund = summarise(refund)
 	rep.WebhookAckPC, rep.WebhookAckPaid, rep.OrderTotal = summarise(ackPC), summarise(ackPay), summarise(total)
 	rep.ThroughputPerSec = round(float64(inWindow)/stopAt.Sub(warmEnd).Seconds(), 2)
+	if span := lastQR.Sub(firstPay); !firstPay.IsZero() && span > 0 {
+		rep.Burst.DeliveredPerSec = round(float64(o.Completed)/span.Seconds(), 2)
+		rep.Burst.DrainSec = round(max(lastQR.Sub(lastPay), 0).Seconds(), 2)
+	}
 }
 
 // trim keeps failure reasons groupable (no ids in them, bounded length).
@@ -189,7 +221,8 @@ func loadOf(o Options) Load {
 	l := Load{Mode: "concurrency", Concurrency: o.Concurrency, DurationSec: o.Duration.Seconds(),
 		WarmUpSec: o.WarmUp.Seconds(), TelegramLatencyMS: float64(o.TelegramLatency.Milliseconds()),
 		ESIMLatencyMS: float64(o.ESIMLatency.Milliseconds()), TemporalDB: o.TemporalDBFile, TemporalArgs: o.TemporalArgs,
-		TemporalEnv: o.TemporalEnv, AppEnv: o.AppEnv}
+		TemporalEnv: o.TemporalEnv, AppEnv: o.AppEnv, ESIMGoLimit: o.ESIMGoLimit, TelegramLimit: o.TelegramLimit,
+		Workers: o.Workers, RefundEvery: o.RefundEvery}
 	if l.TemporalArgs == nil {
 		l.TemporalArgs = devserver.TunedArgs
 	}

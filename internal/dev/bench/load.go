@@ -100,12 +100,16 @@ func (l *loader) closedLoop(ctx context.Context, n int, warmEnd, stopAt time.Tim
 func (l *loader) order(ctx context.Context, warm bool) *orderRec {
 	user := telegram.User{ID: l.nextID.Add(1), FirstName: "Bench", LanguageCode: "en"}
 	r := &orderRec{userID: user.ID, warm: warm, done: make(chan struct{}), start: time.Now()}
+	plan := l.s.opts.Plan
+	if n := l.s.opts.RefundEvery; n > 0 && (user.ID-firstBuyer)%int64(n) == 0 {
+		r.refund, plan = true, RefusedPlan
+	}
 	l.s.tracker.add(r)
 	l.mu.Lock()
 	l.recs = append(l.recs, r)
 	l.mu.Unlock()
 
-	link, err := l.create(ctx, user, r)
+	link, err := l.create(ctx, user, plan, r)
 	if err != nil {
 		r.createErr = err.Error()
 		return r
@@ -127,8 +131,8 @@ func (l *loader) order(ctx context.Context, warm bool) *orderRec {
 	return r
 }
 
-func (l *loader) create(ctx context.Context, user telegram.User, r *orderRec) (string, error) {
-	body, _ := json.Marshal(map[string]string{"plan_id": l.s.opts.Plan})
+func (l *loader) create(ctx context.Context, user telegram.User, plan string, r *orderRec) (string, error) {
+	body, _ := json.Marshal(map[string]string{"plan_id": plan})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.s.appURL+"/api/orders", bytes.NewReader(body))
 	if err != nil {
 		return "", err
@@ -156,8 +160,8 @@ func (l *loader) create(ctx context.Context, user telegram.User, r *orderRec) (s
 	return c.InvoiceLink, nil
 }
 
-// awaitDeliveries waits until every paid order has its QR or the drain
-// time is over.
+// awaitDeliveries waits until every paid order has its QR (or, buying
+// RefusedPlan, its refund) or the drain time is over.
 func (l *loader) awaitDeliveries(ctx context.Context, drain time.Duration) {
 	deadline := time.After(drain)
 	for _, r := range l.snapshot() {
@@ -190,7 +194,7 @@ func (l *loader) progress() (started, paid, delivered int) {
 		if r.paid {
 			paid++
 		}
-		if !r.delivered.IsZero() {
+		if !r.delivered.IsZero() || !r.refunded.IsZero() {
 			delivered++
 		}
 	}

@@ -31,7 +31,10 @@ type orderRec struct {
 	failure            string
 
 	delivered time.Time
-	done      chan struct{} // closed on delivery
+	// refund: the order buys RefusedPlan and is refunded, not delivered.
+	refund   bool
+	refunded time.Time     // refundStarPayment received
+	done     chan struct{} // closed on delivery (or on the refund)
 }
 
 // tracker joins what the load generator, the webhook transport and fake
@@ -75,12 +78,20 @@ func (t *tracker) onCall(c telegramtest.Call) {
 			r.pcAnswered = c.At
 		}
 		t.mu.Unlock()
+	case "refundStarPayment":
+		user, _ := c.Int("user_id")
+		t.mu.Lock()
+		if r := t.byUser[user]; r != nil && r.refund && r.refunded.IsZero() {
+			r.refunded = c.At
+			close(r.done)
+		}
+		t.mu.Unlock()
 	case "sendPhoto":
 		chat, _ := c.Int("chat_id")
 		t.mu.Lock()
 		r := t.byUser[chat]
 		switch {
-		case r == nil:
+		case r == nil || r.refund:
 			t.stray++
 		case !r.delivered.IsZero():
 			t.extraPic++

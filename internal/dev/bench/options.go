@@ -41,6 +41,24 @@ type Options struct {
 	TelegramLatency time.Duration
 	ESIMLatency     time.Duration
 
+	// ESIMGoLimit, when > 0, makes fake eSIM Go enforce the account limit
+	// (tokens per fixed second, the catalogue costing 5) and gives the app
+	// ESIMGO_RATE_LIMIT of the same value. 0: the fake has no limit and the
+	// app's is set far above any run.
+	ESIMGoLimit int
+	// TelegramLimit, when > 0, makes fake Telegram enforce this many
+	// messages a second per bot and one per chat, and the app keep under
+	// it. Otherwise the fake has no limit and the app keeps under
+	// Telegram's (30 and 1).
+	TelegramLimit int
+	// Workers, when > 0, runs the app as one `esimstore api` and this many
+	// `esimstore worker` processes instead of one `esimstore serve`.
+	Workers int
+	// RefundEvery, when > 0, makes every RefundEvery-th buyer order
+	// RefusedPlan, which fake eSIM Go refuses: the order is refunded, and
+	// the report times payment → refund next to payment → QR.
+	RefundEvery int
+
 	// DatabaseURL names the PostgreSQL server; the run creates a fresh
 	// database on it and drops it afterwards unless KeepDatabase.
 	DatabaseURL  string
@@ -76,12 +94,16 @@ type Options struct {
 // DefaultPlan is in the fake eSIM Go catalogue and on sale after the sync.
 const DefaultPlan = "esim_1GB_7D_GB_V2"
 
+// RefusedPlan is on sale, but fake eSIM Go refuses to sell it in runs with
+// Options.RefundEvery.
+const RefusedPlan = "esim_1GB_7D_FR_V2"
+
 func (o *Options) defaults() error {
 	if len(o.AppCommand) == 0 {
 		return fmt.Errorf("bench: AppCommand is required")
 	}
-	if o.Rate < 0 || o.Concurrency < 0 {
-		return fmt.Errorf("bench: rate and concurrency must not be negative")
+	if o.Rate < 0 || o.Concurrency < 0 || o.Workers < 0 || o.ESIMGoLimit < 0 || o.TelegramLimit < 0 || o.RefundEvery < 0 {
+		return fmt.Errorf("bench: rate, concurrency, workers and limits must not be negative")
 	}
 	if o.Rate == 0 && o.Concurrency == 0 {
 		o.Concurrency = 10

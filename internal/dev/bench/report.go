@@ -21,6 +21,7 @@ type Report struct {
 	CreateOrder    Latency `json:"create_order"` // POST /api/orders → 201 with the link
 	PreCheckout    Latency `json:"pre_checkout"` // pre_checkout_query posted → answerPreCheckoutQuery received
 	Delivery       Latency `json:"delivery"`     // successful_payment posted → sendPhoto received
+	Refund         Latency `json:"refund"`       // successful_payment posted → refundStarPayment received (RefundEvery)
 	WebhookAckPC   Latency `json:"webhook_ack_pre_checkout"`
 	WebhookAckPaid Latency `json:"webhook_ack_payment"`
 	OrderTotal     Latency `json:"order_total"` // create sent → sendPhoto received
@@ -30,9 +31,16 @@ type Report struct {
 	// divided by the window.
 	ThroughputPerSec float64 `json:"throughput_per_sec"`
 
-	App      *ProcStats `json:"app"`
-	Temporal *ProcStats `json:"temporal_dev_server"`
-	LoadGen  *ProcStats `json:"load_generator"` // the bench process: load generator and both fakes
+	// Providers is what fake eSIM Go and fake Telegram saw; Burst how a
+	// backlog drained.
+	Providers Providers `json:"providers"`
+	Burst     Burst     `json:"burst"`
+
+	// App is the `serve` process, or `api` in a run with Workers.
+	App      *ProcStats   `json:"app"`
+	Workers  []*ProcStats `json:"workers,omitempty"`
+	Temporal *ProcStats   `json:"temporal_dev_server"`
+	LoadGen  *ProcStats   `json:"load_generator"` // the bench process: load generator and both fakes
 	// Postgres is the CPU of the backends serving the run's database
 	// (memory is shared buffers, not theirs: not reported).
 	Postgres *ProcStats `json:"postgresql"`
@@ -65,6 +73,10 @@ type Load struct {
 	TemporalArgs      []string `json:"temporal_args"`
 	TemporalEnv       []string `json:"temporal_env,omitempty"`
 	AppEnv            []string `json:"app_env,omitempty"`
+	ESIMGoLimit       int      `json:"esimgo_limit,omitempty"`
+	TelegramLimit     int      `json:"telegram_limit,omitempty"`
+	Workers           int      `json:"workers,omitempty"`
+	RefundEvery       int      `json:"refund_every,omitempty"`
 }
 
 // Orders counts outcomes over every order of the run (warm-up included:
@@ -75,6 +87,7 @@ type Orders struct {
 	Created   int `json:"created"`
 	Paid      int `json:"paid"`
 	Completed int `json:"completed"` // QR sent
+	Refunded  int `json:"refunded"`  // refunded as planned (Options.RefundEvery)
 	Failed    int `json:"failed"`    // create or payment failed (no money moved, or it was refused)
 	// Lost are orders whose payment the webhook acknowledged but whose QR
 	// never came within the drain time: the figure that must be zero.
@@ -155,6 +168,7 @@ func (r *Report) latencies() []struct {
 		{"create order (POST → 201)", r.CreateOrder},
 		{"pre-checkout (query → answer)", r.PreCheckout},
 		{"delivery (payment → QR)", r.Delivery},
+		{"refund (payment → refund)", r.Refund},
 		{"webhook ack: pre_checkout", r.WebhookAckPC},
 		{"webhook ack: payment", r.WebhookAckPaid},
 		{"order total (create → QR)", r.OrderTotal},
@@ -170,8 +184,10 @@ func (r *Report) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nesimstore bench — %s for %.0fs (warm-up %.0fs), %d CPUs, load avg at start %s\n",
 		shape, l.DurationSec, l.WarmUpSec, r.Machine.CPUs, r.Machine.LoadAvg)
-	fmt.Fprintf(w, "fake latency: telegram %.0f ms, esim go %.0f ms; temporal db %q\n\n",
+	fmt.Fprintf(w, "fake latency: telegram %.0f ms, esim go %.0f ms; temporal db %q\n",
 		l.TelegramLatencyMS, l.ESIMLatencyMS, l.TemporalDB)
+	fmt.Fprintf(w, "fake limits: esim go %s, telegram %s; app processes: %s\n\n", limitText(l.ESIMGoLimit, "req/s"),
+		limitText(l.TelegramLimit, "msg/s per bot, 1/s per chat"), processText(l.Workers))
 	fmt.Fprintf(w, "%-31s %6s %8s %8s %8s %8s %8s\n", "latency (ms)", "n", "mean", "p50", "p95", "p99", "max")
 	for _, row := range r.latencies() {
 		fmt.Fprintf(w, "%-31s %6d %8.1f %8.1f %8.1f %8.1f %8.1f\n", row.name, row.l.N, row.l.Mean, row.l.P50, row.l.P95,
@@ -179,8 +195,8 @@ func (r *Report) Print(w io.Writer) {
 	}
 	o := r.Orders
 	fmt.Fprintf(w, "\nthroughput %.1f orders/s completed in the window\n", r.ThroughputPerSec)
-	fmt.Fprintf(w, "orders: started %d (measured %d), created %d, paid %d, completed %d, failed %d, LOST %d",
-		o.Started, o.Measured, o.Created, o.Paid, o.Completed, o.Failed, o.Lost)
+	fmt.Fprintf(w, "orders: started %d (measured %d), created %d, paid %d, completed %d, refunded %d, failed %d, LOST %d",
+		o.Started, o.Measured, o.Created, o.Paid, o.Completed, o.Refunded, o.Failed, o.Lost)
 	if o.DuplicateQR+o.StrayQR > 0 {
 		fmt.Fprintf(w, ", duplicate QR %d, stray QR %d", o.DuplicateQR, o.StrayQR)
 	}
@@ -188,13 +204,27 @@ func (r *Report) Print(w io.Writer) {
 	for reason, n := range o.Failures {
 		fmt.Fprintf(w, "  %5d × %s\n", n, reason)
 	}
+	r.printProviders(w)
 	fmt.Fprintf(w, "\n%-22s %9s %7s %11s %9s %9s\n", "process (window)", "cpu s", "cores", "cpu ms/order", "peak MB", "end MB")
 	var total float64
-	for _, p := range []struct {
+	procs := []struct {
 		name string
 		s    *ProcStats
-	}{{"app", r.App}, {r.temporalName(), r.Temporal}, {"load gen + fakes", r.LoadGen}, {"postgresql backends", r.Postgres},
-		{"temporal's postgresql", r.TemporalPostgres}} {
+	}{{"app", r.App}}
+	if len(r.Workers) > 0 {
+		procs[0].name = "app: api"
+	}
+	for i, wk := range r.Workers {
+		procs = append(procs, struct {
+			name string
+			s    *ProcStats
+		}{fmt.Sprintf("app: worker %d", i+1), wk})
+	}
+	for _, p := range append(procs, []struct {
+		name string
+		s    *ProcStats
+	}{{r.temporalName(), r.Temporal}, {"load gen + fakes", r.LoadGen}, {"postgresql backends", r.Postgres},
+		{"temporal's postgresql", r.TemporalPostgres}}...) {
 		if p.s == nil {
 			continue
 		}
@@ -207,6 +237,44 @@ func (r *Report) Print(w io.Writer) {
 			float64(r.Machine.CPUs)*1000/total, r.Machine.CPUs)
 	}
 	printTargets(w, r.Targets())
+}
+
+func limitText(n int, unit string) string {
+	if n <= 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d %s", n, unit)
+}
+
+func processText(workers int) string {
+	if workers <= 0 {
+		return "1 × esimstore serve"
+	}
+	return fmt.Sprintf("1 × esimstore api + %d × esimstore worker", workers)
+}
+
+// printProviders is the providers' table: calls per order, 429s, the
+// busiest second, and the ceiling the provider's limit sets.
+func (r *Report) printProviders(w io.Writer) {
+	p := r.Providers
+	fmt.Fprintf(w, "\n%-20s %7s %9s %6s %7s %11s %9s %7s %10s\n", "provider (run)", "calls", "per order", "429", "429 %",
+		"max in 1 s", "clock 1 s", "limit", "ceiling/s")
+	for _, row := range []struct {
+		name string
+		p    Provider
+	}{{"esim go requests", p.ESIMGo}, {"telegram messages", p.Telegram}} {
+		limit, ceiling := "-", "-"
+		if row.p.Limit > 0 {
+			limit = fmt.Sprint(row.p.Limit)
+			ceiling = fmt.Sprintf("%.1f", row.p.Ceiling)
+		}
+		fmt.Fprintf(w, "%-20s %7d %9.2f %6d %7.2f %11d %9d %7s %10s\n", row.name, row.p.Calls, row.p.PerOrder, row.p.Limited,
+			row.p.Share429, row.p.MaxIn1s, row.p.MaxInClockSecond, limit, ceiling)
+	}
+	fmt.Fprintf(w, "telegram: %.2f Bot API calls per order in all; at most %d messages to one chat in 1 s\n",
+		p.TelegramCallsPerOrder, p.TelegramMaxPerChat)
+	fmt.Fprintf(w, "delivered %.2f orders/s from the first payment to the last QR; the backlog drained %.1f s after the last payment\n",
+		r.Burst.DeliveredPerSec, r.Burst.DrainSec)
 }
 
 // temporalName says which Temporal server the run measured.

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -13,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +26,7 @@ import (
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
 	"github.com/starsesim/esimstore/internal/dev/devserver"
 	"github.com/starsesim/esimstore/store"
+	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
 )
 
@@ -37,12 +41,13 @@ type stack struct {
 	tg       *telegramtest.Fake
 	esim     *esimgotest.Fake
 	servers  []*http.Server
-	app      *exec.Cmd
-	appDone  chan error
-	appURL   string
-	token    string
-	secret   string
-	tracker  *tracker
+	// procs are the app's processes: `serve`, or `api` first and then
+	// the workers.
+	procs   []*appProc
+	appURL  string
+	token   string
+	secret  string
+	tracker *tracker
 }
 
 const webhookSecret = "bench-webhook-secret"
@@ -90,13 +95,19 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 	s.appURL = "http://" + appAddr
 	s.token = botToken()
 
+	chatLimit := 0
+	if o.TelegramLimit > 0 {
+		chatLimit = 1
+	}
 	s.tg = telegramtest.New(telegramtest.Options{
 		Token: s.token, WebhookURL: s.appURL + "/telegram/webhook", WebhookSecret: s.secret,
 		HTTPClient: &http.Client{Timeout: 60 * time.Second,
 			Transport: &webhookTransport{base: newTransport(), t: s.tracker}},
 		// Refund service messages are off the measured path.
-		NoRefundUpdates: true,
-		OnCall:          s.tracker.onCall,
+		NoRefundUpdates:       true,
+		OnCall:                s.tracker.onCall,
+		MessagesPerSecond:     o.TelegramLimit,
+		ChatMessagesPerSecond: chatLimit,
 	})
 	if o.TelegramLatency > 0 {
 		s.tg.SetFault("*", telegramtest.Fault{Latency: o.TelegramLatency})
@@ -105,9 +116,13 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 		return nil, err
 	}
 	s.esim = esimgotest.New(esimgotest.Options{APIKey: "bench-esimgo-key",
-		Balance: decimal.RequireFromString("100000000")})
+		Balance: decimal.RequireFromString("100000000"), RateLimit: o.ESIMGoLimit})
 	if o.ESIMLatency > 0 {
 		s.esim.SetFault(esimgotest.AllEndpoints, esimgotest.Fault{Latency: o.ESIMLatency})
+	}
+	if o.RefundEvery > 0 {
+		s.esim.SetFault(esimgotest.EndpointCreateOrder, esimgotest.Fault{Status: http.StatusBadRequest,
+			Message: "Bundle " + RefusedPlan + " is not available", Bundle: RefusedPlan, Latency: o.ESIMLatency})
 	}
 	esimAddr, err := s.serve(s.esim)
 	if err != nil {
@@ -115,7 +130,6 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 	}
 
 	env := append(os.Environ(),
-		"HTTP_ADDR="+appAddr,
 		"PUBLIC_URL="+s.appURL,
 		"DATABASE_URL="+s.dbURL,
 		"TEMPORAL_ADDRESS="+temporalAddr,
@@ -125,6 +139,10 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 		"TELEGRAM_WEBHOOK_SECRET="+s.secret,
 		"ESIMGO_API_KEY=bench-esimgo-key",
 		"ESIMGO_API_URL="+esimAddr+"/v2.5",
+		"ESIMGO_RATE_LIMIT="+esimLimit(o),
+		// The app runs with Telegram's flood limits (30/s, 1/s per chat), or
+		// with the fake's when a run sets another.
+		"BENCH_TELEGRAM_LIMIT="+strconv.Itoa(cmp.Or(o.TelegramLimit, telegram.DefaultMessagesPerSecond)),
 		"ADMIN_TOKENS=bench:bench-admin-token",
 		// A fresh key per run: the benchmark measures the store as it runs in
 		// production, payload encryption included.
@@ -135,10 +153,20 @@ func startStack(ctx context.Context, o Options) (_ *stack, err error) {
 		env = append(env, "BENCH_PPROF_ADDR="+o.PprofAddr)
 	}
 	env = append(env, o.AppEnv...)
-	if err := s.startApp(ctx, env); err != nil {
+	if err := s.startApps(ctx, env, appAddr); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// esimLimit is the app's ESIMGO_RATE_LIMIT: the fake's, or — when the fake
+// enforces none — far above what any run offers, so the store's own
+// spacing stays in the path without slowing it.
+func esimLimit(o Options) string {
+	if o.ESIMGoLimit > 0 {
+		return strconv.Itoa(o.ESIMGoLimit)
+	}
+	return "10000"
 }
 
 func (s *stack) startTemporal(ctx context.Context) error {
@@ -177,37 +205,82 @@ func (s *stack) serve(h http.Handler) (string, error) {
 	return "http://" + l.Addr().String(), nil
 }
 
-// startApp runs the app child and waits until it is ready and has plans.
-func (s *stack) startApp(ctx context.Context, env []string) error {
-	logFile, err := os.Create(filepath.Join(s.dir, "app.log"))
+// appProc is one of the app's processes.
+type appProc struct {
+	role, name string
+	addr       string // its HTTP_ADDR
+	cmd        *exec.Cmd
+	done       chan error
+	log        string
+}
+
+// startApps runs the app's processes: one `serve` on appAddr, or the
+// workers first (the first syncs the catalogue) and then `api` on appAddr.
+// It returns once the API answers with plans on sale.
+func (s *stack) startApps(ctx context.Context, env []string, appAddr string) error {
+	if s.opts.Workers == 0 {
+		if err := s.startApp("serve", "app", appAddr, env); err != nil {
+			return err
+		}
+		return s.waitPlans(ctx)
+	}
+	for i := range s.opts.Workers {
+		port, err := devserver.FreePort()
+		if err != nil {
+			return err
+		}
+		if err := s.startApp("worker", fmt.Sprintf("worker-%d", i+1), fmt.Sprintf("127.0.0.1:%d", port), env); err != nil {
+			return err
+		}
+	}
+	if err := s.startApp("api", "api", appAddr, env); err != nil {
+		return err
+	}
+	// The API goes first in procs: its process is the report's "app".
+	workers, api := s.procs[:len(s.procs)-1], s.procs[len(s.procs)-1]
+	s.procs = append([]*appProc{api}, workers...)
+	return s.waitPlans(ctx)
+}
+
+// startApp starts one app child listening on addr; its log is <name>.log
+// in the run directory.
+func (s *stack) startApp(role, name, addr string, env []string) error {
+	env = append(slices.Clone(env), "HTTP_ADDR="+addr)
+	logPath := filepath.Join(s.dir, name+".log")
+	logFile, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}
-	argv := s.opts.AppCommand
+	argv := append(slices.Clone(s.opts.AppCommand), "--role", role)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// The app dies with the bench even when the bench is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
+		logFile.Close()
 		return fmt.Errorf("start app %v: %w", argv, err)
 	}
-	s.app = cmd
-	s.appDone = make(chan error, 1)
-	go func() { s.appDone <- cmd.Wait(); logFile.Close() }()
+	p := &appProc{role: role, name: name, addr: addr, cmd: cmd, done: make(chan error, 1), log: logPath}
+	s.procs = append(s.procs, p)
+	go func() { p.done <- cmd.Wait(); logFile.Close() }()
+	return nil
+}
 
+// waitPlans waits until the API answers with the run's plan on sale.
+func (s *stack) waitPlans(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	for {
 		if s.appHasPlans(ctx) {
 			return nil
 		}
+		if err := s.appExited(); err != nil {
+			return fmt.Errorf("app exited during start-up (%v); see the logs in %s", err, s.dir)
+		}
 		select {
-		case err := <-s.appDone:
-			s.appDone <- err
-			return fmt.Errorf("app exited during start-up (%v); see %s", err, filepath.Join(s.dir, "app.log"))
 		case <-ctx.Done():
-			return fmt.Errorf("app not ready with plans in time; see %s", filepath.Join(s.dir, "app.log"))
+			return fmt.Errorf("app not ready with plans in time; see the logs in %s", s.dir)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -224,28 +297,59 @@ func (s *stack) appHasPlans(ctx context.Context) bool {
 	return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"`+s.opts.Plan+`"`)
 }
 
-// saveMetrics keeps the app's Prometheus page (Temporal SDK metrics
-// included) next to the logs, for finding where the time went.
+// saveMetrics keeps each app process's Prometheus page (Temporal SDK
+// metrics included) next to the logs, for finding where the time went:
+// app-metrics.txt, or api-metrics.txt and worker-N-metrics.txt.
 func (s *stack) saveMetrics() {
-	resp, err := http.Get(s.appURL + "/metrics")
-	if err != nil {
-		return
-	}
-	defer resp.Body.Close()
-	if f, err := os.Create(filepath.Join(s.dir, "app-metrics.txt")); err == nil {
-		_, _ = io.Copy(f, resp.Body)
-		f.Close()
+	for _, p := range s.procs {
+		resp, err := http.Get("http://" + p.addr + "/metrics")
+		if err != nil {
+			continue
+		}
+		if f, err := os.Create(filepath.Join(s.dir, p.name+"-metrics.txt")); err == nil {
+			_, _ = io.Copy(f, resp.Body)
+			f.Close()
+		}
+		resp.Body.Close()
 	}
 }
 
+// saveArrivals writes when each eSIM Go request and each Telegram message
+// reached its fake (RFC 3339 with nanoseconds, one a line; 429 marked),
+// for a closer look at how calls are spaced: esimgo-arrivals.txt and
+// telegram-arrivals.txt in the run directory.
+func (s *stack) saveArrivals(from time.Time) {
+	var esim, tg strings.Builder
+	for _, r := range s.esim.Requests() {
+		if !r.Time.Before(from) {
+			fmt.Fprintf(&esim, "%s %s%s\n", r.Time.Format(time.RFC3339Nano), r.Endpoint, mark(r.Limited))
+		}
+	}
+	for _, c := range s.tg.Calls("") {
+		if !c.At.Before(from) && isMessage(c.Method) {
+			fmt.Fprintf(&tg, "%s %s %s%s\n", c.At.Format(time.RFC3339Nano), c.Method, c.Param("chat_id"), mark(c.Status == 429))
+		}
+	}
+	_ = os.WriteFile(filepath.Join(s.dir, "esimgo-arrivals.txt"), []byte(esim.String()), 0o644)
+	_ = os.WriteFile(filepath.Join(s.dir, "telegram-arrivals.txt"), []byte(tg.String()), 0o644)
+}
+
+func mark(limited bool) string {
+	if limited {
+		return " 429"
+	}
+	return ""
+}
+
 func (s *stack) close() {
-	if s.app != nil && s.app.Process != nil {
-		_ = s.app.Process.Signal(syscall.SIGTERM)
+	// The API first, then the workers, as a deployment is taken down.
+	for _, p := range s.procs {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-s.appDone:
+		case <-p.done:
 		case <-time.After(25 * time.Second):
-			_ = s.app.Process.Kill()
-			<-s.appDone
+			_ = p.cmd.Process.Kill()
+			<-p.done
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -275,11 +379,21 @@ func (s *stack) dbName() string {
 	return base[strings.LastIndex(base, "/")+1:]
 }
 
+// appPID is the `serve` or `api` process.
 func (s *stack) appPID() int {
-	if s.app == nil || s.app.Process == nil {
+	if len(s.procs) == 0 {
 		return 0
 	}
-	return s.app.Process.Pid
+	return s.procs[0].cmd.Process.Pid
+}
+
+// workerPIDs are the `worker` processes, in a run with several.
+func (s *stack) workerPIDs() []int {
+	var pids []int
+	for _, p := range s.procs[min(1, len(s.procs)):] {
+		pids = append(pids, p.cmd.Process.Pid)
+	}
+	return pids
 }
 
 func (s *stack) temporalPID() int {
@@ -289,18 +403,20 @@ func (s *stack) temporalPID() int {
 	return s.temporal.PID()
 }
 
-// appExited reports a crash of the app during the run.
+// appExited reports a crash of any app process during the run.
 func (s *stack) appExited() error {
-	select {
-	case err := <-s.appDone:
-		s.appDone <- err
-		if err == nil {
-			err = errors.New("exit status 0")
+	for _, p := range s.procs {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			if err == nil {
+				err = errors.New("exit status 0")
+			}
+			return fmt.Errorf("%s: %w (see %s)", p.role, err, p.log)
+		default:
 		}
-		return err
-	default:
-		return nil
 	}
+	return nil
 }
 
 func withDatabase(url, name string) string {

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -134,6 +135,14 @@ type Cluster struct {
 	appEnv   []string
 	stopBg   context.CancelFunc
 }
+
+// The providers' limits the cluster's fakes enforce: eSIM Go's default per
+// account (the processes get it as ESIMGO_RATE_LIMIT) and Telegram's
+// messages per second per bot.
+const (
+	ESIMGoLimit   = 10
+	TelegramLimit = 30
+)
 
 // The cluster's fixed credentials: they only ever reach the fakes.
 const (
@@ -313,10 +322,16 @@ func (c *Cluster) migrate(ctx context.Context) error {
 // Telegram does, keeps re-delivering updates the webhook did not accept.
 func (c *Cluster) startFakes() error {
 	front := fmt.Sprintf("http://127.0.0.1:%d", c.Ports.FrontDoor())
+	// The fakes enforce the providers' limits, as the real ones do: eSIM
+	// Go 10 requests per second for the account, Telegram 30 messages a
+	// second for the bot and one per chat. The store's processes share
+	// one budget for them (package budget).
 	c.Telegram = telegramtest.New(telegramtest.Options{Token: botToken,
 		WebhookURL: front + "/telegram/webhook", WebhookSecret: webhookSecret,
-		DeliveryAttempts: 3, DeliveryBackoff: 100 * time.Millisecond})
-	c.ESIM = esimgotest.New(esimgotest.Options{APIKey: esimGoKey, Balance: decimal.RequireFromString("100000000")})
+		DeliveryAttempts: 3, DeliveryBackoff: 100 * time.Millisecond,
+		MessagesPerSecond: TelegramLimit, ChatMessagesPerSecond: 1})
+	c.ESIM = esimgotest.New(esimgotest.Options{APIKey: esimGoKey, Balance: decimal.RequireFromString("100000000"),
+		RateLimit: ESIMGoLimit})
 	for _, s := range []struct {
 		port int
 		h    http.Handler
@@ -349,6 +364,7 @@ func (c *Cluster) startFakes() error {
 		"TELEGRAM_WEBHOOK_SECRET=" + webhookSecret,
 		"ESIMGO_API_KEY=" + esimGoKey,
 		"ESIMGO_API_URL=" + fmt.Sprintf("http://127.0.0.1:%d/v2.5", c.Ports.ESIM()),
+		"ESIMGO_RATE_LIMIT=" + strconv.Itoa(ESIMGoLimit),
 		"ADMIN_TOKENS=support:" + adminToken,
 		"PAYLOAD_KEYS=" + payloadKeys,
 		fmt.Sprintf("CODEC_CORS_ORIGINS=http://127.0.0.1:%d", c.Ports.UI()),

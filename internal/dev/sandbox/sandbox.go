@@ -71,6 +71,12 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The fakes answer instantly and enforce no limits (unless a test asks
+	// them to); the real limits are for the real eSIM Go and Telegram.
+	if opts.Getenv("ESIMGO_RATE_LIMIT") == "" {
+		cfg.ESIMGoRateLimit = 1000
+	}
+	cfg.TelegramMessagesPerSecond, cfg.TelegramChatMessagesPerSecond = 0, 0
 	if opts.TaskQueue != "" {
 		cfg.TemporalTaskQueue = opts.TaskQueue
 	}
@@ -160,9 +166,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	}
 	s.Cfg = cfg
 
-	// The fakes answer instantly and have no rate limit; the real limit is
-	// for the real eSIM Go.
-	s.App, err = app.Connect(ctx, cfg, logger, 1000)
+	s.App, err = app.Connect(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -161,6 +161,10 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
     renderSteps(status);
     if (status === 'refunded') {
       statusLine.textContent = t('statusRefunded', { stars: stars(amount) });
+    } else if (order.queue && (status === 'paid' || status === 'fulfilling')) {
+      // A burst of purchases waits for eSIM Go's budget: say where the
+      // buyer stands instead of only spinning.
+      statusLine.textContent = t('statusQueued', { ahead: t('queueAhead', { n: order.queue.ahead }), wait: waitText(order.queue.wait_seconds) });
     } else if (status === 'fulfilled' && topUp) {
       statusLine.textContent = t('statusToppedUp', { tail: tail(topUp), data: plan ? data(plan) : order.plan_name ?? '' });
     } else {
@@ -234,6 +238,12 @@ export function orderView(orderId, { invoiceLink = '', plan = null, priceStars =
       delivered?.leave?.();
     },
   };
+}
+
+// waitText says a wait in seconds, or in minutes from a minute and a half.
+function waitText(seconds) {
+  if (seconds < 90) return t('waitSeconds', { n: seconds });
+  return t('waitMinutes', { n: Math.round(seconds / 60) });
 }
 
 // refundReasonText shows a known reason in the buyer's language; a support
