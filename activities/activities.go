@@ -51,9 +51,10 @@ type Activities struct {
 	// After the sale (aftersale.go). Usage reads install states and
 	// compatibility through the cache; nil skips those checks.
 	Usage *usage.Service
-	// Watcher starts a delivered eSIM's ESIMWorkflow (install reminder);
-	// nil sends no reminders.
-	Watcher ESIMWatcher
+	// InstallReminderAfter is how long after its QR went out an eSIM still
+	// not installed gets its one reminder (INSTALL_REMINDER_AFTER; 0 means
+	// DefaultInstallReminder). The sweep (RemindDueInstalls) finds them.
+	InstallReminderAfter time.Duration
 	// MiniAppURL opens the Mini App from a Top up button; "" sends alerts
 	// without one.
 	MiniAppURL string

@@ -12,9 +12,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/starsesim/esimstore/alerts"
+	"github.com/starsesim/esimstore/budget"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/i18n"
+	"github.com/starsesim/esimstore/internal/heartbeat"
 	"github.com/starsesim/esimstore/store"
 	"github.com/starsesim/esimstore/telegram"
 	"github.com/starsesim/esimstore/usage"
@@ -24,13 +26,6 @@ import (
 // the install reminder, and what a delivery says for a top-up. Each
 // activity here is safe to run twice: alerts and notices are claimed in the
 // ledger before they are sent, and given back when sending fails.
-
-// ESIMWatcher starts the after-sale workflow of an eSIM that has just been
-// delivered (its install reminder). Package checkout implements it; the
-// call is a signal-with-start, so repeating it is harmless.
-type ESIMWatcher interface {
-	WatchESIM(ctx context.Context, iccid, orderID string) error
-}
 
 // BalanceAlert is an eSIM Go balance notification.
 type BalanceAlert struct {
@@ -55,6 +50,13 @@ const (
 	OutcomeAlertSent   = "alert_sent"
 	OutcomeNotified    = "notified"
 	OutcomeBalance     = "balance_alert"
+)
+
+// Install reminder outcomes besides "already_<state>" and OutcomeUnknownESIM.
+const (
+	OutcomeReminded = "reminded"
+	// OutcomeRefused: Telegram refused the reminder for good.
+	OutcomeRefused = "refused"
 )
 
 // HandleESIMCallback acts on one stored eSIM Go callback, named by the hash
@@ -258,13 +260,21 @@ func (a *Activities) RemindInstall(ctx context.Context, iccid string) (string, e
 	text := i18n.HTML(lang, i18n.InstallReminder, i18n.Tail(iccid), owner.PlanName, esimgo.IOSInstallURL(lpa),
 		esimgo.AndroidInstallURL(lpa), owner.SMDPAddress, owner.MatchingID)
 	if err := a.tell(ctx, owner, text); err != nil {
+		if isType(err, contract.ErrTypePermanentTG) {
+			// Refused for good (the buyer's chat is gone): the claim stays,
+			// so the sweep does not try again every round, and the order's
+			// timeline says why no reminder arrived.
+			a.note(ctx, owner.OrderID, "message_failed:"+EventInstallReminder+":"+iccid, "message_failed",
+				map[string]any{"message": EventInstallReminder, "iccid": iccid, "error": err.Error()})
+			return OutcomeRefused, nil
+		}
 		if uerr := a.Store.UnclaimInstallReminder(ctx, iccid); uerr != nil {
 			return "", errors.Join(err, uerr)
 		}
 		return "", err
 	}
 	a.note(ctx, owner.OrderID, EventInstallReminder+":"+iccid, EventInstallReminder, map[string]any{"iccid": iccid})
-	return "reminded", nil
+	return OutcomeReminded, nil
 }
 
 func (a *Activities) installState(ctx context.Context, iccid string) (string, error) {
@@ -360,15 +370,70 @@ func (a *Activities) topUpMessage(ctx context.Context, in DeliverInput, lpa stri
 		esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa)), true
 }
 
-// watch starts the install reminder of a new eSIM before its QR is sent,
-// so a reminder is never missing for an eSIM the buyer got; repeating it
-// (a retried delivery) is harmless.
-func (a *Activities) watch(ctx context.Context, in DeliverInput) error {
-	if a.Watcher == nil || in.Attempt != "" || in.ESIM.ICCID == "" || in.ESIM.ICCID == in.TopUpOf {
-		return nil
+// DefaultInstallReminder is InstallReminderAfter's default.
+const DefaultInstallReminder = 24 * time.Hour
+
+// A sweep looks this far back past InstallReminderAfter, so deliveries a
+// paused schedule or an outage missed still get their reminder; an eSIM
+// delivered longer ago than that is left alone (a reminder days late is
+// noise). It handles at most reminderBatch eSIMs; the next round takes the
+// rest, earliest delivery first.
+const (
+	reminderLookback = 72 * time.Hour
+	reminderBatch    = 500
+)
+
+// ReminderSweep says what one round of install reminders did.
+type ReminderSweep struct {
+	Due      int // eSIMs found due
+	Reminded int // reminders sent
+	Skipped  int // installed meanwhile, already reminded, or no longer owned
+	Failed   int // left for the next round
+}
+
+// RemindDueInstalls sends the install reminders that are due: eSIMs whose
+// QR went out InstallReminderAfter ago (or up to reminderLookback before
+// that) and which the ledger does not know as installed or reminded. Each
+// goes through RemindInstall, which refreshes the install state from eSIM
+// Go and claims the reminder once, so a retried or overlapping sweep sends
+// nothing twice. Its eSIM Go reads and Telegram messages take the
+// providers' budgets at background priority: buyers' purchases go first.
+// A failure for one eSIM is left for the next round; the sweep fails (and
+// shows as failed in the schedule) only when nothing it tried succeeded.
+func (a *Activities) RemindDueInstalls(ctx context.Context) (ReminderSweep, error) {
+	defer heartbeat.Keep(ctx)()
+	ctx = budget.WithPriority(ctx, budget.Background)
+	after := a.InstallReminderAfter
+	if after <= 0 {
+		after = DefaultInstallReminder
 	}
-	if err := a.Watcher.WatchESIM(ctx, in.ESIM.ICCID, in.OrderID); err != nil {
-		return fmt.Errorf("watch esim of %s: %w", in.OrderID, err)
+	due, err := a.Store.InstallRemindersDue(ctx, after, reminderLookback, reminderBatch)
+	if err != nil {
+		return ReminderSweep{}, err
 	}
-	return nil
+	res := ReminderSweep{Due: len(due)}
+	var lastErr error
+	for _, iccid := range due {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		outcome, err := a.RemindInstall(ctx, iccid)
+		switch {
+		case err != nil:
+			res.Failed++
+			lastErr = err
+			a.log().Warn("install reminder not sent; the next round tries again", "iccid", iccid, "err", err)
+		case outcome == OutcomeReminded:
+			res.Reminded++
+		default:
+			res.Skipped++
+		}
+	}
+	if res.Failed > 0 {
+		a.log().Warn("install reminder sweep", "due", res.Due, "reminded", res.Reminded, "skipped", res.Skipped, "failed", res.Failed)
+	}
+	if res.Failed > 0 && res.Failed == res.Due {
+		return res, fmt.Errorf("install reminders: all %d failed, last: %w", res.Failed, lastErr)
+	}
+	return res, nil
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -145,24 +146,10 @@ func TestReassignedTopUpIsRecordedWhereItWent(t *testing.T) {
 	}
 }
 
-type watcher struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (w *watcher) WatchESIM(_ context.Context, iccid, orderID string) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.calls = append(w.calls, iccid+"@"+orderID)
-	return nil
-}
-
 func TestDeliverySaysWhatATopUpAdded(t *testing.T) {
 	r := newRig(t)
 	r.withUsage()
 	r.acts.Usage.Every = time.Nanosecond // read eSIM Go every time in this test
-	w := &watcher{}
-	r.acts.Watcher = w
 	mine := r.soldESIM(t, "o-mine")
 	deliver := func(in activities.DeliverInput) telegramtest.ChatItem {
 		t.Helper()
@@ -174,8 +161,8 @@ func TestDeliverySaysWhatATopUpAdded(t *testing.T) {
 		return chat[len(chat)-1]
 	}
 	first := deliver(activities.DeliverInput{OrderID: "o-mine", ESIM: mine})
-	if first.Kind != telegramtest.KindPhoto || len(w.calls) != 1 || w.calls[0] != mine.ICCID+"@o-mine" {
-		t.Fatalf("purchase: %s, watched %v", first.Kind, w.calls)
+	if first.Kind != telegramtest.KindPhoto {
+		t.Fatalf("purchase: %s", first.Kind)
 	}
 	notInstalled := deliver(activities.DeliverInput{OrderID: "o-top1", ESIM: mine, TopUpOf: mine.ICCID})
 	if notInstalled.Kind != telegramtest.KindPhoto || !strings.Contains(notInstalled.Text, "1 GB added to your eSIM …"+mine.ICCID[len(mine.ICCID)-4:]) ||
@@ -194,9 +181,6 @@ func TestDeliverySaysWhatATopUpAdded(t *testing.T) {
 	if reassigned.Kind != telegramtest.KindPhoto || !strings.Contains(reassigned.Text, "came on a new eSIM") ||
 		!strings.Contains(reassigned.Text, "NEW-CODE") {
 		t.Fatalf("reassigned top-up: %s %q", reassigned.Kind, reassigned.Text)
-	}
-	if len(w.calls) != 2 || w.calls[1] != "8944999@o-top3" {
-		t.Errorf("watched %v: a new eSIM from a top-up needs its reminder too, a top-up of the same eSIM does not", w.calls)
 	}
 }
 
@@ -357,6 +341,89 @@ func TestInstallReminderOnceAndOnlyWhenNotInstalled(t *testing.T) {
 	}
 	if got := remind(other.ICCID); got != "already_installed" {
 		t.Fatalf("installed eSIM: %s", got)
+	}
+}
+
+// deliver sends an eSIM's QR to the buyer, as an order's delivery does.
+func (r *rig) deliver(t *testing.T, orderID string, e contract.ESIM) {
+	t.Helper()
+	in := activities.DeliverInput{OrderID: orderID, ChatID: buyerChat, Lang: "en", PlanName: "Japan · 1 GB", ESIM: e}
+	if _, err := r.env.ExecuteActivity(r.acts.DeliverESIM, in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *rig) sweep(t *testing.T) (activities.ReminderSweep, error) {
+	t.Helper()
+	var res activities.ReminderSweep
+	val, err := r.env.ExecuteActivity(r.acts.RemindDueInstalls)
+	if err == nil {
+		err = val.Get(&res)
+	}
+	return res, err
+}
+
+// The reminder sweep reminds each delivered eSIM still not installed once:
+// not one eSIM Go reports installed, not one refunded, not twice.
+func TestReminderSweepRemindsEachIdleESIMOnce(t *testing.T) {
+	r := newRig(t)
+	r.withUsage()
+	r.acts.InstallReminderAfter = time.Millisecond
+	idle, used, refunded := r.soldESIM(t, "o-idle"), r.soldESIM(t, "o-used"), r.soldESIM(t, "o-refunded")
+	for id, e := range map[string]contract.ESIM{"o-idle": idle, "o-used": used, "o-refunded": refunded} {
+		r.deliver(t, id, e)
+	}
+	if err := r.esim.Install(used.ICCID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.st.Pool.Exec(context.Background(), `UPDATE orders SET status = 'refunded' WHERE id = 'o-refunded'`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	res, err := r.sweep(t)
+	if err != nil || res != (activities.ReminderSweep{Due: 2, Reminded: 1, Skipped: 1}) {
+		t.Fatalf("first round: %+v %v, want idle reminded and used skipped", res, err)
+	}
+	msgs := texts(r)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "not installed yet") || !strings.Contains(msgs[0].Text, idle.MatchingID) {
+		t.Fatalf("reminders = %+v", msgs)
+	}
+	if res, err := r.sweep(t); err != nil || res != (activities.ReminderSweep{}) {
+		t.Fatalf("second round: %+v %v, want nothing due", res, err)
+	}
+	evs, _ := r.st.Events(context.Background(), "o-idle")
+	if !slices.ContainsFunc(evs, func(e store.Event) bool { return e.Kind == activities.EventInstallReminder }) {
+		t.Errorf("no %s on the timeline: %+v", activities.EventInstallReminder, evs)
+	}
+}
+
+// A reminder Telegram cannot take now is tried again by the next round; one
+// it refuses for good is recorded on the order and not tried again.
+func TestReminderSweepRetriesOnlyWhatCanSucceed(t *testing.T) {
+	r := newRig(t)
+	r.withUsage()
+	r.acts.InstallReminderAfter = time.Millisecond
+	idle := r.soldESIM(t, "o-idle")
+	r.deliver(t, "o-idle", idle)
+	time.Sleep(10 * time.Millisecond)
+
+	r.tg.SetFault("sendMessage", telegramtest.ServerError())
+	if _, err := r.sweep(t); err == nil || !strings.Contains(err.Error(), "all 1 failed") {
+		t.Fatalf("Telegram down: %v, want the round failed", err)
+	}
+	r.tg.SetFault("sendMessage", telegramtest.Fault{Code: http.StatusBadRequest, Description: "Bad Request: chat not found"})
+	if res, err := r.sweep(t); err != nil || res != (activities.ReminderSweep{Due: 1, Skipped: 1}) {
+		t.Fatalf("refused for good: %+v %v", res, err)
+	}
+	r.tg.ClearFaults()
+	if res, err := r.sweep(t); err != nil || res.Due != 0 || len(texts(r)) != 0 {
+		t.Fatalf("after a permanent refusal: %+v %v, %d messages", res, err, len(texts(r)))
+	}
+	evs, _ := r.st.Events(context.Background(), "o-idle")
+	if !slices.ContainsFunc(evs, func(e store.Event) bool {
+		return e.Kind == "message_failed" && strings.Contains(string(e.Detail), "chat not found")
+	}) {
+		t.Errorf("no message_failed on the timeline: %+v", evs)
 	}
 }
 

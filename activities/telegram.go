@@ -41,8 +41,9 @@ type DeliverResult struct {
 // DeliverESIM renders the QR code here, inside the activity, and uploads it
 // with the manual codes and one-tap links. A buyer who blocked the bot is
 // not retried: the eSIM is still theirs in the Mini App. Sending twice after
-// a lost answer shows the same QR twice, which is harmless. A new eSIM's
-// install reminder is set up first (watch); a top-up says what it added.
+// a lost answer shows the same QR twice, which is harmless. A top-up says
+// what it added. The "delivered" event it writes is what the install
+// reminder sweep (RemindDueInstalls) reads.
 func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverResult, error) {
 	defer heartbeat.Keep(ctx)()
 	ctx = a.queueBound(ctx)
@@ -57,9 +58,6 @@ func (a *Activities) DeliverESIM(ctx context.Context, in DeliverInput) (DeliverR
 		esimgo.IOSInstallURL(lpa), esimgo.AndroidInstallURL(lpa)), true
 	if in.TopUpOf != "" {
 		caption, photo = a.topUpMessage(ctx, in, lpa)
-	}
-	if err := a.watch(ctx, in); err != nil {
-		return DeliverResult{}, err
 	}
 	var buttons []telegram.Button
 	if a.HelpLink != nil {

@@ -98,7 +98,7 @@ func Connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App,
 	a.Orders = &checkout.Service{BotID: bot.ID(), Temporal: tc, Store: st, TaskQueue: cfg.TemporalTaskQueue, InvoiceTTL: cfg.InvoiceTTL,
 		FulfilmentDeadline: cfg.FulfilmentDeadline, SupportWindow: cfg.SupportWindow, Logger: logger,
 		OnNewPayment: func(stars int64) { m.StarsTaken.Add(float64(stars)) }, MaxOpenOrders: cfg.MaxOpenOrdersPerBuyer,
-		Usage: a.Usage, InstallReminderAfter: cfg.InstallReminderAfter}
+		Usage: a.Usage}
 	if cfg.StopSalesBelowUSD.IsPositive() {
 		a.Orders.Sales = &checkout.SalesGate{Store: st, ESIM: esim, Floor: cfg.StopSalesBelowUSD, Logger: logger}
 	}
@@ -165,7 +165,7 @@ func (a *App) Activities() *activities.Activities {
 	acts := &activities.Activities{Store: a.Store, ESIM: a.ESIM, Bot: a.Bot, Logger: a.Logger, Metrics: a.Metrics,
 		Pricing:       pricing.Rules{MarkupPercent: a.Cfg.PriceMarkupPercent, StarsUSDRate: a.Cfg.StarsUSDRate},
 		OutcomeSettle: 3 * time.Second, CommitGrace: 10 * time.Second,
-		Usage: a.Usage, Watcher: a.Orders, MiniAppURL: MiniAppURL(a.Cfg.PublicURL),
+		Usage: a.Usage, InstallReminderAfter: a.Cfg.InstallReminderAfter, MiniAppURL: MiniAppURL(a.Cfg.PublicURL),
 		Alerts: a.Alerts, AlertRefundAttempts: a.Cfg.AlertRefundAttempts, BalanceLowUSD: a.Cfg.ESIMGoBalanceLowUSD}
 	if a.Desk.Enabled() {
 		acts.HelpLink = a.Desk.HelpLink
@@ -203,6 +203,7 @@ func (a *App) NewWorker() worker.Worker {
 	w.RegisterWorkflowWithOptions(workflows.SyncPlansWorkflow, workflow.RegisterOptions{Name: workflows.PlanSyncWorkflowType})
 	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: contract.SubscriptionWorkflowType})
 	w.RegisterWorkflowWithOptions(workflows.ESIMWorkflow, workflow.RegisterOptions{Name: contract.ESIMWorkflowType})
+	w.RegisterWorkflowWithOptions(workflows.InstallRemindersWorkflow, workflow.RegisterOptions{Name: workflows.InstallRemindersWorkflowType})
 	w.RegisterActivity(a.Activities())
 	a.registerReconcile(w)
 	a.registerSupport(w) // app/support.go

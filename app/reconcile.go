@@ -2,13 +2,10 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -26,35 +23,13 @@ func (a *App) ReconcileActivities() *reconcile.Activities {
 		Metrics: a.Metrics, Alerts: a.Alerts, Logger: a.Logger.With("component", "reconcile")}
 }
 
-func (a *App) reconcileAction() *client.ScheduleWorkflowAction {
-	return &client.ScheduleWorkflowAction{
-		ID: a.ReconcileScheduleID(), Workflow: reconcile.WorkflowType, TaskQueue: a.Cfg.TemporalTaskQueue,
-		WorkflowRunTimeout: 30 * time.Minute,
-	}
-}
-
-// EnsureReconcileSchedule creates the reconciliation schedule, or brings
-// an existing one in line with the configuration (interval and task queue).
-// A run still going when the next is due makes the next one skip.
-func (a *App) EnsureReconcileSchedule(ctx context.Context) error {
-	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: a.Cfg.ReconcileInterval}}}
-	_, err := a.Temporal.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID: a.ReconcileScheduleID(), Spec: spec, Action: a.reconcileAction(),
-		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		Note:    "Compares Telegram's Star ledger with payments and refunds; recovers missed payments.",
-	})
-	if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		h := a.Temporal.ScheduleClient().GetHandle(ctx, a.ReconcileScheduleID())
-		return h.Update(ctx, client.ScheduleUpdateOptions{DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			in.Description.Schedule.Spec = &spec
-			in.Description.Schedule.Action = a.reconcileAction()
-			return &client.ScheduleUpdate{Schedule: &in.Description.Schedule}, nil
-		}})
-	}
-	if err != nil {
-		return fmt.Errorf("create reconcile schedule: %w", err)
-	}
-	return nil
+func (a *App) reconcileSchedule() storeSchedule {
+	return storeSchedule{id: a.ReconcileScheduleID(), every: a.Cfg.ReconcileInterval,
+		action: &client.ScheduleWorkflowAction{
+			ID: a.ReconcileScheduleID(), Workflow: reconcile.WorkflowType, TaskQueue: a.Cfg.TemporalTaskQueue,
+			WorkflowRunTimeout: 30 * time.Minute,
+		},
+		note: "Compares Telegram's Star ledger with payments and refunds; recovers missed payments."}
 }
 
 // ReconcileNow runs one reconciliation pass and waits for it (tests, and

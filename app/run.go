@@ -63,10 +63,7 @@ func (a *App) Start(ctx context.Context, opts StartOptions) (_ *Running, err err
 		if err := r.StartWorker(); err != nil {
 			return nil, err
 		}
-		if err := a.EnsurePlanSchedule(ctx); err != nil {
-			return nil, err
-		}
-		if err := a.EnsureReconcileSchedule(ctx); err != nil {
+		if err := a.EnsureSchedules(ctx); err != nil {
 			return nil, err
 		}
 		a.syncPlansIfEmpty(ctx)

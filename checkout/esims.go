@@ -27,10 +27,6 @@ var (
 	ErrIncompatible = errors.New("the bundle cannot be added to this esim")
 )
 
-// DefaultInstallReminder is how long after delivery an eSIM still not
-// installed gets its reminder (INSTALL_REMINDER_AFTER).
-const DefaultInstallReminder = 24 * time.Hour
-
 // topUpCheckBudget bounds the compatibility question at pre-checkout, which
 // must answer Telegram within seconds; the answer is usually cached.
 const topUpCheckBudget = 2 * time.Second
@@ -135,19 +131,6 @@ func (s *Service) ESIMCallback(ctx context.Context, raw []byte) (CallbackReceipt
 	r.Queued = true
 	s.log().Info("esim go callback queued", "hash", r.Hash, "alert_type", cb.Type, "iccid", cb.ICCID)
 	return r, nil
-}
-
-// WatchESIM starts the install reminder of a delivered eSIM: its workflow
-// gets the delivery, with the time the reminder is due. It is called by
-// the delivery activity; repeating it changes nothing.
-func (s *Service) WatchESIM(ctx context.Context, iccid, orderID string) error {
-	after := s.InstallReminderAfter
-	if after <= 0 {
-		after = DefaultInstallReminder
-	}
-	return s.signalESIM(ctx, contract.ESIMWorkflowID(iccid), iccid, contract.SignalDelivered,
-		contract.DeliveredSignal{OrderID: orderID, RemindAt: s.now().Add(after)},
-		fmt.Sprintf("eSIM %s · order %s", iccid, orderID))
 }
 
 func (s *Service) signalESIM(ctx context.Context, workflowID, iccid, signal string, arg any, summary string) error {

@@ -50,9 +50,6 @@ type Service struct {
 	Usage *usage.Service
 	// Sales pauses new sales below the eSIM Go balance floor; nil never does.
 	Sales *SalesGate
-	// InstallReminderAfter is how long after delivery an eSIM not yet
-	// installed gets its reminder (default 24 h).
-	InstallReminderAfter time.Duration
 
 	locks buyerLocks
 }

@@ -90,6 +90,7 @@ type Config struct {
 	// After the sale.
 	StopSalesBelowUSD    decimal.Decimal // pause new sales below this eSIM Go balance; 0 never pauses
 	InstallReminderAfter time.Duration   // an eSIM not installed this long after delivery gets one reminder
+	InstallReminderSweep time.Duration   // how often the install-reminder schedule looks for due reminders
 	// Support chat (support package). SupportChatID is the staff group
 	// (negative, 0 = no support chat); only SupportStaffIDs may answer
 	// buyers there and use staff commands. SupportContact is where buyers
@@ -203,6 +204,7 @@ func FromEnv(getenv func(string) string, sandbox bool) (Config, error) {
 		r.invalid = append(r.invalid, "STOP_SALES_BELOW_USD: must not be negative")
 	}
 	c.InstallReminderAfter = r.duration("INSTALL_REMINDER_AFTER", "24h")
+	c.InstallReminderSweep = r.duration("INSTALL_REMINDER_SWEEP_INTERVAL", "15m")
 	supportChatDefault, staffDefault := "", ""
 	if sandbox && r.str("SUPPORT_CHAT_ID", "") == "" && r.str("SUPPORT_STAFF_IDS", "") == "" {
 		supportChatDefault, staffDefault = SandboxSupportChatID, SandboxSupportStaffIDs

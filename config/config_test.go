@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
 	"github.com/starsesim/esimstore/contract"
 )
 
@@ -65,6 +66,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		{"BUYER_RATE_BURST", strconv.Itoa(c.BuyerRateBurst), "10"},
 		{"STOP_SALES_BELOW_USD", c.StopSalesBelowUSD.String(), "0"},
 		{"INSTALL_REMINDER_AFTER", c.InstallReminderAfter.String(), (24 * time.Hour).String()},
+		{"INSTALL_REMINDER_SWEEP_INTERVAL", c.InstallReminderSweep.String(), (15 * time.Minute).String()},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {

@@ -3,16 +3,18 @@ package contract
 import "time"
 
 // After the sale: eSIM Go's callbacks about an eSIM (usage, profile status)
-// and the install reminder are handled by one ESIMWorkflow per eSIM, so
-// everything said about one eSIM is decided in order, by one owner.
+// are handled by one ESIMWorkflow per eSIM, so everything said about one
+// eSIM is decided in order, by one owner. (Install reminders come from a
+// periodic sweep; esimDelivered is only read by runs older releases began.)
 // Account-wide callbacks (balance alerts) go to one workflow of their own.
 // Both are started on demand (signal-with-start) and close when idle.
 const (
 	ESIMWorkflowType = "ESIMWorkflow"
 	// SignalCallback carries a stored callback's inbox key (CallbackSignal).
 	SignalCallback = "esimgoCallback"
-	// SignalDelivered tells the eSIM's workflow a new eSIM reached the
-	// buyer, which starts its install-reminder timer (DeliveredSignal).
+	// SignalDelivered told the eSIM's workflow a new eSIM reached the
+	// buyer, which started its install-reminder timer (DeliveredSignal).
+	// No longer sent; runs that received it still act on it.
 	SignalDelivered = "esimDelivered"
 	// AccountWorkflowID handles callbacks that name no eSIM.
 	AccountWorkflowID = "esimgo-account"

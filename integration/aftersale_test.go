@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
+	"github.com/starsesim/esimstore/activities"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/esimgo"
 	"github.com/starsesim/esimstore/esimgo/esimgotest"
@@ -333,28 +334,61 @@ func TestReassignedTopUpGetsTheNewQR(t *testing.T) {
 	}
 }
 
-// TestInstallReminder: an eSIM not installed INSTALL_REMINDER_AFTER after
-// delivery gets one reminder with the install links; an installed one gets
-// none.
+// TestInstallReminder: the install-reminder schedule reminds an eSIM not
+// installed INSTALL_REMINDER_AFTER after delivery, once, with the install
+// links; an installed one gets none, and a later round sends nothing.
 func TestInstallReminder(t *testing.T) {
-	s := startStore(t, func(c *configT) { c.InstallReminderAfter = 3 * time.Second })
+	s := startStore(t, func(c *configT) { c.InstallReminderAfter = 2 * time.Second })
 	ctx := context.Background()
+	h := s.App.Temporal.ScheduleClient().GetHandle(ctx, s.App.InstallReminderScheduleID())
+	desc, err := h.Describe(ctx)
+	if err != nil {
+		t.Fatalf("install-reminder schedule: %v", err)
+	}
+	if in := desc.Schedule.Spec.Intervals; len(in) != 1 || in[0].Every != s.Cfg.InstallReminderSweep {
+		t.Errorf("schedule spec = %+v, want every %s", desc.Schedule.Spec, s.Cfg.InstallReminderSweep)
+	}
 	_, idle := s.delivered(alice, planGB)
 	_, used := s.delivered(alice, planGB)
 	if err := s.ESIM.Install(used); err != nil {
 		t.Fatal(err)
 	}
-	// Both eSIMs' workflows close once their reminder is handled.
-	for _, iccid := range []string{idle, used} {
-		waitFor(t, 60*time.Second, "the eSIM workflow to close", func() bool {
-			d, err := s.App.Temporal.DescribeWorkflowExecution(ctx, contract.ESIMWorkflowID(iccid), "")
-			return err == nil && d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	time.Sleep(s.Cfg.InstallReminderAfter)
+
+	// round triggers the schedule, as an operator would in the Web UI, and
+	// waits for that run's result.
+	round := func() activities.ReminderSweep {
+		t.Helper()
+		before := len(desc.Info.RecentActions)
+		if err := h.Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, "the triggered run", func() bool {
+			desc, err = h.Describe(ctx)
+			return err == nil && len(desc.Info.RecentActions) > before
 		})
+		run := desc.Info.RecentActions[len(desc.Info.RecentActions)-1].StartWorkflowResult
+		var res activities.ReminderSweep
+		if err := s.App.Temporal.GetWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID).Get(ctx, &res); err != nil {
+			t.Fatalf("reminder round: %v", err)
+		}
+		return res
+	}
+	// The installed eSIM is skipped: found installed by eSIM Go's
+	// callback already, or by the round's own read.
+	if res := round(); res.Reminded != 1 || res.Failed != 0 || res.Due != res.Reminded+res.Skipped {
+		t.Fatalf("first round = %+v, want the idle eSIM reminded", res)
 	}
 	reminders := textsContaining(s.Telegram, alice.ID, "is not installed yet")
 	if len(reminders) != 1 || !strings.Contains(reminders[0].Text, "…"+i18n.Tail(idle)) ||
 		!strings.Contains(reminders[0].Text, "esimsetup.apple.com") || !strings.Contains(reminders[0].Text, "data roaming") {
 		t.Fatalf("reminders = %+v", reminders)
+	}
+	if res := round(); res != (activities.ReminderSweep{}) {
+		t.Fatalf("second round = %+v, want nothing due", res)
+	}
+	if n := len(textsContaining(s.Telegram, alice.ID, "is not installed yet")); n != 1 {
+		t.Fatalf("%d reminders after the second round", n)
 	}
 }
 

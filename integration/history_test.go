@@ -5,12 +5,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/client"
 
+	"github.com/starsesim/esimstore/activities"
 	"github.com/starsesim/esimstore/contract"
 	"github.com/starsesim/esimstore/telegram/telegramtest"
+	"github.com/starsesim/esimstore/workflows"
 )
 
 // recordHistory saves a finished order's history as a replay fixture in
@@ -92,8 +96,8 @@ func TestRecordHistories(t *testing.T) {
 	})
 	t.Run("top_up_installed", func(t *testing.T) {
 		// A top-up of an installed eSIM (the order), and the eSIM's own
-		// workflow: the install callback and the reminder timer.
-		s := startStore(t, func(c *configT) { c.SupportWindow = 2e9; c.InstallReminderAfter = 4e9 })
+		// workflow, started by the install callback.
+		s := startStore(t, func(c *configT) { c.SupportWindow = 2e9 })
 		ctx := context.Background()
 		_, iccid := s.delivered(alice, planGB)
 		if err := s.ESIM.Install(iccid); err != nil {
@@ -112,7 +116,24 @@ func TestRecordHistories(t *testing.T) {
 		if n := len(textsContaining(s.Telegram, alice.ID, "is installed ✓")); n != 1 {
 			t.Fatalf("installed notices = %d", n)
 		}
-		s.recordRun(contract.ESIMWorkflowID(iccid), "", "esim_callbacks_reminder")
+		s.recordRun(contract.ESIMWorkflowID(iccid), "", "esim_callbacks")
+	})
+	t.Run("install_reminders", func(t *testing.T) {
+		s := startStore(t, func(c *configT) { c.InstallReminderAfter = 1e9 })
+		ctx := context.Background()
+		s.delivered(alice, planGB)
+		time.Sleep(s.Cfg.InstallReminderAfter)
+		run, err := s.App.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: s.App.InstallReminderScheduleID() + "-fixture", TaskQueue: s.Cfg.TemporalTaskQueue,
+		}, workflows.InstallRemindersWorkflowType)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res activities.ReminderSweep
+		if err := run.Get(ctx, &res); err != nil || res.Reminded != 1 {
+			t.Fatalf("reminder round: %+v %v", res, err)
+		}
+		s.recordRun(run.GetID(), run.GetRunID(), "install_reminders")
 	})
 	t.Run("support_refund_after_delivery", func(t *testing.T) {
 		s := startStore(t, nil)

@@ -447,6 +447,38 @@ func (s *Store) UnclaimInstallReminder(ctx context.Context, iccid string) error 
 	return nil
 }
 
+// InstallRemindersDue lists the eSIMs whose QR was delivered between
+// after+lookback and after ago and which may still need their install
+// reminder: not known as installed or removed, not reminded, and still
+// owned (a refund took the bundle back). Earliest delivery first, at most
+// limit. A top-up delivered onto an eSIM the buyer already had does not
+// count as a delivery of that eSIM; one eSIM Go put on a new eSIM does.
+// The install state here is the cached one: the caller refreshes it.
+func (s *Store) InstallRemindersDue(ctx context.Context, after, lookback time.Duration, limit int) ([]string, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT d.iccid FROM (
+			SELECT ev.detail->>'iccid' AS iccid, min(ev.created_at) AS delivered_at
+			FROM order_events ev
+			WHERE ev.kind = 'delivered'
+				AND ev.created_at <= now() - make_interval(secs => $1)
+				AND ev.created_at > now() - make_interval(secs => $1 + $2)
+				AND coalesce(ev.detail->>'iccid', '') <> ''
+				AND ev.detail->>'iccid' IS DISTINCT FROM ev.detail->>'top_up_of'
+			GROUP BY 1) d
+		LEFT JOIN esims s ON s.iccid = d.iccid
+		WHERE (s.iccid IS NULL OR (s.reminded_at IS NULL AND s.install_state = 'not_installed'))
+			AND EXISTS (SELECT 1 FROM esim_orders e JOIN orders o ON o.id = e.order_id
+				WHERE e.iccid = d.iccid AND `+ownedFilter+`)
+		ORDER BY d.delivered_at LIMIT $3`, after.Seconds(), lookback.Seconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("install reminders due: %w", err)
+	}
+	iccids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("install reminders due: %w", err)
+	}
+	return iccids, nil
+}
+
 // InstallStateOf returns the stored install state ("not_installed" for an
 // eSIM never looked at) and when eSIM Go was last read for it.
 func (s *Store) InstallStateOf(ctx context.Context, iccid string) (string, *time.Time, error) {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -245,5 +246,58 @@ func TestCallbackInboxAndBalance(t *testing.T) {
 	b, _, found, err := s.ESIMGoBalance(ctx)
 	if err != nil || !found || b.String() != "99.5" {
 		t.Fatalf("balance = %s %v %v", b, found, err)
+	}
+}
+
+func TestInstallRemindersDue(t *testing.T) {
+	s, _ := testenv.Store(t)
+	ctx := context.Background()
+	const buyer = int64(5_079_065_042)
+	now := time.Now()
+	delivered := func(orderID, iccid string, ago time.Duration, extra string) {
+		t.Helper()
+		detail := `{"iccid":"` + iccid + `"` + extra + `}`
+		if _, err := s.Pool.Exec(ctx, `INSERT INTO order_events (order_id, event_key, kind, detail, created_at)
+			VALUES ($1, $1 || ':delivered' || $2, 'delivered', $3::jsonb, $4)`, orderID, ago.String(), detail, now.Add(-ago)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sale := func(orderID, iccid string, status contract.Status, ago time.Duration, extra string) {
+		t.Helper()
+		sold(t, s, buyer, orderID, iccid, status, now.Add(-ago))
+		delivered(orderID, iccid, ago, extra)
+	}
+	sale("o-due", "A", contract.StatusFulfilled, 25*time.Hour, "")
+	sale("o-young", "B", contract.StatusFulfilled, time.Hour, "")
+	sale("o-old", "C", contract.StatusFulfilled, 100*time.Hour, "")
+	sale("o-reminded", "D", contract.StatusFulfilled, 30*time.Hour, "")
+	sale("o-installed", "E", contract.StatusFulfilled, 30*time.Hour, "")
+	sale("o-refunded", "F", contract.StatusRefunded, 26*time.Hour, "")
+	sale("o-topup", "C", contract.StatusFulfilled, 25*time.Hour, `,"top_up_of":"C"`)
+	sale("o-first", "G", contract.StatusFulfilled, 40*time.Hour, "")
+	delivered("o-first", "G", 39*time.Hour, "") // an operator's re-send
+	delivered("o-unsold", "H", 25*time.Hour, "")
+	if ok, err := s.ClaimInstallReminder(ctx, "D"); !ok || err != nil {
+		t.Fatal("claim D", err)
+	}
+	if _, err := s.ApplyProfileStatus(ctx, "E", store.InstallInstalled, "Installed", now); err != nil {
+		t.Fatal(err)
+	}
+	// Looked at but still not installed: due like one never looked at.
+	if _, err := s.ClaimESIMRefresh(ctx, "A", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		limit int
+		want  []string
+	}{
+		{10, []string{"G", "A"}},
+		{1, []string{"G"}},
+	}
+	for _, tt := range tests {
+		got, err := s.InstallRemindersDue(ctx, 24*time.Hour, 72*time.Hour, tt.limit)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("limit %d: due = %v %v, want %v (earliest delivery first)", tt.limit, got, err, tt.want)
+		}
 	}
 }

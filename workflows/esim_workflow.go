@@ -12,15 +12,22 @@ import (
 
 // ESIMWorkflow owns what happens to one eSIM after the sale: eSIM Go's
 // callbacks about it (usage, install state), handled one at a time in the
-// order they arrived, and its install reminder, a durable timer started when
-// its QR was delivered. The account-wide balance alerts have a run of their
+// order they arrived. The account-wide balance alerts have a run of their
 // own (contract.AccountWorkflowID) on the same code.
 //
 // It is started on demand by signal-with-start (a callback stored by the
-// API, or a delivery) and closes once nothing is pending: no signal unread
-// and no reminder due. A later signal starts a fresh run. The callbacks
-// themselves stay in the ledger's inbox; signals carry only their hash, so
-// the history stays small, and a long-lived run continues as new.
+// API) and closes once no signal is unread. A later signal starts a fresh
+// run. The callbacks themselves stay in the ledger's inbox; signals carry
+// only their hash, so the history stays small, and a long-lived run
+// continues as new.
+//
+// Install reminders are now sent by a periodic sweep
+// (InstallRemindersWorkflow). Releases before it signalled esimDelivered
+// here and kept a timer per eSIM; that path stays, unchanged, so runs
+// they started replay and remind on time (docs/architecture.md,
+// #workflow-versioning). Nothing sends esimDelivered any more; the
+// reminder is claimed once in the ledger, so a run's reminder and the
+// sweep's never both go out.
 func ESIMWorkflow(ctx workflow.Context, in contract.ESIMInput) error {
 	w := &esimRun{in: in, callbacks: workflow.GetSignalChannel(ctx, contract.SignalCallback),
 		delivered: workflow.GetSignalChannel(ctx, contract.SignalDelivered)}
