@@ -46,6 +46,11 @@ type Config struct {
 	TemporalAPIKey    string
 	TemporalTLS       *envconfig.ClientConfigTLS
 	TemporalAuthority string
+	// TemporalGRPCCompression is "none" or "gzip" for the gRPC calls to
+	// Temporal. The SDK compresses by default; the store's payloads are
+	// encrypted (codec), and ciphertext does not compress, so gzip mostly
+	// costs CPU on both sides (docs/performance.md).
+	TemporalGRPCCompression string
 
 	// PayloadKeys encrypt every Temporal payload (codec); the first
 	// encrypts, all decrypt.
@@ -368,6 +373,10 @@ func (r *reader) temporal(c *Config) {
 	c.TemporalAddress = r.str("TEMPORAL_ADDRESS", "localhost:7233")
 	c.TemporalNamespace = r.str("TEMPORAL_NAMESPACE", "default")
 	c.TemporalTaskQueue = r.str("TEMPORAL_TASK_QUEUE", "esim-orders")
+	c.TemporalGRPCCompression = r.str("TEMPORAL_GRPC_COMPRESSION", "none")
+	if c.TemporalGRPCCompression != "none" && c.TemporalGRPCCompression != "gzip" {
+		r.invalid = append(r.invalid, fmt.Sprintf("TEMPORAL_GRPC_COMPRESSION: %q is not none or gzip", c.TemporalGRPCCompression))
+	}
 	c.TemporalAPIKey = prof.APIKey
 	c.TemporalAuthority = prof.Authority
 	c.TemporalTLS = prof.TLS
@@ -394,12 +403,20 @@ func (r *reader) temporal(c *Config) {
 }
 
 // TemporalClientOptions are the connection options for Temporal: address,
-// namespace, API key and TLS, built by the SDK's envconfig. Logger, metrics
-// and the data converter are the caller's (app.DialTemporal).
+// namespace, API key and TLS, built by the SDK's envconfig, and the gRPC
+// compression. Logger, metrics and the data converter are the caller's
+// (app.DialTemporal).
 func (c Config) TemporalClientOptions() (client.Options, error) {
 	prof := envconfig.ClientConfigProfile{Address: c.TemporalAddress, Namespace: c.TemporalNamespace,
 		APIKey: c.TemporalAPIKey, TLS: c.TemporalTLS, Authority: c.TemporalAuthority}
-	return prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
+	opts, err := prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
+	if err != nil {
+		return opts, err
+	}
+	if c.TemporalGRPCCompression != "gzip" {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
+	return opts, nil
 }
 
 // envLookup lets envconfig read through getenv. Like every other setting

@@ -66,6 +66,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		{"BUYER_RATE_BURST", strconv.Itoa(c.BuyerRateBurst), "10"},
 		{"STOP_SALES_BELOW_USD", c.StopSalesBelowUSD.String(), "0"},
 		{"INSTALL_REMINDER_AFTER", c.InstallReminderAfter.String(), (24 * time.Hour).String()},
+		{"TEMPORAL_GRPC_COMPRESSION", c.TemporalGRPCCompression, "none"},
 		{"INSTALL_REMINDER_SWEEP_INTERVAL", c.InstallReminderSweep.String(), (15 * time.Minute).String()},
 	}
 	for _, ch := range checks {
@@ -96,6 +97,7 @@ func TestFromEnvInvalidValues(t *testing.T) {
 		{"short admin token", "ADMIN_TOKENS", "alice:short", "ADMIN_TOKENS"},
 		{"bad webhook secret", "TELEGRAM_WEBHOOK_SECRET", "has spaces!", "TELEGRAM_WEBHOOK_SECRET"},
 		{"tls half set", "TEMPORAL_TLS_CERT", "/tmp/cert.pem", "TEMPORAL_TLS_KEY"},
+		{"unknown grpc compression", "TEMPORAL_GRPC_COMPRESSION", "brotli", "TEMPORAL_GRPC_COMPRESSION"},
 		{"non-numeric open-order limit", "MAX_OPEN_ORDERS_PER_BUYER", "ten", "MAX_OPEN_ORDERS_PER_BUYER"},
 		{"negative open-order limit", "MAX_OPEN_ORDERS_PER_BUYER", "-1", "MAX_OPEN_ORDERS_PER_BUYER"},
 		{"fractional buyer rate", "BUYER_RATE_PER_MINUTE", "2.5", "BUYER_RATE_PER_MINUTE"},
@@ -214,6 +216,15 @@ func TestTemporalConnectionNames(t *testing.T) {
 		{"plain by default", nil, func(t *testing.T, c Config, o client.Options) {
 			if o.HostPort != "localhost:7233" || o.Namespace != "default" || o.ConnectionOptions.TLS != nil || o.Credentials != nil {
 				t.Errorf("options %+v", o)
+			}
+			// Encrypted payloads do not compress: no gzip unless asked for.
+			if _, none := o.ConnectionOptions.GrpcCompression.(*client.GrpcCompressionNone); !none {
+				t.Errorf("gRPC compression %T, want none", o.ConnectionOptions.GrpcCompression)
+			}
+		}},
+		{"gzip when asked for", map[string]string{"TEMPORAL_GRPC_COMPRESSION": "gzip"}, func(t *testing.T, c Config, o client.Options) {
+			if o.ConnectionOptions.GrpcCompression != nil {
+				t.Errorf("gRPC compression %T, want the SDK's gzip default", o.ConnectionOptions.GrpcCompression)
 			}
 		}},
 		{"API key turns TLS on", map[string]string{"TEMPORAL_API_KEY": "key", "TEMPORAL_ADDRESS": "ns.acct.tmprl.cloud:7233",
