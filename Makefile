@@ -22,6 +22,9 @@ GO_TEST_FLAGS ?= -race -count=1 -timeout 20m
 # The development tools (sandbox, bench) are compiled in only with this tag;
 # the production binary (Dockerfile, plain go build) leaves them out.
 DEV_TAGS := -tags dev
+# vet and lint also read the cluster test (//go:build cluster), which only
+# make cluster-test runs: it needs the Temporal server binaries and minutes of its own.
+CHECK_TAGS := dev,cluster
 
 export TEMPORAL_CLI TEMPORAL_SERVER TEMPORAL_SQL_TOOL TEMPORAL_UI_SERVER TEMPORAL_SERVER_VERSION
 
@@ -51,13 +54,13 @@ unit-test:
 ## vet: both builds, production and development
 vet:
 	go vet ./...
-	go vet $(DEV_TAGS) ./...
+	go vet -tags $(CHECK_TAGS) ./...
 
 ## lint: golangci-lint (.golangci.yml) on the development build, a superset of the production one,
 ## then on the packages with production-only files (//go:build !dev), then Temporal's
 ## workflowcheck on every workflow. Zero findings is the rule; docs/architecture.md#checks.
 lint: lint-tools
-	$(GOLANGCI_LINT) run --build-tags dev ./...
+	$(GOLANGCI_LINT) run --build-tags $(CHECK_TAGS) ./...
 	$(GOLANGCI_LINT) run $$(grep -rl --include='*.go' '^//go:build !dev' . | xargs -n1 dirname | sort -u)
 	$(WORKFLOWCHECK) -test=false ./...
 
@@ -120,8 +123,8 @@ cluster: tools cluster-tools postgres build build-prod
 ## restarted, rolling restart, eSIM Go request rate, bench); tears everything down. About 3 minutes
 ## once cluster-tools are built.
 cluster-test: tools cluster-tools postgres build build-prod
-	CLUSTER_TEST=1 CLUSTER_APP_BINARY=$(CURDIR)/bin/esimstore-prod CLUSTER_BENCH_BINARY=$(CURDIR)/bin/esimstore \
-		go test -count=1 -v -timeout 15m -run TestCluster ./internal/dev/cluster/
+	CLUSTER_APP_BINARY=$(CURDIR)/bin/esimstore-prod CLUSTER_BENCH_BINARY=$(CURDIR)/bin/esimstore \
+		go test -tags cluster -count=1 -v -timeout 15m -run TestCluster ./internal/dev/cluster/
 
 ## postgres: make sure the local PostgreSQL cluster is up (installs it when missing)
 postgres:

@@ -1,3 +1,5 @@
+//go:build cluster
+
 package cluster
 
 import (
@@ -43,12 +45,12 @@ type phase struct {
 const invoiceTTL = 20 * time.Second
 
 // TestCluster is `make cluster-test`: the store in its production shape,
-// checked. Every check is a subtest, so `go test -v` prints a PASS or FAIL
+// checked. It is built only with the cluster tag (make cluster-test sets
+// it; make test vets and lints it with the tag but does not run it): it
+// needs the Temporal server binaries (make cluster-tools) and minutes of
+// its own, outside make test's budget. Every check is a subtest, so `go test -v` prints a PASS or FAIL
 // line for each, and a summary table closes the run.
 func TestCluster(t *testing.T) {
-	if os.Getenv("CLUSTER_TEST") == "" {
-		t.Skip("make cluster-test runs this: it needs the Temporal server binaries (make cluster-tools) and a few minutes")
-	}
 	w := newWorld(t)
 	checks := []struct {
 		name string
@@ -407,21 +409,6 @@ func (w *world) esimBudget(t *testing.T) {
 	if mostClock > limit || limited > 0 {
 		t.Errorf("%d requests in a clock second and %d answered 429; budget %d a second", mostClock, limited, limit)
 	}
-}
-
-// maxInWindow is the most of the sorted times inside any window-long span,
-// and the index of the first of them.
-func maxInWindow(times []time.Time, window time.Duration) (most, first int) {
-	lo := 0
-	for hi := range times {
-		for times[hi].Sub(times[lo]) >= window {
-			lo++
-		}
-		if hi-lo+1 > most {
-			most, first = hi-lo+1, lo
-		}
-	}
-	return most, first
 }
 
 // bench runs `esimstore bench` against the cluster's Temporal server (its

@@ -33,3 +33,18 @@ func TestMaxInWindow(t *testing.T) {
 		})
 	}
 }
+
+// maxInWindow is the most of the sorted times inside any window-long span,
+// and the index of the first of them.
+func maxInWindow(times []time.Time, window time.Duration) (most, first int) {
+	lo := 0
+	for hi := range times {
+		for times[hi].Sub(times[lo]) >= window {
+			lo++
+		}
+		if hi-lo+1 > most {
+			most, first = hi-lo+1, lo
+		}
+	}
+	return most, first
+}
