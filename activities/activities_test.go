@@ -59,6 +59,10 @@ func newRig(t *testing.T) *rig {
 	return &rig{acts: acts, tg: tg, esim: esim, esimURL: esimgotest.BaseURL(esimSrv), tgURL: tgSrv.URL, st: st, env: env}
 }
 
+// buyerChat is the rig's buyer and their private chat: an id above 2^32,
+// as every Telegram account made in recent years has.
+const buyerChat = int64(5_079_065_042)
+
 // paidOrder makes a real charge in the fake and the matching ledger rows.
 func (r *rig) paidOrder(t *testing.T, id string) contract.Payment {
 	t.Helper()
@@ -66,7 +70,7 @@ func (r *rig) paidOrder(t *testing.T, id string) contract.Payment {
 	if _, err := r.acts.SyncPlans(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.acts.Quote(ctx, activities.QuoteInput{Order: contract.Input{OrderID: id, UserID: 7, ChatID: 7,
+	if _, err := r.acts.Quote(ctx, activities.QuoteInput{Order: contract.Input{OrderID: id, UserID: buyerChat, ChatID: buyerChat,
 		PlanID: "esim_1GB_7D_GB_V2", Source: contract.SourceMiniApp}, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +78,11 @@ func (r *rig) paidOrder(t *testing.T, id string) contract.Payment {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := r.tg.Pay(ctx, link, telegram.User{ID: 7, FirstName: "B"}, telegramtest.PayOptions{SkipPreCheckout: true})
+	res, err := r.tg.Pay(ctx, link, telegram.User{ID: buyerChat, FirstName: "Борис <b> & Co"}, telegramtest.PayOptions{SkipPreCheckout: true})
 	if err != nil || res.ChargeID == "" {
 		t.Fatalf("pay: %+v %v", res, err)
 	}
-	p := contract.Payment{ChargeID: res.ChargeID, UserID: 7, Currency: "XTR", TotalAmount: 137, InvoicePayload: id}
+	p := contract.Payment{ChargeID: res.ChargeID, UserID: buyerChat, Currency: "XTR", TotalAmount: 137, InvoicePayload: id}
 	if err := r.acts.RecordPayment(ctx, id, p); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +92,7 @@ func (r *rig) paidOrder(t *testing.T, id string) contract.Payment {
 func TestRefundTwiceRefundsOnce(t *testing.T) {
 	r := newRig(t)
 	p := r.paidOrder(t, "o-refund")
-	in := activities.RefundInput{OrderID: "o-refund", ChargeID: p.ChargeID, UserID: 7, Stars: 137, Reason: "test", By: "system"}
+	in := activities.RefundInput{OrderID: "o-refund", ChargeID: p.ChargeID, UserID: buyerChat, Stars: 137, Reason: "test", By: "system"}
 	if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, in); err != nil {
 		t.Fatalf("first refund: %v", err)
 	}
@@ -113,7 +117,7 @@ func TestRefundFailureIsRetryableAndLeavesIntent(t *testing.T) {
 	r := newRig(t)
 	p := r.paidOrder(t, "o-refund-fail")
 	r.tg.SetFault("refundStarPayment", telegramtest.Fault{Code: 502, Times: 1})
-	in := activities.RefundInput{OrderID: "o-refund-fail", ChargeID: p.ChargeID, UserID: 7, Stars: 137, Reason: "test", By: "system"}
+	in := activities.RefundInput{OrderID: "o-refund-fail", ChargeID: p.ChargeID, UserID: buyerChat, Stars: 137, Reason: "test", By: "system"}
 	if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, in); err == nil {
 		t.Fatal("a 502 from Telegram was reported as a refund")
 	}
@@ -183,8 +187,8 @@ func TestPermanentESIMErrorIsNotRetryable(t *testing.T) {
 
 func TestDeliverToBlockedBuyerIsNotAnError(t *testing.T) {
 	r := newRig(t)
-	r.tg.BlockUser(7, true)
-	val, err := r.env.ExecuteActivity(r.acts.DeliverESIM, activities.DeliverInput{OrderID: "o-blocked", ChatID: 7, Lang: "en",
+	r.tg.BlockUser(buyerChat, true)
+	val, err := r.env.ExecuteActivity(r.acts.DeliverESIM, activities.DeliverInput{OrderID: "o-blocked", ChatID: buyerChat, Lang: "en",
 		PlanName: "UK", ESIM: contract.ESIM{ICCID: "89", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}})
 	if err != nil {
 		t.Fatalf("deliver: %v", err)
@@ -338,10 +342,10 @@ func TestFirstTryDeliveryQueuedBehindTheChatIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.acts.Bot, r.acts.FirstTryWait = bot, 100*time.Millisecond
-	if err := bot.SendMessage(context.Background(), 7, "Payment received"); err != nil {
+	if err := bot.SendMessage(context.Background(), buyerChat, "Payment received"); err != nil {
 		t.Fatal(err)
 	}
-	in := activities.DeliverInput{OrderID: "o-qr", ChatID: 7, Lang: "en", PlanName: "UK & Ireland <1GB>",
+	in := activities.DeliverInput{OrderID: "o-qr", ChatID: buyerChat, Lang: "en", PlanName: "UK & Ireland <1GB>",
 		ESIM: contract.ESIM{ICCID: "8944538532008160001", SMDPAddress: "rsp-3104.idemia.io", MatchingID: "M-1"}}
 	_, err = r.env.ExecuteLocalActivity(r.acts.DeliverESIM, in)
 	if !containsType(err, contract.ErrTypeTelegramRateLimited) {

@@ -50,13 +50,12 @@ const (
 	OutcomeAlertSent   = "alert_sent"
 	OutcomeNotified    = "notified"
 	OutcomeBalance     = "balance_alert"
-)
-
-// Install reminder outcomes besides "already_<state>" and OutcomeUnknownESIM.
-const (
+	// OutcomeUndelivered: the message to the buyer never can arrive (bot
+	// blocked, or refused for good: see tell); not tried again.
+	OutcomeUndelivered = "undelivered"
+	// OutcomeReminded: the install reminder was sent (RemindInstall also
+	// answers "already_<state>" and OutcomeUnknownESIM).
 	OutcomeReminded = "reminded"
-	// OutcomeRefused: Telegram refused the reminder for good.
-	OutcomeRefused = "refused"
 )
 
 // HandleESIMCallback acts on one stored eSIM Go callback, named by the hash
@@ -135,16 +134,22 @@ func (a *Activities) usageCallback(ctx context.Context, cb esimgo.Callback) (str
 	if threshold == 100 {
 		text = i18n.HTML(lang, i18n.UsageAlertUsedUp, i18n.DataAmount(lang, b.Initial), i18n.Tail(cb.ICCID), name)
 	}
-	if err := a.tell(ctx, owner, text, a.topUpButton(lang, cb.ICCID)...); err != nil {
+	key := EventUsageAlert + ":" + b.Assignment + ":" + strconv.Itoa(threshold)
+	sent, err := a.tell(ctx, owner, key, text, a.topUpButton(lang, cb.ICCID)...)
+	if err != nil {
 		return "", err
 	}
+	// Sent, or never can be: either way it is not tried again.
 	if err := a.Store.MarkAlertSent(ctx, cb.ICCID, b.Assignment, threshold); err != nil {
 		return "", err
+	}
+	if !sent {
+		return OutcomeUndelivered, nil
 	}
 	if a.Metrics != nil {
 		a.Metrics.UsageAlerts.WithLabelValues(strconv.Itoa(threshold)).Inc()
 	}
-	a.note(ctx, owner.OrderID, EventUsageAlert+":"+b.Assignment+":"+strconv.Itoa(threshold), EventUsageAlert,
+	a.note(ctx, owner.OrderID, key, EventUsageAlert,
 		map[string]any{"iccid": cb.ICCID, "bundle": b.Name, "threshold": threshold, "remaining_bytes": b.Remaining})
 	return OutcomeAlertSent, nil
 }
@@ -194,13 +199,18 @@ func (a *Activities) statusCallback(ctx context.Context, cb esimgo.Callback, sta
 		return OutcomeRecorded, err
 	}
 	lang := i18n.Lang(owner.LanguageCode)
-	if err := a.tell(ctx, owner, i18n.HTML(lang, i18n.ESIMInstalled, i18n.Tail(cb.ICCID), owner.PlanName)); err != nil {
+	key := EventESIMInstalled + ":" + cb.ICCID
+	sent, err := a.tell(ctx, owner, key, i18n.HTML(lang, i18n.ESIMInstalled, i18n.Tail(cb.ICCID), owner.PlanName))
+	if err != nil {
 		if uerr := a.Store.UnclaimInstalledNotice(ctx, cb.ICCID); uerr != nil {
 			return "", errors.Join(err, uerr)
 		}
 		return "", err
 	}
-	a.note(ctx, owner.OrderID, EventESIMInstalled+":"+cb.ICCID, EventESIMInstalled,
+	if !sent {
+		return OutcomeUndelivered, nil
+	}
+	a.note(ctx, owner.OrderID, key, EventESIMInstalled,
 		map[string]any{"iccid": cb.ICCID, "device": cb.Device})
 	return OutcomeNotified, nil
 }
@@ -259,21 +269,18 @@ func (a *Activities) RemindInstall(ctx context.Context, iccid string) (string, e
 	lpa := esimgo.LPA(owner.SMDPAddress, owner.MatchingID)
 	text := i18n.HTML(lang, i18n.InstallReminder, i18n.Tail(iccid), owner.PlanName, esimgo.IOSInstallURL(lpa),
 		esimgo.AndroidInstallURL(lpa), owner.SMDPAddress, owner.MatchingID)
-	if err := a.tell(ctx, owner, text); err != nil {
-		if isType(err, contract.ErrTypePermanentTG) {
-			// Refused for good (the buyer's chat is gone): the claim stays,
-			// so the sweep does not try again every round, and the order's
-			// timeline says why no reminder arrived.
-			a.note(ctx, owner.OrderID, "message_failed:"+EventInstallReminder+":"+iccid, "message_failed",
-				map[string]any{"message": EventInstallReminder, "iccid": iccid, "error": err.Error()})
-			return OutcomeRefused, nil
-		}
+	key := EventInstallReminder + ":" + iccid
+	sent, err := a.tell(ctx, owner, key, text)
+	if err != nil {
 		if uerr := a.Store.UnclaimInstallReminder(ctx, iccid); uerr != nil {
 			return "", errors.Join(err, uerr)
 		}
 		return "", err
 	}
-	a.note(ctx, owner.OrderID, EventInstallReminder+":"+iccid, EventInstallReminder, map[string]any{"iccid": iccid})
+	if !sent {
+		return OutcomeUndelivered, nil
+	}
+	a.note(ctx, owner.OrderID, key, EventInstallReminder, map[string]any{"iccid": iccid})
 	return OutcomeReminded, nil
 }
 
@@ -285,23 +292,33 @@ func (a *Activities) installState(ctx context.Context, iccid string) (string, er
 	return state, err
 }
 
-// tell sends an HTML message to the eSIM's owner. A buyer who blocked the
-// bot is not an error: there is no one to retry for.
-func (a *Activities) tell(ctx context.Context, owner store.ESIMOwner, text string, buttons ...telegram.Button) error {
+// tell sends an HTML message to the eSIM's owner and reports whether it
+// arrived. A message that never can is not an error, and not retried, so
+// the claim taken for it stays taken: the buyer blocked the bot (logged),
+// or Telegram refused it for good, a chat gone or a text it will not take
+// (put on the order's timeline as message_failed with Telegram's answer,
+// so support sees what the buyer was never told). key names the message.
+// An error is worth retrying.
+func (a *Activities) tell(ctx context.Context, owner store.ESIMOwner, key, text string, buttons ...telegram.Button) (bool, error) {
 	chat := owner.ChatID
 	if chat == 0 {
 		chat = owner.UserID
 	}
 	err := a.Bot.SendMessage(ctx, chat, text, buttons...)
 	if err == nil {
-		return nil
+		return true, nil
 	}
 	terr := telegramError("message the owner of order "+owner.OrderID, err)
-	if isType(terr, contract.ErrTypeBotBlocked) {
-		a.log().Info("buyer blocked the bot; after-sale message dropped", "order_id", owner.OrderID)
-		return nil
+	switch {
+	case isType(terr, contract.ErrTypeBotBlocked):
+		a.log().Info("buyer blocked the bot; after-sale message dropped", "order_id", owner.OrderID, "message", key)
+		return false, nil
+	case isType(terr, contract.ErrTypePermanentTG):
+		a.note(ctx, owner.OrderID, "message_failed:"+key, "message_failed",
+			map[string]any{"message": key, "error": terr.Error()})
+		return false, nil
 	}
-	return terr
+	return false, terr
 }
 
 // note puts an after-sale event on the order's timeline; the timeline is

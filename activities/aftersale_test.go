@@ -19,9 +19,7 @@ import (
 	"github.com/starsesim/esimstore/usage"
 )
 
-const buyerChat = 7
-
-// soldESIM buys a delivered eSIM for buyer 7 through the activities.
+// soldESIM buys a delivered eSIM for the rig's buyer through the activities.
 func (r *rig) soldESIM(t *testing.T, orderID string) contract.ESIM {
 	t.Helper()
 	p := r.paidOrder(t, orderID)
@@ -264,6 +262,41 @@ func TestUsageCallbacksAlertOncePerThreshold(t *testing.T) {
 	}
 }
 
+// An after-sale message Telegram cannot ever deliver is not retried and
+// not lost from sight: a blocked bot is dropped, a refusal for good goes on
+// the order's timeline; the alert is done either way.
+func TestUndeliverableAlertsAreNotRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		fault      telegramtest.Fault
+		onTimeline bool
+	}{
+		{"bot blocked", telegramtest.BotBlocked(), false},
+		{"chat gone", telegramtest.Fault{Code: http.StatusBadRequest, Description: "Bad Request: chat not found"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			mine := r.soldESIM(t, "o-mine")
+			r.tg.SetFault("sendMessage", tc.fault)
+			if got := r.callback(t, utilisation(mine.ICCID, 150_000_000)); got != activities.OutcomeUndelivered {
+				t.Fatalf("80 %% alert: %s, want %s", got, activities.OutcomeUndelivered)
+			}
+			r.tg.ClearFaults()
+			if got := r.callback(t, utilisation(mine.ICCID, 140_000_000)); got != activities.OutcomeRecorded {
+				t.Fatalf("the next usage report: %s, want no second try of the alert", got)
+			}
+			evs, _ := r.st.Events(context.Background(), "o-mine")
+			failed := slices.ContainsFunc(evs, func(e store.Event) bool {
+				return e.Kind == "message_failed" && strings.Contains(string(e.Detail), "chat not found")
+			})
+			sent := slices.ContainsFunc(evs, func(e store.Event) bool { return e.Kind == activities.EventUsageAlert })
+			if failed != tc.onTimeline || sent || len(texts(r)) != 0 {
+				t.Errorf("message_failed %v (want %v), usage_alert %v, %d messages: %+v", failed, tc.onTimeline, sent, len(texts(r)), evs)
+			}
+		})
+	}
+}
+
 func TestUsedUpFirstSuppressesThe80Alert(t *testing.T) {
 	r := newRig(t)
 	mine := r.soldESIM(t, "o-mine")
@@ -379,13 +412,19 @@ func TestReminderSweepRemindsEachIdleESIMOnce(t *testing.T) {
 	if _, err := r.st.Pool.Exec(context.Background(), `UPDATE orders SET status = 'refunded' WHERE id = 'o-refunded'`); err != nil {
 		t.Fatal(err)
 	}
+	// eSIM Go's plan names carry "&" and "<" (its catalogue has such names).
+	const planName = "UK & Ireland <5GB> 7 Days"
+	if _, err := r.st.Pool.Exec(context.Background(), `UPDATE orders SET plan_name = $1 WHERE id = 'o-idle'`, planName); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(10 * time.Millisecond)
 	res, err := r.sweep(t)
 	if err != nil || res != (activities.ReminderSweep{Due: 2, Reminded: 1, Skipped: 1}) {
 		t.Fatalf("first round: %+v %v, want idle reminded and used skipped", res, err)
 	}
 	msgs := texts(r)
-	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "not installed yet") || !strings.Contains(msgs[0].Text, idle.MatchingID) {
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Plain, "not installed yet") || !strings.Contains(msgs[0].Plain, idle.MatchingID) ||
+		!strings.Contains(msgs[0].Plain, planName) {
 		t.Fatalf("reminders = %+v", msgs)
 	}
 	if res, err := r.sweep(t); err != nil || res != (activities.ReminderSweep{}) {

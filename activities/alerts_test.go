@@ -45,7 +45,7 @@ func TestRefundAlerts(t *testing.T) {
 	ctx := context.Background()
 
 	p := r.paidOrder(t, "o-esim-failed")
-	in := activities.RefundInput{OrderID: "o-esim-failed", ChargeID: p.ChargeID, UserID: 7, Stars: 137,
+	in := activities.RefundInput{OrderID: "o-esim-failed", ChargeID: p.ChargeID, UserID: buyerChat, Stars: 137,
 		Reason: "the eSIM could not be issued", ReasonCode: string(contract.RefundESIMFailed), By: "system"}
 	for range 2 { // the second run meets CHARGE_ALREADY_REFUNDED: no second alert
 		if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, in); err != nil {
@@ -55,7 +55,7 @@ func TestRefundAlerts(t *testing.T) {
 	// A duplicate payment's refund is routine: no alert.
 	dup := r.paidOrder(t, "o-dup")
 	if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, activities.RefundInput{OrderID: "o-dup", ChargeID: dup.ChargeID,
-		UserID: 7, Stars: 137, Reason: "dup", ReasonCode: string(contract.RefundDuplicate), By: "system"}); err != nil {
+		UserID: buyerChat, Stars: 137, Reason: "dup", ReasonCode: string(contract.RefundDuplicate), By: "system"}); err != nil {
 		t.Fatal(err)
 	}
 	texts := r.alertTexts()
@@ -82,7 +82,7 @@ func TestRefundAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := r.env.ExecuteActivity(r.acts.RefundPayment, activities.RefundInput{OrderID: "o-support", ChargeID: sp.ChargeID,
-		UserID: 7, Stars: 137, Reason: "no signal", ReasonCode: string(contract.RefundSupport), By: "Zoë (6200000001)"}); err != nil {
+		UserID: buyerChat, Stars: 137, Reason: "no signal", ReasonCode: string(contract.RefundSupport), By: "Zoë (6200000001)"}); err != nil {
 		t.Fatal(err)
 	}
 	chat := r.tg.Chat(supportChat)
@@ -98,7 +98,7 @@ func TestRefundFailingAlertsAfterNAttempts(t *testing.T) {
 	r.withAlerts(t)
 	p := r.paidOrder(t, "o-stuck")
 	r.tg.SetFault("refundStarPayment", telegramtest.Fault{Code: 500})
-	in := activities.RefundInput{OrderID: "o-stuck", ChargeID: p.ChargeID, UserID: 7, Stars: 137, Reason: "x",
+	in := activities.RefundInput{OrderID: "o-stuck", ChargeID: p.ChargeID, UserID: buyerChat, Stars: 137, Reason: "x",
 		ReasonCode: string(contract.RefundESIMFailed), By: "system"}
 	// The test environment runs attempt 1.
 	r.acts.AlertRefundAttempts = 2
@@ -173,11 +173,11 @@ func TestDeliveryHasAHelpButton(t *testing.T) {
 	r.acts.HelpLink = func(_ context.Context, order string) string {
 		return "https://t.me/esim_store_test_bot?start=help_" + order
 	}
-	if _, err := r.env.ExecuteActivity(r.acts.DeliverESIM, activities.DeliverInput{OrderID: "o-help", ChatID: 7, Lang: "ru",
+	if _, err := r.env.ExecuteActivity(r.acts.DeliverESIM, activities.DeliverInput{OrderID: "o-help", ChatID: buyerChat, Lang: "ru",
 		PlanName: "UK", ESIM: contract.ESIM{ICCID: "89", SMDPAddress: "rsp.example.com", MatchingID: "M-1"}}); err != nil {
 		t.Fatal(err)
 	}
-	chat := r.tg.Chat(7)
+	chat := r.tg.Chat(buyerChat)
 	photo := chat[len(chat)-1]
 	if photo.Kind != telegramtest.KindPhoto || len(photo.Buttons) != 1 || photo.Buttons[0].Text != "Помощь с этим заказом" ||
 		photo.Buttons[0].URL != "https://t.me/esim_store_test_bot?start=help_o-help" {

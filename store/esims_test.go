@@ -253,46 +253,62 @@ func TestInstallRemindersDue(t *testing.T) {
 	s, _ := testenv.Store(t)
 	ctx := context.Background()
 	const buyer = int64(5_079_065_042)
+	// ICCIDs as eSIM Go issues them: 19 digits, kept as text.
+	const (
+		iccidA = "8944538532008160210"
+		iccidB = "8944538532008160211"
+		iccidC = "8944538532008160212"
+		iccidD = "8944538532008160213"
+		iccidE = "8944538532008160214"
+		iccidF = "8944538532008160215"
+		iccidG = "8944538532008160216"
+		iccidH = "8944538532008160217"
+	)
 	now := time.Now()
-	delivered := func(orderID, iccid string, ago time.Duration, extra string) {
+	// delivered writes the event DeliverESIM writes (topUpOf: the eSIM a
+	// top-up asked for, "" for a new eSIM).
+	delivered := func(orderID, iccid string, ago time.Duration, topUpOf string) {
 		t.Helper()
-		detail := `{"iccid":"` + iccid + `"` + extra + `}`
+		detail := map[string]any{"iccid": iccid}
+		if topUpOf != "" {
+			detail["top_up_of"], detail["qr_sent"] = topUpOf, true
+		}
 		if _, err := s.Pool.Exec(ctx, `INSERT INTO order_events (order_id, event_key, kind, detail, created_at)
-			VALUES ($1, $1 || ':delivered' || $2, 'delivered', $3::jsonb, $4)`, orderID, ago.String(), detail, now.Add(-ago)); err != nil {
+			VALUES ($1, $1 || ':delivered' || $2, 'delivered', $3, $4)`, orderID, ago.String(), detail, now.Add(-ago)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sale := func(orderID, iccid string, status contract.Status, ago time.Duration, extra string) {
+	sale := func(orderID, iccid string, status contract.Status, ago time.Duration, topUpOf string) {
 		t.Helper()
 		sold(t, s, buyer, orderID, iccid, status, now.Add(-ago))
-		delivered(orderID, iccid, ago, extra)
+		delivered(orderID, iccid, ago, topUpOf)
 	}
-	sale("o-due", "A", contract.StatusFulfilled, 25*time.Hour, "")
-	sale("o-young", "B", contract.StatusFulfilled, time.Hour, "")
-	sale("o-old", "C", contract.StatusFulfilled, 100*time.Hour, "")
-	sale("o-reminded", "D", contract.StatusFulfilled, 30*time.Hour, "")
-	sale("o-installed", "E", contract.StatusFulfilled, 30*time.Hour, "")
-	sale("o-refunded", "F", contract.StatusRefunded, 26*time.Hour, "")
-	sale("o-topup", "C", contract.StatusFulfilled, 25*time.Hour, `,"top_up_of":"C"`)
-	sale("o-first", "G", contract.StatusFulfilled, 40*time.Hour, "")
-	delivered("o-first", "G", 39*time.Hour, "") // an operator's re-send
-	delivered("o-unsold", "H", 25*time.Hour, "")
-	if ok, err := s.ClaimInstallReminder(ctx, "D"); !ok || err != nil {
+	sale("o-due", iccidA, contract.StatusFulfilled, 25*time.Hour, "")
+	sale("o-young", iccidB, contract.StatusFulfilled, time.Hour, "")
+	sale("o-old", iccidC, contract.StatusFulfilled, 100*time.Hour, "")
+	sale("o-reminded", iccidD, contract.StatusFulfilled, 30*time.Hour, "")
+	sale("o-installed", iccidE, contract.StatusFulfilled, 30*time.Hour, "")
+	sale("o-refunded", iccidF, contract.StatusRefunded, 26*time.Hour, "")
+	sale("o-topup", iccidC, contract.StatusFulfilled, 25*time.Hour, iccidC)
+	sale("o-first", iccidG, contract.StatusFulfilled, 40*time.Hour, "")
+	delivered("o-first", iccidG, 39*time.Hour, "") // an operator's re-send
+	delivered("o-unsold", iccidH, 25*time.Hour, "")
+	if ok, err := s.ClaimInstallReminder(ctx, iccidD); !ok || err != nil {
 		t.Fatal("claim D", err)
 	}
-	if _, err := s.ApplyProfileStatus(ctx, "E", store.InstallInstalled, "Installed", now); err != nil {
+	if _, err := s.ApplyProfileStatus(ctx, iccidE, store.InstallInstalled, "Installed", now); err != nil {
 		t.Fatal(err)
 	}
 	// Looked at but still not installed: due like one never looked at.
-	if _, err := s.ClaimESIMRefresh(ctx, "A", time.Minute); err != nil {
+	if _, err := s.ClaimESIMRefresh(ctx, iccidA, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		limit int
 		want  []string
 	}{
-		{10, []string{"G", "A"}},
-		{1, []string{"G"}},
+		{10, []string{iccidG, iccidA}},
+		{1, []string{iccidG}},
 	}
 	for _, tt := range tests {
 		got, err := s.InstallRemindersDue(ctx, 24*time.Hour, 72*time.Hour, tt.limit)

@@ -69,8 +69,8 @@ func providerStats(esim *esimgotest.Fake, tg *telegramtest.Fake, o Options, from
 		}
 	}
 	p.ESIMGo.Calls = len(esimTimes)
-	p.ESIMGo.MaxIn1s, _ = maxInWindow(esimTimes, time.Second)
-	p.ESIMGo.MaxInClockSecond = maxPerClockSecond(esimTimes)
+	p.ESIMGo.MaxIn1s, _ = MaxInWindow(esimTimes, time.Second)
+	p.ESIMGo.MaxInClockSecond = MaxPerClockSecond(esimTimes)
 	p.ESIMGo.Limit = o.ESIMGoLimit
 
 	var msgTimes []time.Time
@@ -92,11 +92,11 @@ func providerStats(esim *esimgotest.Fake, tg *telegramtest.Fake, o Options, from
 		byChat[chat] = append(byChat[chat], c.At)
 	}
 	p.Telegram.Calls = len(msgTimes)
-	p.Telegram.MaxIn1s, _ = maxInWindow(msgTimes, time.Second)
-	p.Telegram.MaxInClockSecond = maxPerClockSecond(msgTimes)
+	p.Telegram.MaxIn1s, _ = MaxInWindow(msgTimes, time.Second)
+	p.Telegram.MaxInClockSecond = MaxPerClockSecond(msgTimes)
 	p.Telegram.Limit = o.TelegramLimit
 	for _, ts := range byChat {
-		n, _ := maxInWindow(ts, time.Second)
+		n, _ := MaxInWindow(ts, time.Second)
 		p.TelegramMaxPerChat = max(p.TelegramMaxPerChat, n)
 	}
 	for _, pr := range []*Provider{&p.ESIMGo, &p.Telegram} {
@@ -120,9 +120,9 @@ func isMessage(method string) bool {
 	return method == "sendMessage" || method == "sendPhoto" || method == "sendInvoice" || method == "copyMessage"
 }
 
-// maxInWindow is the most of the times inside any window-long span, and
+// MaxInWindow is the most of the times inside any window-long span, and
 // the index (in sorted order) of the first of them. It sorts times.
-func maxInWindow(times []time.Time, window time.Duration) (most, first int) {
+func MaxInWindow(times []time.Time, window time.Duration) (most, first int) {
 	slices.SortFunc(times, time.Time.Compare)
 	lo := 0
 	for hi := range times {
@@ -136,8 +136,9 @@ func maxInWindow(times []time.Time, window time.Duration) (most, first int) {
 	return most, first
 }
 
-// maxPerClockSecond is the most times within one second of the clock.
-func maxPerClockSecond(times []time.Time) int {
+// MaxPerClockSecond is the most times within one second of the clock
+// (how eSIM Go counts its limit).
+func MaxPerClockSecond(times []time.Time) int {
 	per := map[int64]int{}
 	most := 0
 	for _, t := range times {

@@ -372,17 +372,16 @@ func (w *world) esimBudget(t *testing.T) {
 	reqs := w.c.ESIM.Requests()
 	slices.SortFunc(reqs, func(a, b esimgotest.Request) int { return a.Time.Compare(b.Time) })
 	times := make([]time.Time, 0, len(reqs))
-	limited, perClock := 0, map[int64]int{}
-	mostClock := 0
+	limited := 0
 	for _, r := range reqs {
 		times = append(times, r.Time)
 		if r.Limited {
 			limited++
 		}
-		perClock[r.Time.Unix()]++
-		mostClock = max(mostClock, perClock[r.Time.Unix()])
 	}
-	worst, at := maxInWindow(times, time.Second)
+	mostClock := bench.MaxPerClockSecond(times)
+	// times follows reqs (sorted above), so the window's index points into reqs too.
+	worst, at := bench.MaxInWindow(times, time.Second)
 	byEndpoint := map[string]int{}
 	for _, r := range reqs[at : at+worst] {
 		byEndpoint[r.Endpoint]++
@@ -396,7 +395,7 @@ func (w *world) esimBudget(t *testing.T) {
 				in = append(in, tm)
 			}
 		}
-		most, _ := maxInWindow(in, time.Second)
+		most, _ := bench.MaxInWindow(in, time.Second)
 		t.Logf("  %-16s %4d requests in %5.1fs, at most %2d in 1 s", p.name, len(in), p.end.Sub(p.start).Seconds(), most)
 	}
 	limit := ESIMGoLimit
